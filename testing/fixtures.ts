@@ -1,0 +1,18 @@
+// Test fixtures live in ../shared/fixtures beside the repository (never copied in).
+// STN_FIXTURES overrides the location.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+export const FIXTURES_DIR = process.env.STN_FIXTURES ?? resolve(repoRoot, '..', 'shared', 'fixtures');
+
+/** Absolute path of a fixture file, e.g. `fixturePath('sfm', 'sfm_shape_3448.bin')`. */
+export function fixturePath(...parts: string[]): string {
+  const p = resolve(FIXTURES_DIR, ...parts);
+  if (!existsSync(p)) throw new Error(`Test fixture not found: ${p} (set STN_FIXTURES to the shared fixtures folder)`);
+  return p;
+}
+
+export const REPO_ROOT = repoRoot;

@@ -1,0 +1,28 @@
+// Shared vitest settings: tests run against each package's `src`, never `dist`.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const src = (dir: string) => `${root}${dir}/src/index.ts`;
+
+export const workspaceAliases: Record<string, string> = {
+  '@3dmm-stn/morphable-model': src('packages/morphable-model'),
+  '@3dmm-stn/backend': src('packages/backend'),
+  '@3dmm-stn/stn-layer': src('packages/stn-layer'),
+  '@3dmm-stn/losses': src('packages/losses'),
+  '@3dmm-stn/localiser': src('packages/localiser'),
+  '@3dmm-stn/trainer': src('apps/trainer'),
+  '@3dmm-stn/cli': src('packages/cli'),
+};
+
+export default defineConfig({
+  resolve: { alias: workspaceAliases },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // tfjs keeps one global engine per process; forks isolate files from each other.
+    pool: 'forks',
+    passWithNoTests: true,
+  },
+});
