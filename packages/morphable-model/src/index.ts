@@ -1,1 +1,2 @@
-export {};
+export type { GridModel, LandmarkMap, LinearBasis, ModelMetadata, MorphableModel } from './types';
+export { assertShape, ModelFormatError, ShapeError } from './errors';
