@@ -1,1 +1,3 @@
-export {};
+// --- ops (rotation, shape, projection, grid sampling, affine grid) ---
+
+// --- visibility and the MorphableModelSTN layer ---
