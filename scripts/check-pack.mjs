@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const scratch = mkdtempSync(join(tmpdir(), '3dmm-stn-pack-'));
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
   const packages = rootPkg.workspaces.map((dir) => {
@@ -21,10 +22,35 @@ try {
   });
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }));
   // Peer dependencies a user installs beside the packages.
-  run('npm', ['install', '--no-audit', '--no-fund', '@tensorflow/tfjs@4.22.0', ...packages.map((p) => p.tarball)], scratch);
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '@tensorflow/tfjs@4.22.0',
+      ...packages.map((p) => p.tarball),
+    ],
+    scratch,
+  );
   for (const { name } of packages) {
-    run('node', ['--input-type=module', '-e', `const m = await import('${name}'); if (!Object.keys(m).length) throw new Error('${name}: ESM import has no exports');`], scratch);
-    run('node', ['-e', `const m = require('${name}'); if (!Object.keys(m).length) throw new Error('${name}: CJS require has no exports');`], scratch);
+    run(
+      'node',
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('${name}'); if (!Object.keys(m).length) throw new Error('${name}: ESM import has no exports');`,
+      ],
+      scratch,
+    );
+    run(
+      'node',
+      [
+        '-e',
+        `const m = require('${name}'); if (!Object.keys(m).length) throw new Error('${name}: CJS require has no exports');`,
+      ],
+      scratch,
+    );
     console.log(`packed and imported (ESM + CJS): ${name}`);
   }
   run('npx', ['--no-install', '3dmm-stn', '--help'], scratch);

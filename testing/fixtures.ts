@@ -6,12 +6,16 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
-export const FIXTURES_DIR = process.env.STN_FIXTURES ?? resolve(repoRoot, '..', 'shared', 'fixtures');
+export const FIXTURES_DIR =
+  process.env.STN_FIXTURES ?? resolve(repoRoot, '..', 'shared', 'fixtures');
 
 /** Absolute path of a fixture file, e.g. `fixturePath('sfm', 'sfm_shape_3448.bin')`. */
 export function fixturePath(...parts: string[]): string {
   const p = resolve(FIXTURES_DIR, ...parts);
-  if (!existsSync(p)) throw new Error(`Test fixture not found: ${p} (set STN_FIXTURES to the shared fixtures folder)`);
+  if (!existsSync(p))
+    throw new Error(
+      `Test fixture not found: ${p} (set STN_FIXTURES to the shared fixtures folder)`,
+    );
   return p;
 }
 
