@@ -1,1 +1,1 @@
-export {};
+export { fileSystemIO, ModelFileError, MODEL_JSON, WEIGHTS_BIN } from './file_system_io';
