@@ -1,1 +1,10 @@
-export {};
+export type { LossWeights } from './constants';
+export { DEFAULT_LOSS_WEIGHTS } from './constants';
+export type { LossOptions } from './landmark_loss';
+export { landmarkLoss } from './landmark_loss';
+export { multiviewLoss } from './multiview_loss';
+export { priorLoss } from './prior_loss';
+export type { Reduction } from './reduction';
+export type { StnLossInputs, StnLossTerms } from './stn_loss';
+export { resolveLossWeights, stnLoss } from './stn_loss';
+export { symmetryLoss } from './symmetry_loss';
