@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertShape, ShapeError } from '@3dmm-stn/morphable-model';
+import { facingCamera, type TopologyTensors } from './normals';
+import { unoccludedVertices } from './occlusion';
+import { buildVisibilityTopology, type VisibilityGrid } from './topology';
+
+/** How visibility is decided. */
+export type VisibilityMethod = 'normals' | 'zbuffer';
+export const VISIBILITY_METHODS: readonly VisibilityMethod[] = ['normals', 'zbuffer'];
+
+export interface VisibilityMaskOptions {
+  /**
+   * - `'normals'` (default): a vertex is visible when its angle-weighted normal faces the camera
+   *   (n_z ≥ 0), as in the paper. Pure tfjs (gathers), stays on the backend's device.
+   * - `'zbuffer'`: additionally, no part of the mesh may lie in front of it (exact depth test
+   *   of the projected mesh on the CPU: downloads the vertices, several times slower).
+   * @default 'normals'
+   */
+  method?: VisibilityMethod;
+}
+
+export function checkVisibilityMethod(op: string, method: unknown): VisibilityMethod {
+  if (!VISIBILITY_METHODS.includes(method as VisibilityMethod)) {
+    throw new ShapeError(
+      `Error in ${op}: visibility method must be one of ${VISIBILITY_METHODS.map((m) => `'${m}'`).join(', ')}, but got ${JSON.stringify(method)}.`,
+    );
+  }
+  return method as VisibilityMethod;
+}
+
+/** Topology tensors plus the validity mask, and a way to get them on the CPU for the depth test. */
+export interface MaskTopology extends TopologyTensors {
+  /** [N] float32 0/1. */
+  valid: tf.Tensor1D;
+  /** CPU copies of triangles [F,3] and valid [N] (only called for `'zbuffer'`). */
+  cpu: () => { triangles: Int32Array; valid: ArrayLike<number> };
+}
+
+/**
+ * The visibility mask from prepared topology tensors (what the layer calls with its weights).
+ * No gradient flows through the mask: its gradient w.r.t. `xrot` is defined as zero.
+ * @param xrot [B, res², 3]
+ * @returns [B, res, res, 1] float32 0/1.
+ */
+export function maskFromTopology(
+  xrot: tf.Tensor3D,
+  topo: MaskTopology,
+  res: number,
+  method: VisibilityMethod,
+): tf.Tensor4D {
+  const noGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const x = args[0] as tf.Tensor;
+    const value = tf.tidy(() => {
+      const [b, n] = x.shape;
+      let m: tf.Tensor2D = tf.mul(facingCamera(x as tf.Tensor3D, topo), topo.valid);
+      if (method === 'zbuffer') {
+        const { triangles, valid } = topo.cpu();
+        const open = unoccludedVertices(x.dataSync() as Float32Array, b, triangles, valid);
+        m = tf.mul(m, tf.tensor2d(open, [b, n]));
+      }
+      return tf.reshape(m, [b, res, res, 1]) as tf.Tensor4D;
+    });
+    return { value, gradFunc: () => tf.zerosLike(x) };
+  });
+  return noGrad(xrot) as tf.Tensor4D;
+}
+
+/**
+ * Visibility of every UV-grid point of a batch of posed meshes.
+ *
+ * Convention: `Xrot` is in model space after the rotation R(r) (millimetres, y up, z towards the
+ * camera); the camera looks along −z, so a point faces the camera when its normal has n_z ≥ 0.
+ * Triangles are counter-clockwise seen from +z on the unrotated mesh (outward normals towards the
+ * viewer). Grid point (i, j) is vertex `i*res + j` and lands at mask pixel (i, j). Points that
+ * `grid.valid` marks invalid are always 0.
+ *
+ * Not differentiable by design: the gradient w.r.t. `Xrot` is zero.
+ *
+ * @param Xrot [B, res², 3] rotated grid vertices.
+ * @param grid res, triangles [F, 3], valid [res²] (e.g. a GridModel).
+ * @returns [B, res, res, 1] float32 0/1.
+ */
+export function visibilityMask(
+  Xrot: tf.Tensor3D,
+  grid: VisibilityGrid,
+  options: VisibilityMaskOptions = {},
+): tf.Tensor4D {
+  const method = checkVisibilityMethod('visibilityMask', options.method ?? 'normals');
+  const topo = buildVisibilityTopology(grid, 'visibilityMask');
+  assertShape('visibilityMask', 'Xrot', Xrot.shape, ['B', topo.numVertices, 3]);
+  const tensors = {
+    triangles: tf.tensor2d(topo.triangles, [topo.numTriangles, 3], 'int32'),
+    vertexCorners: tf.tensor2d(topo.vertexCorners, [topo.numVertices, topo.maxCorners], 'int32'),
+    valid: tf.tensor1d(topo.valid),
+  };
+  try {
+    return maskFromTopology(Xrot, { ...tensors, cpu: () => topo }, grid.res, method);
+  } finally {
+    tf.dispose([tensors.triangles, tensors.vertexCorners, tensors.valid]);
+  }
+}
