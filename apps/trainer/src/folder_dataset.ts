@@ -1,0 +1,393 @@
+import { opendir, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { cropAroundLandmarks } from './crop';
+import { parseCsv } from './csv';
+import { DataReport } from './data_report';
+import { DatasetError, LandmarkFormatError } from './errors';
+import { readPts } from './pts';
+import { hashKeys, Rng } from './rng';
+import { type FaceSample, sampleProblem } from './sample';
+
+/**
+ * Folder datasets: images with ibug `.pts` landmarks (300-W, 300W-LP, AFLW2000-3D style), or a
+ * CSV/JSON manifest. Only the index (paths, ≈ 100 bytes per image) is held in memory; images
+ * are decoded when a batch needs them, through the bounded prefetch queue (`stream.ts`).
+ *
+ * Layouts:
+ *   root/<identity>/<name>.jpg + root/<identity>/<name>.pts   (sub-folders = identities)
+ *   root/<name>.png + root/<name>.pts                          (no identities)
+ *   manifest.csv: image,pts,identity (pts optional: the image path with .pts; identity optional)
+ *   manifest.json: [{"image": …, "pts": …, "identity": …}, …] or {"samples": [...]}
+ */
+
+export const IMAGE_EXTENSIONS = [
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.tif',
+  '.tiff',
+  '.bmp',
+  '.gif',
+  '.avif',
+];
+
+export interface FolderEntry {
+  /** Absolute image path. */
+  image: string;
+  /** Absolute `.pts` path. */
+  pts: string;
+  /** Identity label, or null. */
+  identity: string | null;
+}
+
+export type IdentityMode = 'auto' | 'subfolder' | 'column' | 'none';
+
+/**
+ * Walk `root` for images with a `.pts` of the same name beside them. Images without landmarks
+ * are reported to `report` and left out. Identity = the image's folder relative to `root`.
+ */
+export async function listFolderDataset(
+  root: string,
+  options: { identity?: IdentityMode; report?: DataReport } = {},
+): Promise<FolderEntry[]> {
+  const mode = options.identity ?? 'auto';
+  if (mode === 'column') throw new DatasetError(root, "identity: 'column' needs a manifest");
+  const absRoot = resolve(root);
+  const entries: FolderEntry[] = [];
+  async function walk(dir: string): Promise<void> {
+    let handle: Awaited<ReturnType<typeof opendir>>;
+    try {
+      handle = await opendir(dir);
+    } catch (e) {
+      if (dir === absRoot)
+        throw new DatasetError(root, `cannot open the dataset folder: ${(e as Error).message}`);
+      options.report?.add(dir, `cannot open folder: ${(e as Error).message}`);
+      return;
+    }
+    const names: { name: string; isDir: boolean }[] = [];
+    for await (const d of handle) names.push({ name: d.name, isDir: d.isDirectory() });
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const files = new Set(names.filter((n) => !n.isDir).map((n) => n.name));
+    for (const n of names) {
+      const p = join(dir, n.name);
+      if (n.isDir) {
+        await walk(p);
+        continue;
+      }
+      const ext = extname(n.name).toLowerCase();
+      if (!IMAGE_EXTENSIONS.includes(ext)) continue;
+      const ptsName = n.name.slice(0, n.name.length - ext.length) + '.pts';
+      if (!files.has(ptsName)) {
+        options.report?.add(p, 'no .pts landmark file beside the image');
+        continue;
+      }
+      const rel = relative(absRoot, dir);
+      const identity = mode === 'none' || rel === '' ? null : rel.split(sep).join('/');
+      entries.push({ image: p, pts: join(dir, ptsName), identity });
+    }
+  }
+  await walk(absRoot);
+  if (entries.length === 0)
+    throw new DatasetError(root, 'no image with a .pts landmark file found');
+  return entries;
+}
+
+/** Read a CSV or JSON manifest; relative paths are relative to the manifest's folder. */
+export async function readManifest(
+  file: string,
+  options: { identity?: IdentityMode } = {},
+): Promise<FolderEntry[]> {
+  const mode = options.identity ?? 'auto';
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new DatasetError(file, `cannot read the manifest: ${(e as Error).message}`);
+  }
+  const base = dirname(resolve(file));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const ptsOf = (img: string) => img.slice(0, img.length - extname(img).length) + '.pts';
+  const records: { image?: unknown; pts?: unknown; identity?: unknown; where: string }[] = [];
+  if (extname(file).toLowerCase() === '.json') {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new DatasetError(file, `invalid JSON: ${(e as Error).message}`);
+    }
+    const list = Array.isArray(v) ? v : (v as { samples?: unknown })?.samples;
+    if (!Array.isArray(list))
+      throw new DatasetError(
+        file,
+        'expected an array of {image, pts?, identity?} or {"samples": [...]}',
+      );
+    list.forEach((r, i) => {
+      records.push({ ...(r as object), where: `[${i}]` });
+    });
+  } else {
+    const { header, rows, lines } = parseCsv(text);
+    const col = (name: string) => header.indexOf(name);
+    const ci = col('image');
+    if (ci < 0)
+      throw new DatasetError(
+        file,
+        `the CSV header must have an "image" column, got: ${header.join(',')}`,
+      );
+    const cp = col('pts');
+    const cid = col('identity');
+    rows.forEach((r, i) => {
+      records.push({
+        image: r[ci],
+        pts: cp >= 0 && r[cp] !== '' ? r[cp] : undefined,
+        identity: cid >= 0 && r[cid] !== '' ? r[cid] : undefined,
+        where: `line ${lines[i]}`,
+      });
+    });
+  }
+  const hasColumn = records.some((r) => r.identity !== undefined && r.identity !== null);
+  if (mode === 'column' && !hasColumn)
+    throw new DatasetError(file, "identity: 'column' but the manifest has no identity values");
+  const entries = records.map((r) => {
+    if (typeof r.image !== 'string' || r.image === '')
+      throw new DatasetError(file, `${r.where}: "image" must be a non-empty path`);
+    if (r.pts !== undefined && typeof r.pts !== 'string')
+      throw new DatasetError(file, `${r.where}: "pts" must be a path`);
+    const image = abs(r.image);
+    let identity: string | null = null;
+    if (mode === 'column' || (mode === 'auto' && hasColumn))
+      identity = r.identity == null ? null : String(r.identity);
+    else if (mode === 'subfolder') identity = basename(dirname(image));
+    return { image, pts: r.pts ? abs(r.pts as string) : ptsOf(image), identity };
+  });
+  if (entries.length === 0) throw new DatasetError(file, 'the manifest lists no images');
+  return entries;
+}
+
+/** Validation split by identity when there are identities (unseen people), else by path. */
+export function splitEntries(
+  entries: FolderEntry[],
+  valFraction: number,
+): { train: FolderEntry[]; val: FolderEntry[] } {
+  const threshold = valFraction * 4294967296;
+  const train: FolderEntry[] = [];
+  const val: FolderEntry[] = [];
+  for (const e of entries) {
+    (hashKeys('split', e.identity ?? e.image) < threshold ? val : train).push(e);
+  }
+  if (train.length === 0)
+    throw new DatasetError(
+      entries[0]?.image ?? '?',
+      'the validation split took every image; lower data.valFraction',
+    );
+  return { train, val };
+}
+
+/** One training batch: `samples` = views A (P of them) then views B (P) when `pairs` > 0. */
+export interface Batch {
+  step: number;
+  samples: FaceSample[];
+  /** P: how many (A, B) pairs lead the batch; 0 = no pairs. */
+  pairs: number;
+}
+
+export interface FolderDatasetOptions {
+  inputSize: number;
+  margin: number;
+  seed: number;
+  batchSize: number;
+  pairs: boolean;
+  valFraction: number;
+  report?: DataReport;
+}
+
+/** Per-epoch permutations of [0, n) seeded by (seed, stream, epoch); one epoch cached. */
+class EpochOrder {
+  private epoch = -1;
+  private perm: Uint32Array = new Uint32Array(0);
+  constructor(
+    readonly n: number,
+    readonly seed: number,
+    readonly stream: string,
+  ) {}
+  at(position: number): number {
+    const e = Math.floor(position / this.n);
+    if (e !== this.epoch) {
+      this.perm = new Uint32Array(this.n);
+      for (let i = 0; i < this.n; i++) this.perm[i] = i;
+      Rng.derive(this.seed, this.stream, e).shuffle(this.perm);
+      this.epoch = e;
+    }
+    return this.perm[position % this.n];
+  }
+}
+
+export class FolderDataset {
+  readonly train: FolderEntry[];
+  readonly val: FolderEntry[];
+  readonly report: DataReport;
+  /** Identities with ≥ 2 training images → their entry indices. */
+  private readonly pairGroups: number[][];
+  private readonly order: EpochOrder;
+
+  constructor(
+    entries: FolderEntry[],
+    readonly options: FolderDatasetOptions,
+  ) {
+    const { train, val } = splitEntries(entries, options.valFraction);
+    this.train = train;
+    this.val = val;
+    this.report = options.report ?? new DataReport();
+    const groups = new Map<string, number[]>();
+    train.forEach((e, i) => {
+      if (e.identity === null) return;
+      const g = groups.get(e.identity);
+      if (g) g.push(i);
+      else groups.set(e.identity, [i]);
+    });
+    this.pairGroups = [...groups.values()].filter((g) => g.length >= 2);
+    const usePairs = this.usesPairs;
+    this.order = new EpochOrder(
+      usePairs ? this.pairGroups.length : train.length,
+      options.seed,
+      usePairs ? 'pair-order' : 'order',
+    );
+  }
+
+  /** Whether batches are made of same-identity pairs. */
+  get usesPairs(): boolean {
+    return this.options.pairs && this.pairGroups.length > 0 && this.options.batchSize >= 2;
+  }
+
+  /** Load, crop and check one entry; on failure report it and return null. */
+  async load(entry: FolderEntry): Promise<FaceSample | null> {
+    let landmarks: Float32Array;
+    try {
+      landmarks = await readPts(entry.pts);
+    } catch (e) {
+      this.report.add(
+        entry.pts,
+        e instanceof LandmarkFormatError
+          ? e.message
+          : `cannot read landmarks: ${(e as Error).message}`,
+      );
+      return null;
+    }
+    let crop: Awaited<ReturnType<typeof cropAroundLandmarks>>;
+    try {
+      crop = await cropAroundLandmarks(
+        entry.image,
+        landmarks,
+        this.options.inputSize,
+        this.options.margin,
+      );
+    } catch (e) {
+      this.report.add(entry.image, `unreadable image: ${(e as Error).message}`);
+      return null;
+    }
+    const confidence = new Float32Array(68);
+    for (let i = 0; i < 68; i++) confidence[i] = Number.isFinite(crop.landmarks[2 * i]) ? 1 : 0;
+    const sample: FaceSample = {
+      image: crop.image,
+      size: this.options.inputSize,
+      landmarks: crop.landmarks,
+      confidence,
+      visible: new Uint8Array(68).fill(1),
+      identity: entry.identity,
+      source: entry.image,
+    };
+    const problem = sampleProblem(sample);
+    if (problem) {
+      this.report.add(entry.image, `bad sample: ${problem}`);
+      return null;
+    }
+    return sample;
+  }
+
+  /**
+   * The entry indices of step `step`: [A…, B…] (pairs) or a plain list. A pure function of
+   * (seed, step), so a resumed run sees the same batches as an uninterrupted one.
+   */
+  planStep(step: number): { indices: number[]; pairs: number } {
+    const B = this.options.batchSize;
+    if (this.usesPairs) {
+      const P = Math.floor(B / 2);
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < P; i++) {
+        const g = this.pairGroups[this.order.at(step * P + i)];
+        const rng = Rng.derive(this.options.seed, 'pair-views', step, i);
+        const j = rng.int(g.length);
+        const k = (j + 1 + rng.int(g.length - 1)) % g.length;
+        a.push(g[j]);
+        b.push(g[k]);
+      }
+      return { indices: [...a, ...b], pairs: P };
+    }
+    const out: number[] = [];
+    for (let i = 0; i < B; i++) out.push(this.order.at(step * B + i));
+    return { indices: out, pairs: 0 };
+  }
+
+  /** Load the batch of `step`, replacing failed samples from a seeded refill stream. */
+  async loadStep(step: number): Promise<Batch> {
+    const { indices, pairs } = this.planStep(step);
+    const refill = Rng.derive(this.options.seed, 'refill', step);
+    const maxTries = 4 * indices.length + 8;
+    let tries = 0;
+    if (pairs > 0) {
+      const A: FaceSample[] = [];
+      const Bv: FaceSample[] = [];
+      for (let i = 0; i < pairs; i++) {
+        let ia = indices[i];
+        let ib = indices[pairs + i];
+        for (;;) {
+          const sa = await this.load(this.train[ia]);
+          const sb = sa ? await this.load(this.train[ib]) : null;
+          if (sa && sb) {
+            A.push(sa);
+            Bv.push(sb);
+            break;
+          }
+          if (++tries > maxTries) break;
+          const g = this.pairGroups[refill.int(this.pairGroups.length)];
+          const j = refill.int(g.length);
+          ia = g[j];
+          ib = g[(j + 1 + refill.int(g.length - 1)) % g.length];
+        }
+      }
+      return { step, samples: [...A, ...Bv], pairs: A.length };
+    }
+    const samples: FaceSample[] = [];
+    for (let idx of indices) {
+      for (;;) {
+        const s = await this.load(this.train[idx]);
+        if (s) {
+          samples.push(s);
+          break;
+        }
+        if (++tries > maxTries) break;
+        idx = refill.int(this.train.length);
+      }
+    }
+    return { step, samples, pairs: 0 };
+  }
+
+  /** Infinite stream of batches from `startStep` (wrap in `prefetch` for read-ahead). */
+  async *batches(startStep: number): AsyncGenerator<Batch> {
+    for (let step = startStep; ; step++) yield await this.loadStep(step);
+  }
+
+  /** Validation samples, streamed (bad ones skipped), at most `limit`. */
+  async *validation(limit = Infinity): AsyncGenerator<FaceSample> {
+    let n = 0;
+    for (const e of this.val) {
+      if (n >= limit) return;
+      const s = await this.load(e);
+      if (s) {
+        n++;
+        yield s;
+      }
+    }
+  }
+}
