@@ -7,5 +7,7 @@ export default defineConfig({
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,
+  // import.meta.url (locating the wasm binaries) in the CJS build.
+  shims: true,
   target: 'node20',
 });

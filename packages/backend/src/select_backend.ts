@@ -1,0 +1,255 @@
+import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from './register_wasm_training_kernels';
+
+/** Backends {@link selectBackend} can choose, fastest first. */
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+/** What the caller may ask for: one backend, or `'auto'` (the first of {@link BACKEND_NAMES} that works). */
+export type BackendRequest = 'auto' | BackendName;
+
+/** The environment variable that overrides `'auto'` (a CLI flag, passed as `options.backend`, overrides it). */
+export const BACKEND_ENV_VAR = 'STN_BACKEND';
+
+/** npm package that provides each backend, and the name it registers with tfjs. */
+const PROVIDERS: Record<BackendName, { pkg: string; tfName: string }> = {
+  'tensorflow-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow' },
+  tensorflow: { pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow' },
+  wasm: { pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm' },
+  cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfName: 'cpu' },
+};
+
+export interface SelectBackendOptions {
+  /** The backend to use; `undefined` defers to `env.STN_BACKEND`, then `'auto'`. */
+  backend?: BackendRequest;
+  /** Environment to read `STN_BACKEND` from. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Receives one line per decision (which backend was tried, why it was skipped). Default: none. */
+  log?: (msg: string) => void;
+  /**
+   * Loads an optional backend package by name. Default: dynamic `import()`. Tests inject absent or
+   * fake packages with it; bundlers that cannot see dynamic imports can pass a static map.
+   */
+  importModule?: (pkg: string) => Promise<unknown>;
+}
+
+export interface BackendInfo {
+  /** The backend in use now. */
+  name: BackendName;
+  /** tfjs's name for it (`tf.getBackend()`): `'tensorflow'`, `'wasm'` or `'cpu'`. */
+  tfBackend: string;
+  /** What was asked for after resolving option → env var → `'auto'`. */
+  requested: BackendRequest;
+  /** Where `requested` came from. */
+  source: 'option' | 'env' | 'default';
+  /** Backends tried before `name` and why each was skipped, e.g. `"tensorflow: @tensorflow/tfjs-node is not installed"`. */
+  fellBackFrom: string[];
+  /** Kernels this package registered for the backend (only for `'wasm'`; empty otherwise). */
+  kernelsRegistered: string[];
+}
+
+/** An explicitly requested backend cannot be used; the message says what to install or fix. */
+export class BackendUnavailableError extends Error {
+  override readonly name = 'BackendUnavailableError';
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Chooses and initialises the tfjs backend for an application or a test, and returns what it
+ * chose. Order for `'auto'`: `@tensorflow/tfjs-node-gpu` (CUDA) → `@tensorflow/tfjs-node` →
+ * wasm → cpu, the first one that loads and initialises. tfjs-node(-gpu) are optional peer
+ * dependencies loaded with a dynamic `import()`: when absent they are skipped (a line in
+ * `fellBackFrom`), never an error — unless requested explicitly, which throws
+ * {@link BackendUnavailableError} naming the package to install.
+ *
+ * Request precedence: `options.backend` (the CLI flag) → `env.STN_BACKEND` → `'auto'`.
+ *
+ * wasm runs single-threaded with its `.wasm` binaries read from `node_modules` (never fetched),
+ * and gets {@link registerWasmTrainingKernels} so that conv nets train on it.
+ *
+ * tfjs has one engine per process: this sets the global backend (`tf.setBackend`). Only
+ * applications and tests call it; library code never does.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  const log = options.log ?? (() => {});
+  const env = options.env ?? process.env;
+  const importModule = options.importModule ?? ((pkg: string) => import(pkg));
+  const { requested, source } = resolveRequest(options.backend, env);
+  log(`backend: requested ${requested} (from ${source})`);
+
+  const candidates: BackendName[] = requested === 'auto' ? [...BACKEND_NAMES] : [requested];
+  const fellBackFrom: string[] = [];
+  for (const name of candidates) {
+    const failure = await tryBackend(name, importModule);
+    if (failure === null) {
+      const kernelsRegistered = name === 'wasm' ? registerWasmTrainingKernels() : [];
+      log(
+        `backend: using ${name}` +
+          (kernelsRegistered.length > 0 ? ` (+ kernels ${kernelsRegistered.join(', ')})` : ''),
+      );
+      return {
+        name,
+        tfBackend: tf.getBackend(),
+        requested,
+        source,
+        fellBackFrom,
+        kernelsRegistered,
+      };
+    }
+    log(`backend: skipped ${name}: ${failure.reason}`);
+    if (requested !== 'auto') {
+      throw new BackendUnavailableError(name, explain(name, failure, source));
+    }
+    fellBackFrom.push(`${name}: ${failure.reason}`);
+  }
+  throw new Error(`No tfjs backend could be initialised: ${fellBackFrom.join('; ')}.`);
+}
+
+function resolveRequest(
+  option: BackendRequest | undefined,
+  env: NodeJS.ProcessEnv,
+): { requested: BackendRequest; source: BackendInfo['source'] } {
+  if (option !== undefined)
+    return { requested: parseRequest(option, 'options.backend'), source: 'option' };
+  const fromEnv = env[BACKEND_ENV_VAR];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') {
+    return { requested: parseRequest(fromEnv, BACKEND_ENV_VAR), source: 'env' };
+  }
+  return { requested: 'auto', source: 'default' };
+}
+
+/** Parses a backend request (case-insensitive), e.g. from a CLI flag; throws listing the valid values. */
+export function parseBackendRequest(value: string): BackendRequest {
+  return parseRequest(value, 'backend');
+}
+
+function parseRequest(value: string, what: string): BackendRequest {
+  const v = String(value).trim().toLowerCase();
+  if (v === 'auto' || (BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendRequest;
+  throw new Error(`Invalid ${what} '${value}': expected one of auto, ${BACKEND_NAMES.join(', ')}.`);
+}
+
+interface Failure {
+  reason: string;
+  notInstalled: boolean;
+}
+
+async function tryBackend(
+  name: BackendName,
+  importModule: (pkg: string) => Promise<unknown>,
+): Promise<Failure | null> {
+  const { pkg, tfName } = PROVIDERS[name];
+  try {
+    if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      try {
+        await importModule(pkg);
+      } catch (e) {
+        if (isModuleNotFound(e, pkg))
+          return { reason: `${pkg} is not installed`, notInstalled: true };
+        return { reason: `${pkg} failed to load: ${message(e)}`, notInstalled: false };
+      }
+      if (tf.findBackendFactory(tfName) == null) {
+        // tfjs-node registered itself into another copy of tfjs-core.
+        return {
+          reason:
+            `${pkg} loaded but did not register a '${tfName}' backend with this copy of ` +
+            `@tensorflow/tfjs (are there two versions of @tensorflow/tfjs-core installed?)`,
+          notInstalled: false,
+        };
+      }
+    } else if (name === 'wasm') {
+      const failure = await prepareWasm(importModule);
+      if (failure !== null) return failure;
+    }
+    const ok = await tf.setBackend(tfName);
+    if (!ok)
+      return { reason: `tf.setBackend('${tfName}') failed to initialise it`, notInstalled: false };
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return { reason: message(e), notInstalled: false };
+  }
+}
+
+/**
+ * Loads @tensorflow/tfjs-backend-wasm and points it at the `.wasm` binaries inside its own
+ * `node_modules` folder (a file path, never a URL), single-threaded: tfjs's wasm matmul does not
+ * use the thread pool, and Node has no Blob workers for it.
+ */
+async function prepareWasm(
+  importModule: (pkg: string) => Promise<unknown>,
+): Promise<Failure | null> {
+  const pkg = PROVIDERS.wasm.pkg;
+  let mod: { setWasmPaths?: (prefix: string) => void };
+  try {
+    mod = (await importModule(pkg)) as typeof mod;
+  } catch (e) {
+    if (isModuleNotFound(e, pkg)) return { reason: `${pkg} is not installed`, notInstalled: true };
+    return { reason: `${pkg} failed to load: ${message(e)}`, notInstalled: false };
+  }
+  if (tf.findBackendFactory('wasm') == null) {
+    return {
+      reason: `${pkg} loaded but did not register 'wasm' with this copy of @tensorflow/tfjs`,
+      notInstalled: false,
+    };
+  }
+  if (tf.findBackend('wasm') == null) {
+    // Not initialised yet: flags and paths still take effect.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    const dir = wasmBinaryDir();
+    if (dir !== null && typeof mod.setWasmPaths === 'function') mod.setWasmPaths(dir);
+  }
+  return null;
+}
+
+/** `…/node_modules/@tensorflow/tfjs-backend-wasm/dist/` (with a trailing separator), or null. */
+function wasmBinaryDir(): string | null {
+  try {
+    // The package's main file is dist/tf-backend-wasm.node.js, beside the .wasm binaries.
+    const main = createRequire(import.meta.url).resolve(PROVIDERS.wasm.pkg);
+    return dirname(main) + sep;
+  } catch {
+    return null;
+  }
+}
+
+function isModuleNotFound(e: unknown, pkg: string): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  const msg = message(e);
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return msg.includes(pkg);
+  // Bundlers and test runners (vite) resolve imports themselves and word the error differently.
+  return (
+    msg.includes(pkg) &&
+    /cannot find (module|package)|could not resolve|failed to resolve/i.test(msg)
+  );
+}
+
+function explain(name: BackendName, failure: Failure, source: BackendInfo['source']): string {
+  const how = source === 'env' ? `${BACKEND_ENV_VAR}=${name}` : `backend '${name}'`;
+  const pkg = PROVIDERS[name].pkg;
+  if (failure.notInstalled) {
+    const extra =
+      name === 'tensorflow-gpu'
+        ? ' (Linux x64 with CUDA 11.2 and cuDNN 8.1; its install script downloads libtensorflow)'
+        : name === 'tensorflow'
+          ? ' (its install script downloads libtensorflow)'
+          : '';
+    return (
+      `${how} was requested, but ${pkg} is not installed. Install it beside @tensorflow/tfjs: ` +
+      `npm install ${pkg}@^4.22.0${extra}, or choose another backend (auto, wasm, cpu).`
+    );
+  }
+  return `${how} was requested, but it could not be initialised: ${failure.reason}.`;
+}
+
+function message(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (e !== null && typeof e === 'object' && 'message' in e) return String(e.message);
+  return String(e);
+}
