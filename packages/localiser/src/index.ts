@@ -1,1 +1,18 @@
-export {};
+export type { BackboneName, BackboneSpec } from './backbones';
+export { BACKBONES } from './backbones';
+export type { LocaliserConfig } from './config';
+export {
+  DEFAULT_DROPOUT,
+  DEFAULT_FILL,
+  DEFAULT_MEAN_FACE_WIDTH,
+  THETA_KERNEL_SCALE,
+  VGG_FACE_MEAN_RGB,
+} from './constants';
+export { createLocaliser } from './create_localiser';
+export type { LayerDescription, LocaliserDescription } from './describe';
+export { describeLocaliser } from './describe';
+export { WeightImportError } from './errors';
+export type { LoadWeightsOptions, WeightImportReport } from './load_weights';
+export { loadLocaliserWeights, loadVggFaceWeightsH5 } from './load_weights';
+export { preprocess } from './preprocess';
+export { initialTheta } from './theta_init';

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ModelFormatError } from '@3dmm-stn/morphable-model';
+
+/** One weight array of a Keras layer as stored in the `.h5`. */
+export interface KerasWeight {
+  /** As in the layer's `weight_names` attribute, e.g. `conv1_1/kernel:0`. */
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+/** The weights of a Keras 2 `.h5` by layer name, in the file's `layer_names` order. */
+export type KerasWeights = Map<string, KerasWeight[]>;
+
+type H5Module = typeof import('h5wasm/node');
+type H5Group = InstanceType<H5Module['default']['Group']>;
+type H5Dataset = InstanceType<H5Module['default']['Dataset']>;
+
+/**
+ * Reads Keras's `load_attributes_from_hdf5_group`: an attribute of strings, split into
+ * `name0`, `name1`, … when it exceeded the 64 KB HDF5 object-header limit.
+ */
+function stringListAttribute(group: H5Group, name: string, file: string): string[] | null {
+  const attrs = group.attrs;
+  const decode = (v: unknown, field: string): string[] => {
+    if (Array.isArray(v)) return v.map(String);
+    if (typeof v === 'string') return [v];
+    if (ArrayBuffer.isView(v) && (v as unknown as ArrayLike<number>).length === 0) return [];
+    throw new ModelFormatError(file, `${group.path} @${field}`, 'expected a list of strings');
+  };
+  if (name in attrs) return decode(group.get_attribute(name, false), name);
+  if (!(`${name}0` in attrs)) return null;
+  const out: string[] = [];
+  for (let k = 0; `${name}${k}` in attrs; k++) {
+    out.push(...decode(group.get_attribute(`${name}${k}`, false), `${name}${k}`));
+  }
+  return out;
+}
+
+/**
+ * Reads every layer's weights from a Keras 2 HDF5 file written by `model.save` (weights
+ * under `model_weights/`) or `model.save_weights` (weights at the root), following
+ * Keras's `load_weights_from_hdf5_group_by_name`: the group's `layer_names` attribute
+ * lists the layers; each layer group `<layer>` has a `weight_names` attribute whose
+ * entries are dataset paths relative to it (`<layer>/kernel:0`, `<layer>/bias:0`).
+ *
+ * h5wasm is ESM-only: imported dynamically so that the CommonJS build loads.
+ * Bytes are written to a temporary file (h5wasm's Node build opens real files) that is
+ * removed afterwards.
+ */
+export async function readKerasWeightsH5(
+  source: string | Uint8Array | ArrayBuffer,
+): Promise<KerasWeights> {
+  const { default: h5wasm } = (await import('h5wasm/node')) as H5Module;
+  await h5wasm.ready;
+  let path: string;
+  let label: string;
+  let temp: string | undefined;
+  if (typeof source === 'string') {
+    path = source;
+    label = source;
+  } else {
+    temp = join(tmpdir(), `3dmm-stn-weights-${randomUUID()}.h5`);
+    await writeFile(temp, source instanceof Uint8Array ? source : new Uint8Array(source));
+    path = temp;
+    label = '<bytes>';
+  }
+  try {
+    let file: InstanceType<H5Module['default']['File']>;
+    try {
+      file = new h5wasm.File(path, 'r');
+    } catch (e) {
+      throw new ModelFormatError(label, '(file)', `cannot open as HDF5: ${(e as Error).message}`);
+    }
+    try {
+      return readGroup(file, label);
+    } finally {
+      file.close();
+    }
+  } finally {
+    if (temp) await rm(temp, { force: true });
+  }
+}
+
+function readGroup(file: H5Group, label: string): KerasWeights {
+  let root: H5Group = file;
+  if (!('layer_names' in file.attrs) && file.keys().includes('model_weights')) {
+    root = file.get('model_weights') as H5Group;
+  }
+  const layerNames = stringListAttribute(root, 'layer_names', label);
+  if (layerNames === null) {
+    throw new ModelFormatError(
+      label,
+      `${root.path} @layer_names`,
+      'missing: not a Keras weights file (neither the root nor model_weights/ has layer_names)',
+    );
+  }
+  const out: KerasWeights = new Map();
+  for (const layer of layerNames) {
+    const g = root.get(layer) as H5Group | null;
+    if (!g || !('keys' in g)) {
+      throw new ModelFormatError(
+        label,
+        `${root.path}/${layer}`,
+        'listed in layer_names but not a group',
+      );
+    }
+    const names = stringListAttribute(g, 'weight_names', label) ?? [];
+    out.set(
+      layer,
+      names.map((name) => {
+        const d = g.get(name) as H5Dataset | null;
+        const field = `${g.path}/${name}`;
+        if (!d || !('shape' in d))
+          throw new ModelFormatError(label, field, 'weight listed in weight_names but missing');
+        const value = d.value;
+        let values: Float32Array;
+        if (value instanceof Float32Array) values = value;
+        else if (value instanceof Float64Array) values = Float32Array.from(value);
+        else
+          throw new ModelFormatError(
+            label,
+            field,
+            `expected float32 or float64 data, got ${JSON.stringify(d.dtype)}`,
+          );
+        return { name, shape: d.shape ?? [], values };
+      }),
+    );
+  }
+  return out;
+}
