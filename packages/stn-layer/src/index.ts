@@ -1,3 +1,13 @@
 // --- ops (rotation, shape, projection, grid sampling, affine grid) ---
+export { axisAngleToRotation } from './ops/axis_angle_to_rotation';
+export { morphShape } from './ops/morph_shape';
+export { rotateVertices } from './ops/rotate_vertices';
+export { projectVertices } from './ops/project_vertices';
+export { splitTheta } from './ops/split_theta';
+export type { ThetaParts } from './ops/split_theta';
+export { gridSample } from './ops/grid_sample';
+export type { GridSampleOptions, GridSamplePadding } from './ops/grid_sample';
+export { affineGrid } from './ops/affine_grid';
+export type { AffineGridOptions } from './ops/affine_grid';
 
 // --- visibility and the MorphableModelSTN layer ---
