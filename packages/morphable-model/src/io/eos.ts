@@ -21,11 +21,18 @@ interface EigenMatrix {
 }
 
 /** Eigen matrix: int32 rows, int32 cols, then rows·cols float32 column-major. */
-function readMatrix(r: ByteReader, field: string): EigenMatrix {
+function readMatrix(
+  r: ByteReader,
+  field: string,
+  check?: (rows: number, cols: number) => true | string,
+): EigenMatrix {
   const at = r.offset;
   const rows = r.i32(`${field}.rows`);
   const cols = r.i32(`${field}.cols`);
   if (rows < 0 || cols < 0) throw r.error(field, `negative matrix size ${rows} × ${cols}`, at);
+  // Sizes are checked against the other fields before the values are read (or allocated).
+  const ok = check ? check(rows, cols) : true;
+  if (ok !== true) throw r.error(field, ok, at);
   const data = r.f32Array(`${field} (${rows} × ${cols} float32)`, rows * cols);
   return { rows, cols, data };
 }
@@ -73,19 +80,8 @@ interface RawPca {
 function readPcaModel(r: ByteReader, field: string, expectedVertices?: number): RawPca | undefined {
   const meanAt = r.offset;
   const mean = readMatrix(r, `${field}.mean`);
-  const basisAt = r.offset;
-  const basis = readMatrix(r, `${field}.orthonormal_pca_basis`);
-  const eigAt = r.offset;
-  const eig = readMatrix(r, `${field}.eigenvalues`);
-  if (mean.data.length === 0) {
-    if (basis.data.length !== 0 || eig.data.length !== 0) {
-      throw r.error(field, 'empty mean but a non-empty basis or eigenvalues', meanAt);
-    }
-    const tris = r.count(`${field}.triangle_list.size`, 12);
-    if (tris !== 0) throw r.error(`${field}.triangle_list`, `${tris} triangles in an empty model`);
-    return undefined;
-  }
-  if (mean.cols !== 1 || mean.rows % 3 !== 0) {
+  const empty = mean.data.length === 0;
+  if (!empty && (mean.cols !== 1 || mean.rows % 3 !== 0)) {
     throw r.error(
       `${field}.mean`,
       `expected a 3N × 1 column vector, got ${mean.rows} × ${mean.cols}`,
@@ -93,27 +89,32 @@ function readPcaModel(r: ByteReader, field: string, expectedVertices?: number): 
     );
   }
   const numVertices = mean.rows / 3;
-  if (expectedVertices !== undefined && numVertices !== expectedVertices) {
+  if (!empty && expectedVertices !== undefined && numVertices !== expectedVertices) {
     throw r.error(
       `${field}.mean`,
       `has ${numVertices} vertices (${mean.rows} rows), expected ${expectedVertices} like the shape model`,
       meanAt,
     );
   }
+  const basisAt = r.offset;
+  const basis = readMatrix(r, `${field}.orthonormal_pca_basis`, (rows, cols) =>
+    empty
+      ? rows * cols === 0 || `expected an empty basis with an empty mean, got ${rows} × ${cols}`
+      : rows === mean.rows ||
+        `expected ${mean.rows} × D (rows like the mean), got ${rows} × ${cols}`,
+  );
   const numModes = basis.cols;
-  if (basis.rows !== mean.rows) {
-    throw r.error(
-      `${field}.orthonormal_pca_basis`,
-      `expected ${mean.rows} × D (rows like the mean), got ${basis.rows} × ${basis.cols}`,
-      basisAt,
-    );
-  }
-  if (eig.rows !== numModes || eig.cols !== 1) {
-    throw r.error(
-      `${field}.eigenvalues`,
-      `expected ${numModes} × 1 (one per basis column), got ${eig.rows} × ${eig.cols}`,
-      eigAt,
-    );
+  const eigAt = r.offset;
+  const eig = readMatrix(r, `${field}.eigenvalues`, (rows, cols) =>
+    empty
+      ? rows * cols === 0 || `expected no eigenvalues with an empty mean, got ${rows} × ${cols}`
+      : (rows === numModes && cols === 1) ||
+        `expected ${numModes} × 1 (one per basis column), got ${rows} × ${cols}`,
+  );
+  if (empty) {
+    const tris = r.count(`${field}.triangle_list.size`, 12);
+    if (tris !== 0) throw r.error(`${field}.triangle_list`, `${tris} triangles in an empty model`);
+    return undefined;
   }
   assertFinite(r, `${field}.mean`, mean.data, meanAt);
   assertFinite(r, `${field}.orthonormal_pca_basis`, basis.data, basisAt);
@@ -154,22 +155,13 @@ function readBlendshapeList(r: ByteReader, field: string, expectedVertices?: num
   for (let k = 0; k < n; k++) {
     names.push(r.string(`${field}[${k}].name`));
     const at = r.offset;
-    const m = readMatrix(r, `${field}[${k}].deformation`);
-    if (m.cols !== 1 || m.rows % 3 !== 0 || m.rows === 0) {
-      throw r.error(
-        `${field}[${k}].deformation`,
-        `expected a 3N × 1 column vector, got ${m.rows} × ${m.cols}`,
-        at,
-      );
-    }
-    if (rows === -1) rows = m.rows;
-    if (m.rows !== rows) {
-      throw r.error(
-        `${field}[${k}].deformation`,
-        `has ${m.rows} rows, expected ${rows} (3 per vertex)`,
-        at,
-      );
-    }
+    const m = readMatrix(r, `${field}[${k}].deformation`, (mr, mc) => {
+      if (mc !== 1 || mr % 3 !== 0 || mr === 0)
+        return `expected a 3N × 1 column vector, got ${mr} × ${mc}`;
+      if (rows !== -1 && mr !== rows) return `has ${mr} rows, expected ${rows} (3 per vertex)`;
+      return true;
+    });
+    rows = m.rows;
     assertFinite(r, `${field}[${k}].deformation`, m.data, at);
     parts.push(m.data);
   }
@@ -224,7 +216,17 @@ export function readEosModel(
       const index = r.i32('expression_model.index');
       if (index === 0) {
         const pca = readPcaModel(r, 'expression_model.PcaModel', N);
-        if (pca) expression = pca.basis;
+        if (pca) {
+          expression = pca.basis;
+          // eos draws expression samples around their own mean and adds them to the shape:
+          // X = μ_shape + μ_expr + …, so the expression mean joins the model's mean.
+          let maxAbs = 0;
+          for (let i = 0; i < pca.mean.length; i++) {
+            shape.mean[i] += pca.mean[i];
+            maxAbs = Math.max(maxAbs, Math.abs(pca.mean[i]));
+          }
+          if (maxAbs > 0) extra.expressionMeanAdded = { maxAbs };
+        }
       } else if (index === 1) {
         expression = readBlendshapeList(r, 'expression_model.Blendshapes', N);
       } else {
