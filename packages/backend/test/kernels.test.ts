@@ -234,6 +234,34 @@ describe('Conv2DBackpropFilter on wasm', () => {
     }
   });
 
+  it('frees every intermediate buffer (both strategies, NCHW, cropping)', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const x = randomValues(2 * 3 * 8 * 8, 1);
+    const dy = randomValues(2 * 4 * 3 * 3, 2);
+    const before = backend.numDataIds();
+    for (const strategy of ['conv', 'matmul'] as const) {
+      for (const dataFormat of ['NHWC', 'NCHW'] as const) {
+        const xShape = dataFormat === 'NHWC' ? [2, 8, 8, 3] : [2, 3, 8, 8];
+        const dyShape = dataFormat === 'NHWC' ? [2, 3, 3, 4] : [2, 4, 3, 3];
+        await wasmFilterGrad(
+          x,
+          dy,
+          xShape,
+          dyShape,
+          {
+            strides: 2,
+            pad: 'valid',
+            dataFormat,
+            filterShape: [3, 3, 3, 4],
+          } as Conv2DBackpropFilterWasmAttrs,
+          strategy,
+        );
+      }
+    }
+    expect(backend.numDataIds()).toBe(before);
+  });
+
   it('rejects a dy whose shape does not match the forward convolution', async () => {
     await tf.setBackend('wasm');
     const x = tf.zeros([1, 5, 5, 2]);
