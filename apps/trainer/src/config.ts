@@ -72,7 +72,9 @@ export const configSchema = z.strictObject({
       /** Backbone name understood by `createLocaliser` (e.g. 'tiny', 'small', 'vgg16'). */
       backbone: z.string().min(1).default('tiny'),
       /** Square input side, pixels. */
-      inputSize: int(16).default(64),
+      inputSize: int(32).default(64),
+      /** Dropout after fc6/fc7 (0 keeps a run bit-reproducible; the original used 0.5). */
+      dropout: z.number().min(0).lt(1).default(0),
     })
     .prefault({}),
   data: z

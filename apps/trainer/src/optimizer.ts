@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Adam / SGD-with-momentum over parameter groups, each with its own learning-rate multiplier
+ * (the θ head learns faster than the backbone, as in the original). Written here rather than
+ * using tf.train.* because a checkpoint must restore it exactly: its whole state is the step
+ * count `t` and one or two slot tensors per variable, all exposed by `stateTensors`.
+ *
+ * Adam: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr·mult·m̂/(√v̂ + ε), with the bias
+ * corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) computed in float64.
+ * SGD: u ← μu + g, w ← w − lr·mult·u.
+ */
+
+export interface ParamGroup {
+  name: string;
+  variables: tf.Variable[];
+  /** Multiplies the base learning rate for this group. */
+  lrMultiplier: number;
+}
+
+export interface OptimizerOptions {
+  kind: 'adam' | 'sgd';
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  momentum: number;
+}
+
+export class GroupOptimizer {
+  /** Updates applied so far. */
+  t = 0;
+  private readonly slots: tf.Variable[][]; // per variable: [m, v] (adam) or [u] (sgd)
+  readonly variables: tf.Variable[];
+  private readonly multipliers: number[];
+
+  constructor(
+    readonly groups: ParamGroup[],
+    readonly options: OptimizerOptions,
+  ) {
+    this.variables = groups.flatMap((g) => g.variables);
+    this.multipliers = groups.flatMap((g) => g.variables.map(() => g.lrMultiplier));
+    const nSlots = options.kind === 'adam' ? 2 : 1;
+    this.slots = this.variables.map((v) =>
+      Array.from({ length: nSlots }, () => tf.variable(tf.zerosLike(v), false)),
+    );
+  }
+
+  /** Apply one update from `grads` (same order as `variables`); does not dispose `grads`. */
+  apply(grads: tf.Tensor[], lr: number): void {
+    if (grads.length !== this.variables.length) {
+      throw new Error(
+        `GroupOptimizer.apply: expected ${this.variables.length} gradients, got ${grads.length}`,
+      );
+    }
+    this.t++;
+    const o = this.options;
+    const c1 = 1 - o.beta1 ** this.t;
+    const c2 = 1 - o.beta2 ** this.t;
+    tf.tidy(() => {
+      grads.forEach((g, i) => {
+        const w = this.variables[i];
+        const rate = lr * this.multipliers[i];
+        if (o.kind === 'adam') {
+          const [m, v] = this.slots[i];
+          const m1 = tf.add(tf.mul(m, o.beta1), tf.mul(g, 1 - o.beta1));
+          const v1 = tf.add(tf.mul(v, o.beta2), tf.mul(tf.square(g), 1 - o.beta2));
+          m.assign(m1);
+          v.assign(v1);
+          const step = tf.div(tf.mul(m1, rate / c1), tf.add(tf.sqrt(tf.div(v1, c2)), o.epsilon));
+          w.assign(tf.sub(w, step));
+        } else {
+          const [u] = this.slots[i];
+          const u1 = tf.add(tf.mul(u, o.momentum), g);
+          u.assign(u1);
+          w.assign(tf.sub(w, tf.mul(u1, rate)));
+        }
+      });
+    });
+  }
+
+  /** Slot tensors in a fixed order (for checkpoints). */
+  stateTensors(): tf.Variable[] {
+    return this.slots.flat();
+  }
+
+  /** Restore `t` and slot values (shapes checked). */
+  loadState(t: number, values: tf.Tensor[]): void {
+    const slots = this.stateTensors();
+    if (values.length !== slots.length) {
+      throw new Error(
+        `GroupOptimizer.loadState: expected ${slots.length} slot tensors, got ${values.length}`,
+      );
+    }
+    values.forEach((v, i) => {
+      if (v.shape.join(',') !== slots[i].shape.join(',')) {
+        throw new Error(
+          `GroupOptimizer.loadState: slot ${i} has shape [${v.shape}], expected [${slots[i].shape}]`,
+        );
+      }
+      slots[i].assign(v);
+    });
+    this.t = t;
+  }
+
+  dispose(): void {
+    for (const s of this.slots.flat()) s.dispose();
+  }
+}
+
+/**
+ * Scale gradients so that their global L2 norm is at most `maxNorm` (0 = no clipping).
+ * Returns new tensors (the caller disposes both lists) and the norm before clipping.
+ */
+export function clipByGlobalNorm(
+  grads: tf.Tensor[],
+  maxNorm: number,
+): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    if (!(maxNorm > 0)) return { grads: grads.map((g) => tf.clone(g)), norm };
+    const scale = tf.div(maxNorm, tf.maximum(norm, maxNorm));
+    return { grads: grads.map((g) => tf.mul(g, scale)), norm };
+  });
+}
+
+/** Learning rate at `step` (0-based): linear warm-up, then constant or cosine to 5%. */
+export function learningRate(
+  step: number,
+  base: number,
+  total: number,
+  schedule: 'constant' | 'cosine',
+  warmup: number,
+): number {
+  const w = warmup > 0 ? Math.min(1, (step + 1) / warmup) : 1;
+  if (schedule === 'constant') return base * w;
+  const p = Math.min(1, step / Math.max(1, total - 1));
+  return base * w * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * p)));
+}

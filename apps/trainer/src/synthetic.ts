@@ -1,0 +1,224 @@
+import { type MorphableModel, render } from '@3dmm-stn/morphable-model';
+import type { Batch } from './folder_dataset';
+import { matrixFromEuler, matrixToAxisAngle } from './rotation';
+import { Rng } from './rng';
+import type { FaceSample } from './sample';
+import { proceduralBackground, proceduralTexture, type Texture } from './texture';
+
+/**
+ * Synthetic faces (the default training data): the morphable model rendered with random
+ * identity α ~ N(0, I), expression α ~ N(0, σ²I), pose (yaw/pitch/roll uniform within the
+ * ranges), scale and translation jitter, a procedural texture per identity, a random background
+ * and light, at the localiser's input size. Each sample carries its 68 landmarks with
+ * visibility, its true θ = [r, t, log s, α] and its identity.
+ *
+ * Reproducible: identity k of split 'train' is drawn from Rng.derive(seed, 'identity', 'train', k),
+ * view v of pair i at step n from Rng.derive(seed, 'view', n, i, v), so any batch can be
+ * regenerated from (seed, step) alone. Validation identities come from another stream.
+ */
+
+export interface SyntheticOptions {
+  inputSize: number;
+  shapeModes: number;
+  expressionModes: number;
+  identities: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  faceFill: number;
+  scaleJitter: number;
+  translateJitter: number;
+  expressionScale: number;
+  textureSize: number;
+  seed: number;
+  batchSize: number;
+  pairs: boolean;
+}
+
+interface Identity {
+  id: string;
+  alphaShape: Float32Array;
+  texture: Texture;
+}
+
+/** Width (x extent, model units) of the mean face's defined landmarks, or of the whole mean. */
+export function meanFaceWidth(model: MorphableModel): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < 68; k++) {
+    const v = model.landmarks[k];
+    if (v < 0) continue;
+    lo = Math.min(lo, model.mean[3 * v]);
+    hi = Math.max(hi, model.mean[3 * v]);
+  }
+  if (!(hi > lo)) {
+    for (let i = 0; i < model.numVertices; i++) {
+      lo = Math.min(lo, model.mean[3 * i]);
+      hi = Math.max(hi, model.mean[3 * i]);
+    }
+  }
+  return hi - lo;
+}
+
+export class SyntheticFaces {
+  /** Scale (px per model unit) at which the mean face spans `faceFill` of the crop. */
+  readonly baseLogScale: number;
+  /** Model x extent used for the scale (landmark span). */
+  readonly faceWidth: number;
+
+  constructor(
+    readonly model: MorphableModel,
+    readonly options: SyntheticOptions,
+  ) {
+    if (!model.texCoords)
+      throw new Error('SyntheticFaces: the model needs texture coordinates (a UV embedding)');
+    const avail = model.shape.numModes;
+    const availE = model.expression?.numModes ?? 0;
+    if (options.shapeModes > avail || options.expressionModes > availE) {
+      throw new Error(
+        `SyntheticFaces: asked for ${options.shapeModes} identity + ${options.expressionModes} expression modes, the model has ${avail} + ${availE}`,
+      );
+    }
+    this.faceWidth = meanFaceWidth(model);
+    this.baseLogScale = Math.log((options.faceFill * options.inputSize) / this.faceWidth);
+  }
+
+  get numModes(): number {
+    return this.options.shapeModes + this.options.expressionModes;
+  }
+
+  identity(split: string, k: number): Identity {
+    const rng = Rng.derive(this.options.seed, 'identity', split, k);
+    const alphaShape = new Float32Array(this.options.shapeModes);
+    for (let i = 0; i < alphaShape.length; i++) alphaShape[i] = rng.normal();
+    const texture = proceduralTexture(this.model, this.options.textureSize, rng);
+    return { id: `${split}:${k}`, alphaShape, texture };
+  }
+
+  /** Render one view of `who` with the view randomness of `rng`. */
+  view(who: Identity, rng: Rng, source: string): FaceSample {
+    const o = this.options;
+    const S = o.inputSize;
+    const D = this.numModes;
+    const alpha = new Float32Array(D);
+    alpha.set(who.alphaShape);
+    for (let i = o.shapeModes; i < D; i++) alpha[i] = o.expressionScale * rng.normal();
+    const deg = Math.PI / 180;
+    const yaw = rng.range(-o.yaw, o.yaw) * deg;
+    const pitch = rng.range(-o.pitch, o.pitch) * deg;
+    const roll = rng.range(-o.roll, o.roll) * deg;
+    const r = matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
+    const logS = this.baseLogScale + rng.range(-o.scaleJitter, o.scaleJitter);
+    const c = (S - 1) / 2;
+    const t = [
+      c + rng.range(-1, 1) * o.translateJitter * S,
+      c + rng.range(-1, 1) * o.translateJitter * S,
+    ];
+    const background = proceduralBackground(S, rng);
+    const light = {
+      direction: [rng.range(-0.6, 0.6), rng.range(-0.3, 0.6), 1] as [number, number, number],
+      ambient: rng.range(0.45, 0.8),
+    };
+    const out = render(this.model, alpha, { r, t, logS }, who.texture, S, S, {
+      numShapeModes: o.shapeModes,
+      numExpressionModes: o.expressionModes,
+      background: { data: background, width: S, height: S, channels: 3 },
+      light,
+    });
+    const image = out.image instanceof Float32Array ? out.image : Float32Array.from(out.image);
+    const confidence = new Float32Array(68);
+    for (let i = 0; i < 68; i++) confidence[i] = Number.isFinite(out.landmarks[2 * i]) ? 1 : 0;
+    const theta = new Float32Array(6 + D);
+    theta.set(r, 0);
+    theta[3] = t[0];
+    theta[4] = t[1];
+    theta[5] = logS;
+    theta.set(alpha, 6);
+    return {
+      image,
+      size: S,
+      landmarks: Float32Array.from(out.landmarks),
+      confidence,
+      visible: Uint8Array.from(out.landmarkVisible),
+      identity: who.id,
+      theta,
+      source,
+    };
+  }
+
+  /** The training batch of `step`: P identities × 2 views ([A…, B…]) or B single views. */
+  loadStep(step: number): Batch {
+    const o = this.options;
+    const pairs = o.pairs && o.batchSize >= 2;
+    const P = pairs ? Math.floor(o.batchSize / 2) : o.batchSize;
+    const a: FaceSample[] = [];
+    const b: FaceSample[] = [];
+    for (let i = 0; i < P; i++) {
+      const k = Rng.derive(o.seed, 'train-identity', step, i).int(o.identities);
+      const who = this.identity('train', k);
+      a.push(
+        this.view(
+          who,
+          Rng.derive(o.seed, 'view', step, i, 0),
+          `synthetic:train:${k}:${step}.${i}.0`,
+        ),
+      );
+      if (pairs)
+        b.push(
+          this.view(
+            who,
+            Rng.derive(o.seed, 'view', step, i, 1),
+            `synthetic:train:${k}:${step}.${i}.1`,
+          ),
+        );
+    }
+    return { step, samples: [...a, ...b], pairs: pairs ? P : 0 };
+  }
+
+  /** Infinite batches from `startStep` (wrap in `prefetch`). */
+  async *batches(startStep: number): AsyncGenerator<Batch> {
+    for (let step = startStep; ; step++) {
+      yield this.loadStep(step);
+      // Let the consumer run between renders (the generator is CPU-bound).
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /**
+   * Validation: `n` samples as pairs of held-out identities, [A₀…A_{n/2−1}, B₀…B_{n/2−1}], or
+   * `views` views each of `identities` identities for the per-identity mean UV image.
+   */
+  validation(n: number): FaceSample[] {
+    const P = Math.max(1, Math.floor(n / 2));
+    const a: FaceSample[] = [];
+    const b: FaceSample[] = [];
+    for (let i = 0; i < P; i++) {
+      const who = this.identity('val', i);
+      a.push(
+        this.view(who, Rng.derive(this.options.seed, 'val-view', i, 0), `synthetic:val:${i}:0`),
+      );
+      b.push(
+        this.view(who, Rng.derive(this.options.seed, 'val-view', i, 1), `synthetic:val:${i}:1`),
+      );
+    }
+    return [...a, ...b];
+  }
+
+  /** `views` views of each of `identities` held-out identities (for mean UV images). */
+  identityViews(identities: number, views: number): FaceSample[][] {
+    const out: FaceSample[][] = [];
+    for (let i = 0; i < identities; i++) {
+      const who = this.identity('val-mean', i);
+      out.push(
+        Array.from({ length: views }, (_, v) =>
+          this.view(
+            who,
+            Rng.derive(this.options.seed, 'val-mean-view', i, v),
+            `synthetic:val-mean:${i}:${v}`,
+          ),
+        ),
+      );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,208 @@
+import type { MorphableModel } from '@3dmm-stn/morphable-model';
+import type { Rng } from './rng';
+
+/**
+ * Procedural face textures in the model's UV space, so that the STN's UV images are meaningful:
+ * skin tone with soft symmetric shading, eyebrows, eyes (sclera + iris), lips and nostrils drawn
+ * at the UV positions of the model's landmark vertices.
+ *
+ * Convention (the renderer's): texture row 0 at v = 1, texel (row i, col j) centred at
+ * u = (j + ½)/W, v = 1 − (i + ½)/H; values RGB in [0, 255] (Float32Array).
+ */
+
+export interface Texture {
+  data: Float32Array; // [T, T, 3]
+  width: number;
+  height: number;
+  channels: 3;
+}
+
+/** UV → texel coordinates (x right, y down) of each ibug landmark (NaN where the model has none). */
+export function landmarkTexels(model: MorphableModel, size: number): Float32Array {
+  const out = new Float32Array(136).fill(Number.NaN);
+  const tc = model.texCoords;
+  if (!tc) return out;
+  for (let k = 0; k < 68; k++) {
+    const v = model.landmarks[k];
+    if (v < 0) continue;
+    out[2 * k] = tc[2 * v] * size - 0.5;
+    out[2 * k + 1] = (1 - tc[2 * v + 1]) * size - 0.5;
+  }
+  return out;
+}
+
+const SKIN: [number, number, number][] = [
+  [241, 194, 167],
+  [224, 172, 138],
+  [198, 134, 96],
+  [161, 102, 66],
+  [112, 72, 48],
+  [236, 188, 150],
+  [186, 128, 92],
+];
+const HAIR: [number, number, number][] = [
+  [40, 28, 20],
+  [70, 48, 30],
+  [20, 18, 18],
+  [120, 84, 50],
+  [160, 130, 90],
+];
+const IRIS: [number, number, number][] = [
+  [60, 40, 25],
+  [40, 80, 120],
+  [70, 100, 60],
+  [30, 25, 20],
+];
+
+function pick<T>(rng: Rng, a: T[]): T {
+  return a[rng.int(a.length)];
+}
+
+function pointInPolygon(x: number, y: number, poly: number[]): boolean {
+  let inside = false;
+  const n = poly.length / 2;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const xi = poly[2 * i];
+    const yi = poly[2 * i + 1];
+    const xj = poly[2 * j];
+    const yj = poly[2 * j + 1];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function distToSegment(
+  px: number,
+  py: number,
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const l2 = dx * dx + dy * dy;
+  const t = l2 > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / l2)) : 0;
+  return Math.hypot(px - ax - t * dx, py - ay - t * dy);
+}
+
+/** Indices (0-based ibug) → polygon of texel points, skipping undefined ones. */
+function poly(lm: Float32Array, ids: number[]): number[] {
+  const out: number[] = [];
+  for (const i of ids) if (Number.isFinite(lm[2 * i])) out.push(lm[2 * i], lm[2 * i + 1]);
+  return out;
+}
+
+function range(a: number, b: number): number[] {
+  return Array.from({ length: b - a + 1 }, (_, k) => a + k - 1); // 1-based inclusive → 0-based
+}
+
+/** A random face texture of side `size` for `model`, drawn from `rng`. */
+export function proceduralTexture(model: MorphableModel, size: number, rng: Rng): Texture {
+  const T = size;
+  const data = new Float32Array(T * T * 3);
+  const lm = landmarkTexels(model, T);
+  const skin = pick(rng, SKIN).map((c) => c * rng.range(0.9, 1.1));
+  const hair = pick(rng, HAIR);
+  const iris = pick(rng, IRIS);
+  const lip = [
+    skin[0] * rng.range(0.75, 0.95),
+    skin[1] * rng.range(0.45, 0.6),
+    skin[2] * rng.range(0.5, 0.65),
+  ];
+  // Soft shading blobs, mirrored left-right so the texture is bilaterally symmetric.
+  const blobs = Array.from({ length: 4 }, () => ({
+    x: rng.range(0, T),
+    y: rng.range(0, T),
+    r: rng.range(0.1, 0.35) * T,
+    a: rng.range(-0.12, 0.12),
+  }));
+  const browW = rng.range(0.012, 0.025) * T;
+  const irisR = rng.range(0.35, 0.5);
+  const eyeL = poly(lm, range(37, 42));
+  const eyeR = poly(lm, range(43, 48));
+  const lipsOuter = poly(lm, range(49, 60));
+  const lipsInner = poly(lm, range(61, 68));
+  const browL = poly(lm, range(18, 22));
+  const browR = poly(lm, range(23, 27));
+  const nostrils = poly(lm, [31, 35]); // ibug 32, 36
+  const eyes = [eyeL, eyeR].map((p) => {
+    let cx = 0;
+    let cy = 0;
+    let w = 0;
+    for (let i = 0; i < p.length / 2; i++) {
+      cx += p[2 * i];
+      cy += p[2 * i + 1];
+    }
+    cx /= Math.max(1, p.length / 2);
+    cy /= Math.max(1, p.length / 2);
+    for (let i = 0; i < p.length / 2; i++) w = Math.max(w, Math.abs(p[2 * i] - cx));
+    return { p, cx, cy, r: w * irisR };
+  });
+  const nostrilR = 0.012 * T;
+  for (let y = 0; y < T; y++) {
+    for (let x = 0; x < T; x++) {
+      let shade = 1;
+      for (const b of blobs) {
+        for (const bx of [b.x, T - 1 - b.x]) {
+          const d2 = ((x - bx) ** 2 + (y - b.y) ** 2) / (b.r * b.r);
+          shade += b.a * Math.exp(-d2);
+        }
+      }
+      let c = skin.map((v) => v * shade);
+      for (const brow of [browL, browR]) {
+        let d = Infinity;
+        for (let i = 0; i + 3 < brow.length; i += 2)
+          d = Math.min(d, distToSegment(x, y, brow[i], brow[i + 1], brow[i + 2], brow[i + 3]));
+        if (d < browW) c = hair.map((v) => v);
+      }
+      for (const e of eyes) {
+        if (e.p.length >= 6 && pointInPolygon(x, y, e.p)) {
+          c = Math.hypot(x - e.cx, y - e.cy) < e.r ? [...iris] : [235, 232, 225];
+        }
+      }
+      if (lipsOuter.length >= 6 && pointInPolygon(x, y, lipsOuter)) c = [...lip];
+      if (lipsInner.length >= 6 && pointInPolygon(x, y, lipsInner)) c = lip.map((v) => v * 0.45);
+      for (let i = 0; i + 1 < nostrils.length; i += 2) {
+        if (Math.hypot(x - nostrils[i], y - nostrils[i + 1]) < nostrilR) c = c.map((v) => v * 0.5);
+      }
+      const o = (y * T + x) * 3;
+      const n = rng.range(-4, 4);
+      for (let k = 0; k < 3; k++) data[o + k] = Math.max(0, Math.min(255, c[k] + n));
+    }
+  }
+  return { data, width: T, height: T, channels: 3 };
+}
+
+/** A random background of side `size`: a colour gradient with a few shapes and noise. */
+export function proceduralBackground(size: number, rng: Rng): Float32Array {
+  const S = size;
+  const out = new Float32Array(S * S * 3);
+  const c0 = [rng.range(0, 255), rng.range(0, 255), rng.range(0, 255)];
+  const c1 = [rng.range(0, 255), rng.range(0, 255), rng.range(0, 255)];
+  const ang = rng.range(0, 2 * Math.PI);
+  const [gx, gy] = [Math.cos(ang), Math.sin(ang)];
+  const shapes = Array.from({ length: rng.int(5) }, () => ({
+    x: rng.range(0, S),
+    y: rng.range(0, S),
+    r: rng.range(0.05, 0.3) * S,
+    box: rng.uniform() < 0.5,
+    c: [rng.range(0, 255), rng.range(0, 255), rng.range(0, 255)],
+  }));
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      const t = Math.max(0, Math.min(1, 0.5 + ((x / S - 0.5) * gx + (y / S - 0.5) * gy)));
+      let c = [0, 1, 2].map((k) => c0[k] * (1 - t) + c1[k] * t);
+      for (const s of shapes) {
+        const inside = s.box
+          ? Math.abs(x - s.x) < s.r && Math.abs(y - s.y) < s.r * 0.6
+          : Math.hypot(x - s.x, y - s.y) < s.r;
+        if (inside) c = s.c;
+      }
+      const o = (y * S + x) * 3;
+      const n = rng.range(-6, 6);
+      for (let k = 0; k < 3; k++) out[o + k] = Math.max(0, Math.min(255, c[k] + n));
+    }
+  }
+  return out;
+}
