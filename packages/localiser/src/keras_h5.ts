@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelFormatError } from '@3dmm-stn/morphable-model';
@@ -69,6 +69,7 @@ export async function readKerasWeightsH5(
     label = '<bytes>';
   }
   try {
+    await checkSignature(path, label);
     let file: InstanceType<H5Module['default']['File']>;
     try {
       file = new h5wasm.File(path, 'r');
@@ -83,6 +84,33 @@ export async function readKerasWeightsH5(
   } finally {
     if (temp) await rm(temp, { force: true });
   }
+}
+
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * HDF5's superblock signature sits at offset 0, 512, 1024, 2048, … (after a user block).
+ * Checked up front because h5wasm does not throw on opening a non-HDF5 file: it fails
+ * later with an unhelpful message.
+ */
+async function checkSignature(path: string, label: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'r');
+  } catch (e) {
+    throw new ModelFormatError(label, '(file)', `cannot read: ${(e as Error).message}`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.alloc(8);
+    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
+      await handle.read(buf, 0, 8, offset);
+      if (HDF5_SIGNATURE.every((b, k) => buf[k] === b)) return;
+    }
+  } finally {
+    await handle.close();
+  }
+  throw new ModelFormatError(label, '(file)', 'cannot open as HDF5: no HDF5 signature');
 }
 
 function readGroup(file: H5Group, label: string): KerasWeights {
