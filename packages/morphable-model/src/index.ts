@@ -18,3 +18,9 @@ export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 // --- geometry (symmetry, Tutte embedding, UV-grid resampling) ---
 
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
+export { vertexNormals } from './mesh/normals';
+export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mesh/render';
+export { render } from './mesh/render';
+export { rotationFromAxisAngle } from './mesh/rotation';
+export type { ZBufferVisibilityOptions } from './mesh/visibility';
+export { visibleByNormals, visibleByZBuffer } from './mesh/visibility';

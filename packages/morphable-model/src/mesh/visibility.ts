@@ -1,0 +1,196 @@
+import { ShapeError } from '../errors';
+
+/**
+ * Visibility by normals, as in the paper: a vertex faces the camera ⇔ the z component of its
+ * (rotated) normal is ≥ 0.
+ *
+ * @param normals [N, 3] unit normals (e.g. `vertexNormals`), in model space if `rotation` is
+ *   given, else already rotated into camera space.
+ * @param rotation optional [9] row-major rotation R (X' = R·X), e.g. `rotationFromAxisAngle(r)`;
+ *   only its last row is used: n'_z = R[6]·nx + R[7]·ny + R[8]·nz.
+ * @returns [N] 1 where n'_z ≥ 0, else 0.
+ */
+export function visibleByNormals(
+  normals: ArrayLike<number>,
+  rotation?: ArrayLike<number>,
+): Uint8Array {
+  if (normals.length % 3 !== 0) {
+    throw new ShapeError(
+      `Error in visibleByNormals: normals must have shape [N,3], but got length ${normals.length}.`,
+    );
+  }
+  if (rotation !== undefined && rotation.length !== 9) {
+    throw new ShapeError(
+      `Error in visibleByNormals: rotation must have shape [9] (row-major 3×3), but got length ${rotation.length}.`,
+    );
+  }
+  const N = normals.length / 3;
+  const r6 = rotation ? rotation[6] : 0;
+  const r7 = rotation ? rotation[7] : 0;
+  const r8 = rotation ? rotation[8] : 1;
+  const out = new Uint8Array(N);
+  for (let i = 0; i < N; i++) {
+    const nz = r6 * normals[3 * i] + r7 * normals[3 * i + 1] + r8 * normals[3 * i + 2];
+    out[i] = nz >= 0 ? 1 : 0;
+  }
+  return out;
+}
+
+export interface ZBufferVisibilityOptions {
+  /**
+   * Depth tolerance: a triangle occludes a vertex only if it is more than `epsilon` nearer at
+   * the vertex's pixel position. Default 1e-4 × max(1, max |depth|) (float32 rounding of
+   * positions in mm is ~1e-5 relative).
+   */
+  epsilon?: number;
+}
+
+/**
+ * Exact visibility of every vertex in a width × height image, by point queries against the
+ * triangles rather than by sampling a depth image: vertex v is visible iff its projected
+ * point lies inside the image (pixel centres at integer coordinates, so the image covers
+ * [−0.5, width − 0.5] × [−0.5, height − 0.5]) and no triangle covering that point (edges
+ * included) is nearer than v by more than `epsilon`. Resolution-independent, so thin and
+ * steep triangles near the silhouette cannot hide or reveal vertices by aliasing.
+ *
+ * @param points [N, 3]: x, y in pixels (x right, y down) and depth, larger = nearer the camera
+ *   (for the project's projection, depth = z' of X' = R·X; any positive scale works).
+ * @param triangles [F, 3] vertex ids; both orientations occlude.
+ * @returns [N] 1 visible, 0 occluded or outside the image.
+ */
+export function visibleByZBuffer(
+  points: ArrayLike<number>,
+  triangles: ArrayLike<number>,
+  width: number,
+  height: number,
+  options: ZBufferVisibilityOptions = {},
+): Uint8Array {
+  if (points.length % 3 !== 0) {
+    throw new ShapeError(
+      `Error in visibleByZBuffer: points must have shape [N,3], but got length ${points.length}.`,
+    );
+  }
+  if (triangles.length % 3 !== 0) {
+    throw new ShapeError(
+      `Error in visibleByZBuffer: triangles must have shape [F,3], but got length ${triangles.length}.`,
+    );
+  }
+  const N = points.length / 3;
+  const queries = new Uint32Array(N);
+  for (let i = 0; i < N; i++) queries[i] = i;
+  return pointVisibility(points, triangles, null, queries, width, height, options.epsilon);
+}
+
+/**
+ * Core of `visibleByZBuffer` for a subset of vertices (`queries`) and of occluding triangles
+ * (`active[f] = 1`; null = all). Triangles are binned into square cells of pixels, so each
+ * query only tests the few triangles whose bounding box overlaps its cell.
+ * @internal
+ */
+export function pointVisibility(
+  points: ArrayLike<number>,
+  triangles: ArrayLike<number>,
+  active: Uint8Array | null,
+  queries: Uint32Array,
+  width: number,
+  height: number,
+  epsilon?: number,
+): Uint8Array {
+  if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) {
+    throw new RangeError(
+      `Error in visibleByZBuffer: width and height must be positive integers, but got ${width} × ${height}.`,
+    );
+  }
+  const N = points.length / 3;
+  const F = triangles.length / 3;
+  let maxDepth = 1;
+  for (let i = 0; i < N; i++) {
+    const d = Math.abs(points[3 * i + 2]);
+    if (d > maxDepth) maxDepth = d;
+  }
+  const eps = epsilon ?? 1e-4 * maxDepth;
+  const CELL = 8;
+  const gw = Math.ceil(width / CELL);
+  const gh = Math.ceil(height / CELL);
+  const cellOf = (v: number, n: number) => {
+    const c = Math.floor((v + 0.5) / CELL);
+    return c < 0 ? 0 : c >= n ? n - 1 : c;
+  };
+  // CSR of cell → triangles: count, prefix sum, fill.
+  const start = new Int32Array(gw * gh + 1);
+  const box = new Int32Array(4 * F); // cx0 cy0 cx1 cy1, cx0 = -1 for skipped triangles
+  const xmax = width - 0.5;
+  const ymax = height - 0.5;
+  for (let f = 0; f < F; f++) {
+    box[4 * f] = -1;
+    if (active && !active[f]) continue;
+    const a = triangles[3 * f];
+    const b = triangles[3 * f + 1];
+    const c = triangles[3 * f + 2];
+    if (a >= N || b >= N || c >= N) {
+      throw new RangeError(
+        `Error in visibleByZBuffer: triangle ${f} refers to vertex ${Math.max(a, b, c)}, but there are ${N} points.`,
+      );
+    }
+    const x0 = Math.min(points[3 * a], points[3 * b], points[3 * c]);
+    const x1 = Math.max(points[3 * a], points[3 * b], points[3 * c]);
+    const y0 = Math.min(points[3 * a + 1], points[3 * b + 1], points[3 * c + 1]);
+    const y1 = Math.max(points[3 * a + 1], points[3 * b + 1], points[3 * c + 1]);
+    if (!(x1 >= -0.5 && x0 <= xmax && y1 >= -0.5 && y0 <= ymax)) continue; // also drops NaN
+    const cx0 = cellOf(x0, gw);
+    const cx1 = cellOf(x1, gw);
+    const cy0 = cellOf(y0, gh);
+    const cy1 = cellOf(y1, gh);
+    box[4 * f] = cx0;
+    box[4 * f + 1] = cy0;
+    box[4 * f + 2] = cx1;
+    box[4 * f + 3] = cy1;
+    for (let cy = cy0; cy <= cy1; cy++) {
+      for (let cx = cx0; cx <= cx1; cx++) start[cy * gw + cx + 1]++;
+    }
+  }
+  for (let k = 0; k < gw * gh; k++) start[k + 1] += start[k];
+  const fill = start.slice(0, gw * gh);
+  const list = new Int32Array(start[gw * gh]);
+  for (let f = 0; f < F; f++) {
+    const cx0 = box[4 * f];
+    if (cx0 < 0) continue;
+    for (let cy = box[4 * f + 1]; cy <= box[4 * f + 3]; cy++) {
+      for (let cx = cx0; cx <= box[4 * f + 2]; cx++) list[fill[cy * gw + cx]++] = f;
+    }
+  }
+
+  const out = new Uint8Array(queries.length);
+  for (let q = 0; q < queries.length; q++) {
+    const v = queries[q];
+    const px = points[3 * v];
+    const py = points[3 * v + 1];
+    const pz = points[3 * v + 2];
+    if (!(px >= -0.5 && px <= xmax && py >= -0.5 && py <= ymax)) continue;
+    const cell = cellOf(py, gh) * gw + cellOf(px, gw);
+    let visible = 1;
+    for (let k = start[cell]; k < start[cell + 1] && visible; k++) {
+      const f = list[k];
+      const a = triangles[3 * f];
+      const b = triangles[3 * f + 1];
+      const c = triangles[3 * f + 2];
+      if (a === v || b === v || c === v) continue; // depth equals pz at v exactly
+      const ax = points[3 * a];
+      const ay = points[3 * a + 1];
+      const bx = points[3 * b];
+      const by = points[3 * b + 1];
+      const cx = points[3 * c];
+      const cy = points[3 * c + 1];
+      const area = (bx - ax) * (cy - ay) - (cx - ax) * (by - ay);
+      if (area === 0) continue; // edge-on: covers no area
+      const wa = ((bx - px) * (cy - py) - (cx - px) * (by - py)) / area;
+      const wb = ((cx - px) * (ay - py) - (ax - px) * (cy - py)) / area;
+      const wc = 1 - wa - wb;
+      if (wa < 0 || wb < 0 || wc < 0) continue;
+      const z = wa * points[3 * a + 2] + wb * points[3 * b + 2] + wc * points[3 * c + 2];
+      if (z > pz + eps) visible = 0;
+    }
+    out[q] = visible;
+  }
+  return out;
+}
