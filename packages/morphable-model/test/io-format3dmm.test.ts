@@ -111,6 +111,9 @@ describe('.3dmm own format', () => {
     const back = readModel(writeModel(g), 'g.3dmm');
     expect(isGridModel(back)).toBe(true);
     expectBitwiseEqual(g, back);
+    // From a Node Buffer at an odd offset in a shared pool (Buffer#slice does not copy).
+    const odd = Buffer.concat([Buffer.alloc(3), Buffer.from(writeModel(g))]).subarray(3);
+    expectBitwiseEqual(g, readModel(odd, 'odd.3dmm'));
   });
 
   it('round-trips a model without optional fields (no extra fields appear)', () => {

@@ -146,7 +146,7 @@ interface Pca {
 function readPca(
   h5: H5Module,
   f: H5File,
-  group: string,
+  group: 'shape' | 'expression' | 'color',
   file: string,
   bound: Record<string, number>,
   scale: number,
@@ -158,7 +158,7 @@ function readPca(
   const varPath = `${group}/model/pcaVariance`;
   const basis = readDataset(h5, f, basisPath, file, true);
   const variance = readDataset(h5, f, varPath, file, true);
-  const D = `D_${group}`;
+  const D = { shape: 'D', expression: 'E', color: 'C' }[group];
   expectShape(
     file,
     meanPath,
@@ -308,7 +308,13 @@ export async function readBfmH5(
         'the HDF5 library cannot open the file (corrupt or truncated?)',
       );
     }
-    return readOpen(h5, f, file, options);
+    try {
+      return readOpen(h5, f, file, options);
+    } catch (e) {
+      if (e instanceof ModelFormatError) throw e;
+      // h5wasm reports corrupt or truncated files with plain Errors.
+      throw new ModelFormatError(file, 'HDF5', `cannot read the file: ${(e as Error).message}`);
+    }
   } finally {
     f?.close();
     if (dir) await rm(dir, { recursive: true, force: true });

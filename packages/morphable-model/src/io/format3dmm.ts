@@ -257,7 +257,9 @@ function setPath(root: Record<string, unknown>, path: string, value: unknown, fi
  * @throws ModelFormatError on a bad magic, an unsupported version, a truncated file, a header that
  *   does not match the arrays (dtype, shape, offsets, lengths) or an inconsistent model.
  */
-export function readModel(bytes: Uint8Array, file = '<bytes>'): MorphableModel | GridModel {
+export function readModel(input: Uint8Array, file = '<bytes>'): MorphableModel | GridModel {
+  // A plain view: Node's Buffer#slice shares memory instead of copying.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (!has3dmmMagic(bytes)) {
     const got = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
     throw new ModelFormatError(
