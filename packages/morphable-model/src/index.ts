@@ -16,6 +16,26 @@ export type { ObjMesh, ObjWriteMesh, ObjWriteOptions } from './io/obj';
 export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 
 // --- geometry (symmetry, Tutte embedding, UV-grid resampling) ---
+export { GeometryError } from './geometry/errors';
+export {
+  boundaryLoops,
+  checkOrientation,
+  countFlippedTriangles,
+  signedAreas2D,
+  subdivideMesh,
+  vertexAdjacency,
+} from './geometry/mesh';
+export type { OrientationReport, VertexAdjacency } from './geometry/mesh';
+export { biCgStab, conjugateGradient, csrFromTriplets, csrMultiply } from './geometry/sparse';
+export type { CsrMatrix, SolveResult, SolverOptions } from './geometry/sparse';
+export { computeSymmetry, estimateSymmetryPlane, symmetryReport } from './geometry/symmetry';
+export type { SymmetryOptions, SymmetryReport } from './geometry/symmetry';
+export { tutteWeights } from './geometry/weights';
+export type { TutteWeights } from './geometry/weights';
+export { tutteEmbedding } from './geometry/tutte';
+export type { TutteBoundary, TutteMesh, TutteOptions, TutteResult } from './geometry/tutte';
+export { locateGridPoints, resampleToGrid } from './geometry/resample';
+export type { GridLocation, ResampleOptions } from './geometry/resample';
 
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
 export { vertexNormals } from './mesh/normals';
