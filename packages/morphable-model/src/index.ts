@@ -38,6 +38,7 @@ export { locateGridPoints, resampleToGrid } from './geometry/resample';
 export type { GridLocation, ResampleOptions } from './geometry/resample';
 
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
+export { defaultModel } from './default/default-model';
 export { vertexNormals } from './mesh/normals';
 export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mesh/render';
 export { render } from './mesh/render';
