@@ -7,6 +7,10 @@ import {
   type Conv2DBackpropFilterWasmAttrs,
   type FilterGradStrategy,
 } from '../src/kernels/conv2d_backprop_filter_wasm';
+import {
+  conv2DBackpropInputWasm,
+  type Conv2DBackpropInputWasmAttrs,
+} from '../src/kernels/conv2d_backprop_input_wasm';
 import { randomValues, relativeError } from './helpers';
 
 beforeAll(async () => {
@@ -305,6 +309,198 @@ function referenceFilterGrad(
                   xv * dy[((n * oh + r) * ow + c) * Co + co];
               }
             }
+          }
+  return out;
+}
+
+async function cpuInputGrad(dy: Float32Array, w: Float32Array, c: Case): Promise<Float32Array> {
+  await tf.setBackend('cpu');
+  const out = tf.tidy(
+    () =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: tf.tensor(dy, outShape(c)), filter: tf.tensor(w, c.filter) },
+          {
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: c.dataFormat ?? 'NHWC',
+            dimRoundingMode: c.dimRoundingMode,
+            inputShape: c.x,
+          } as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor,
+  );
+  const values = Float32Array.from(out.dataSync());
+  out.dispose();
+  return values;
+}
+
+async function wasmInputGrad(
+  dy: Float32Array,
+  w: Float32Array,
+  dyShape: number[],
+  attrs: Conv2DBackpropInputWasmAttrs,
+): Promise<[number[], Float32Array]> {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as BackendWasm;
+  const dyt = tf.tensor(dy, dyShape);
+  const wt = tf.tensor(w, [...(attrs as unknown as { filterShape: number[] }).filterShape]);
+  const out = conv2DBackpropInputWasm({ inputs: { dy: dyt, filter: wt }, backend, attrs });
+  const values = Float32Array.from(backend.readSync(out.dataId) as Float32Array);
+  backend.disposeData(out.dataId);
+  tf.dispose([dyt, wt]);
+  return [out.shape, values];
+}
+
+describe('Conv2DBackpropInput on wasm (replaces the slow built-in)', () => {
+  it('is ours on wasm', () => {
+    expect(registerWasmTrainingKernels()).toContain('Conv2DBackpropInput');
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(
+      conv2DBackpropInputWasm as unknown,
+    );
+  });
+
+  for (const c of CASES) {
+    it(`matches the cpu backend to 1e-4: ${c.name}`, async () => {
+      const dyShape = outShape(c);
+      const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+      for (const seed of [3, 4]) {
+        const dy = randomValues(size(dyShape), seed * 10 + 1);
+        const w = randomValues(size(c.filter), seed * 10 + 2);
+        const want = await cpuInputGrad(dy, w, c);
+        await tf.setBackend('wasm');
+        const got = tf.tidy(() => {
+          const out = tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy: tf.tensor(dy, dyShape), filter: tf.tensor(w, c.filter) },
+              {
+                strides: c.strides,
+                pad: c.pad,
+                dataFormat: c.dataFormat ?? 'NHWC',
+                dimRoundingMode: c.dimRoundingMode,
+                inputShape: c.x,
+              } as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor;
+          expect(out.shape).toEqual(c.x);
+          return Float32Array.from(out.dataSync());
+        });
+        expect(relativeError(got, want)).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  it('handles forward dilations and large explicit padding against a float64 loop', async () => {
+    const xShape: [number, number, number, number] = [2, 9, 8, 2];
+    const [kh, kw, ci, co] = [3, 2, 2, 3];
+    const combos: [number[], number[], Case['pad']][] = [
+      [[2, 2], [1, 1], 'same'],
+      [[2, 3], [1, 1], 'valid'],
+      [[3, 1], [2, 2], 'valid'],
+      [
+        [1, 1],
+        [2, 3],
+        [
+          [0, 0],
+          [4, 0],
+          [0, 3],
+          [0, 0],
+        ],
+      ],
+      [
+        [1, 1],
+        [1, 1],
+        [
+          [0, 0],
+          [3, 3],
+          [2, 2],
+          [0, 0],
+        ],
+      ],
+    ];
+    for (const [dilations, strides, pad] of combos) {
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape,
+        [kh, kw, ci, co],
+        strides as [number, number],
+        dilations as [number, number],
+        pad,
+      );
+      const dyShape = info.outShape;
+      const dy = randomValues(
+        dyShape.reduce((a, b) => a * b, 1),
+        15,
+      );
+      const w = randomValues(kh * kw * ci * co, 16);
+      const want = referenceInputGrad(dy, dyShape, w, [kh, kw, ci, co], xShape, info);
+      const [shape, got] = await wasmInputGrad(dy, w, dyShape, {
+        strides: strides as [number, number],
+        pad,
+        dataFormat: 'NHWC',
+        inputShape: xShape,
+        dilations: dilations as [number, number],
+        filterShape: [kh, kw, ci, co],
+      } as unknown as Conv2DBackpropInputWasmAttrs);
+      expect(shape).toEqual(xShape);
+      expect(
+        relativeError(got, want),
+        `${dilations} ${strides} ${JSON.stringify(pad)}`,
+      ).toBeLessThan(1e-5);
+    }
+  });
+
+  it('frees every intermediate buffer', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const before = backend.numDataIds();
+    for (const c of CASES) {
+      const dyShape = outShape(c);
+      const dy = randomValues(
+        dyShape.reduce((a, b) => a * b, 1),
+        1,
+      );
+      const w = randomValues(
+        c.filter.reduce((a, b) => a * b, 1),
+        2,
+      );
+      await wasmInputGrad(dy, w, dyShape, {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: c.dataFormat ?? 'NHWC',
+        dimRoundingMode: c.dimRoundingMode,
+        inputShape: c.x,
+        filterShape: c.filter,
+      } as unknown as Conv2DBackpropInputWasmAttrs);
+    }
+    expect(backend.numDataIds()).toBe(before);
+  });
+});
+
+/** dx[n,r,c,i] = Σ dy[n,y,x,o] · W[a,b,i,o] over y·sh + a·dh − pt = r, x·sw + b·dw − pl = c (float64). */
+function referenceInputGrad(
+  dy: Float32Array,
+  dyShape: number[],
+  w: Float32Array,
+  [kh, kw, Ci, Co]: number[],
+  [B, H, W]: number[],
+  info: tf.backend_util.Conv2DInfo,
+): Float64Array {
+  const [, oh, ow] = dyShape;
+  const out = new Float64Array(B * H * W * Ci);
+  for (let n = 0; n < B; n++)
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++)
+        for (let a = 0; a < kh; a++)
+          for (let b = 0; b < kw; b++) {
+            const r = y * info.strideHeight + a * info.dilationHeight - info.padInfo.top;
+            const c = x * info.strideWidth + b * info.dilationWidth - info.padInfo.left;
+            if (r < 0 || r >= H || c < 0 || c >= W) continue;
+            for (let i = 0; i < Ci; i++)
+              for (let o = 0; o < Co; o++)
+                out[((n * H + r) * W + c) * Ci + i] +=
+                  dy[((n * oh + y) * ow + x) * Co + o] * w[((a * kw + b) * Ci + i) * Co + o];
           }
   return out;
 }
