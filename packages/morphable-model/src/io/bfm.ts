@@ -33,10 +33,20 @@ export interface ReadBfmOptions {
   name?: string;
 }
 
+type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
+
 interface Read {
   shape: number[];
-  /** Row-major values as float64 (exact for float32 and int32 sources). */
-  data: Float64Array;
+  /** Row-major values, as h5wasm returns them (64-bit integers converted to numbers). */
+  data: NumericArray;
   isInteger: boolean;
 }
 
@@ -97,7 +107,7 @@ function readDataset(
   const data =
     value instanceof BigInt64Array || value instanceof BigUint64Array
       ? Float64Array.from(value as BigInt64Array, (v) => Number(v))
-      : Float64Array.from(value as unknown as ArrayLike<number>);
+      : (value as NumericArray);
   return { shape, data, isInteger: meta.type === 0 };
 }
 
@@ -126,7 +136,7 @@ function expectShape(
   });
 }
 
-function assertFinite(file: string, path: string, a: Float64Array): void {
+function assertFinite(file: string, path: string, a: NumericArray): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i]))
       throw new ModelFormatError(file, path, `value ${i} is ${a[i]}, expected a finite number`);
@@ -134,7 +144,7 @@ function assertFinite(file: string, path: string, a: Float64Array): void {
 }
 
 interface Pca {
-  mean: Float64Array;
+  mean: NumericArray;
   basis: LinearBasis;
 }
 
@@ -186,11 +196,21 @@ function readPca(
     }
     v[k] = x * scale * scale;
   }
-  // statismo stores the orthonormal basis; scaling an already-scaled basis again would square the
-  // variances, so check the column norms rather than assume.
-  const norms = new Float64Array(d);
+  // One pass over the row-major [3N, D] source: transpose to mode-major, scale, and sum the
+  // column norms. statismo stores the orthonormal basis; scaling an already-scaled basis again
+  // would square the variances, so the norms are checked rather than assumed.
   const src = basis.data;
-  for (let i = 0; i < rows; i++) for (let k = 0; k < d; k++) norms[k] += src[i * d + k] ** 2;
+  const s = Float64Array.from({ length: d }, (_, k) => Math.sqrt(variance.data[k]) * scale);
+  const norms = new Float64Array(d);
+  const out = new Float32Array(d * rows);
+  for (let i = 0; i < rows; i++) {
+    const o = i * d;
+    for (let k = 0; k < d; k++) {
+      const x = src[o + k];
+      norms[k] += x * x;
+      out[k * rows + i] = x * s[k];
+    }
+  }
   for (let k = 0; k < d; k++) {
     const nrm = Math.sqrt(norms[k]);
     if (Math.abs(nrm - 1) > 1e-3) {
@@ -200,12 +220,6 @@ function readPca(
         `column ${k} has norm ${nrm.toPrecision(6)}, expected an orthonormal basis (norm 1, statismo layout)`,
       );
     }
-  }
-  const out = new Float32Array(d * rows);
-  for (let k = 0; k < d; k++) {
-    const s = Math.sqrt(variance.data[k]) * scale;
-    const o = k * rows;
-    for (let i = 0; i < rows; i++) out[o + i] = src[i * d + k] * s;
   }
   return { mean: mean.data, basis: { numModes: d, basis: out, variance: v } };
 }
