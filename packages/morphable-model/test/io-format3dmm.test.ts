@@ -268,7 +268,7 @@ describe('.3dmm own format', () => {
     const bad = sfmFull();
     bad.metadata.extra = { when: new Date(0) };
     expect(() => writeModel(bad)).toThrow(
-      /metadata\.extra\.when: a object \(Date\) cannot be stored in the JSON header/,
+      /metadata\.extra\.when: a Date cannot be stored in the JSON header/,
     );
     bad.metadata.extra = { x: Number.NaN };
     expect(() => writeModel(bad)).toThrow(/metadata\.extra\.x: NaN cannot be stored/);

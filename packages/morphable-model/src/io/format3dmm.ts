@@ -130,7 +130,7 @@ function checkJson(v: unknown, path: string): void {
   throw new ModelFormatError(
     '<model>',
     path,
-    `a ${typeof v} (${(v as object)?.constructor?.name}) cannot be stored in the JSON header`,
+    `${typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'null-prototype object'}` : `a ${typeof v}`} cannot be stored in the JSON header`,
   );
 }
 
