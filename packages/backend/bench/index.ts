@@ -6,8 +6,10 @@
  *    `matmul` fallback) vs the cpu backend's own kernel. The cpu kernel is a naive loop
  *    (~10 MFLOP/s) that would take minutes per call at VGG sizes, so it is timed at a small size
  *    and its VGG-size time is projected from its measured FLOP rate (marked "projected").
- * 2. One training step (forward + backward + Adam) of a small VGG-style net at B = 8, 112×112×3,
- *    on wasm and on cpu.
+ * 2. Conv2DBackpropInput: this package's wasm kernel vs wasm's built-in loop (which it replaces).
+ * 3. UnsortedSegmentSum at the size of the STN sampler's gather gradient.
+ * 4. One training step (forward + backward + Adam) of a small VGG-style net at B = 8, 112×112×3,
+ *    on wasm (with this package's kernels, and with wasm's built-in Conv2DBackpropInput) and cpu.
  * Median (min–max) of ≥ 5 runs after a warm-up; fixed seeds. Results also go to bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
@@ -174,7 +176,15 @@ async function trainingStep(backend: string, runs: number, warmup = 1): Promise<
 }
 
 // ---------------------------------------------------------------- main
+// wasm's own Conv2DBackpropInput, captured before registerWasmTrainingKernels replaces it.
+await import('@tensorflow/tfjs-backend-wasm');
+const builtinInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
 const info = await selectBackend({ backend: 'wasm' });
+const oursInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
+function useInputGrad(config: tf.KernelConfig): void {
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel(config);
+}
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
@@ -186,7 +196,7 @@ const machine = {
 };
 console.log('machine:', JSON.stringify(machine));
 
-const results: Record<string, unknown> = { machine, filterGrad: [], trainingStep: {} };
+const results: Record<string, unknown> = { machine, filterGrad: [] };
 
 // cpu's rate, measured where it finishes in seconds.
 const small: FilterCase = { x: [1, 28, 28, 32], k: 3, cout: 32, stride: 1 };
@@ -230,17 +240,106 @@ for (const [i, c] of (quick ? cases.slice(0, 1) : cases).entries()) {
   });
 }
 
+console.log('\nConv2DBackpropInput on wasm: this package vs the built-in kernel it replaces');
+console.log('| dy | filter | stride | ours | built-in | speed-up |');
+console.log('|---|---|---|---|---|---|');
+const inputGrad: unknown[] = [];
+for (const c of quick ? cases.slice(0, 1) : [cases[0], cases[1], cases[4]]) {
+  const oh = Math.ceil(c.x[1] / c.stride);
+  const ow = Math.ceil(c.x[2] / c.stride);
+  const dyShape = [c.x[0], oh, ow, c.cout];
+  const timeWith = async (config: tf.KernelConfig) => {
+    await tf.setBackend('wasm');
+    useInputGrad(config);
+    const dy = seeded(dyShape, 5);
+    const w = seeded([c.k, c.k, c.x[3], c.cout], 6);
+    const t = await time(() => {
+      tf.tidy(() => {
+        (
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy, filter: w },
+              { strides: c.stride, pad: 'same', dataFormat: 'NHWC', inputShape: c.x },
+            ) as tf.Tensor
+        ).dataSync();
+      });
+    });
+    tf.dispose([dy, w]);
+    return t;
+  };
+  const ours = await timeWith(oursInputGrad);
+  const builtin = await timeWith(builtinInputGrad);
+  useInputGrad(oursInputGrad);
+  console.log(
+    `| [${dyShape}] | 3×3×${c.x[3]}×${c.cout} | ${c.stride} | ${fmt(ours)} | ${fmt(builtin)} | ×${(builtin.median / ours.median).toFixed(1)} |`,
+  );
+  inputGrad.push({
+    dy: dyShape,
+    filter: [c.k, c.k, c.x[3], c.cout],
+    stride: c.stride,
+    ours,
+    builtin,
+  });
+}
+results.inputGrad = inputGrad;
+
+// The sampler's gather: B·Ho·Wo·4 corner reads of a [B·H·W, C] image; its gradient scatters back.
+{
+  const [B, H, Ho, C] = [8, 224, 112, 3];
+  const reads = B * Ho * Ho * 4;
+  const segments = B * H * H;
+  await tf.setBackend('wasm');
+  const vals = seeded([reads, C], 7);
+  const ids = tf.randomUniform([reads], 0, segments, 'int32', 8);
+  const t = await time(() => {
+    tf.tidy(() => {
+      tf.unsortedSegmentSum(vals, ids as tf.Tensor1D, segments).dataSync();
+    });
+  });
+  tf.dispose([vals, ids]);
+  // The cpu kernel is O(segments × reads): measured at 1/100 of the segments and reads.
+  await tf.setBackend('cpu');
+  const small = [Math.round(reads / 100), Math.round(segments / 100)];
+  const vs = seeded([small[0], C], 7);
+  const is = tf.randomUniform([small[0]], 0, small[1], 'int32', 8);
+  const tc = await time(() => {
+    tf.tidy(() => {
+      tf.unsortedSegmentSum(vs, is as tf.Tensor1D, small[1]).dataSync();
+    });
+  });
+  tf.dispose([vs, is]);
+  console.log(
+    `\nUnsortedSegmentSum [${reads}, ${C}] → ${segments} segments (gather gradient of the sampler, ` +
+      `B=${B}, ${H}² image, ${Ho}² grid): wasm ${fmt(t)}; cpu at 1/100 size ` +
+      `([${small[0]}, ${C}] → ${small[1]}): ${fmt(tc)}`,
+  );
+  results.unsortedSegmentSum = { reads, segments, channels: C, wasm: t, cpuAtOneHundredth: tc };
+}
+
 console.log(
   `\nTraining step (fwd + bwd + Adam), VGG-style ${VGG_WIDTHS.join('-')} conv3×3+pool, dense 256, dropout, B = 8, 112×112×3:`,
 );
 const wasmStep = await trainingStep('wasm', RUNS);
-console.log(`  wasm: ${fmt(wasmStep)}`);
+console.log(`  wasm (this package's kernels): ${fmt(wasmStep)}`);
+useInputGrad(builtinInputGrad);
+const wasmBuiltinStep = await trainingStep('wasm', RUNS);
+useInputGrad(oursInputGrad);
+console.log(`  wasm with the built-in Conv2DBackpropInput: ${fmt(wasmBuiltinStep)}`);
 // One cpu step takes minutes (its filter-gradient loop alone is ~0.7 GFLOP at a few MFLOP/s):
 // a single run without warm-up, reported as n=1.
 const cpuStep = quick ? null : await trainingStep('cpu', 1, 0);
 if (cpuStep)
   console.log(`  cpu:  ${fmt(cpuStep)}  (×${(cpuStep.median / wasmStep.median).toFixed(0)})`);
-results.trainingStep = { widths: VGG_WIDTHS, batch: 8, size: 112, wasm: wasmStep, cpu: cpuStep };
+results.trainingStep = {
+  widths: VGG_WIDTHS,
+  batch: 8,
+  size: 112,
+  wasm: wasmStep,
+  wasmBuiltinInputGrad: wasmBuiltinStep,
+  cpu: cpuStep,
+};
 
 if (!quick)
   writeFileSync(

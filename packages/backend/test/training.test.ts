@@ -43,7 +43,15 @@ function makeParams(): Record<string, tf.Tensor> {
 function loss(p: Record<string, tf.Tensor>, x: tf.Tensor4D, target: tf.Tensor2D): tf.Scalar {
   let h = tf.relu(tf.conv2d(x, p.w1 as tf.Tensor4D, 1, 'same').add(p.b1)) as tf.Tensor4D;
   h = tf.maxPool(h, 2, 2, 'valid');
-  h = tf.relu(tf.conv2d(h, p.w2 as tf.Tensor4D, 2, 'valid').add(p.b2)) as tf.Tensor4D;
+  // The fused kernel (conv + bias + relu), as tfjs-layers uses it, has its own gradient path.
+  h = tf.fused.conv2d({
+    x: h,
+    filter: p.w2 as tf.Tensor4D,
+    strides: 2,
+    pad: 'valid',
+    bias: p.b2,
+    activation: 'relu',
+  });
   const flat = h.reshape([h.shape[0], -1]);
   const picked = tf.gather(flat, tf.tensor1d(GATHER, 'int32'), 1);
   const y = picked.matMul(p.w3).add(p.b3);
@@ -87,7 +95,7 @@ describe('training on wasm', () => {
     }
   });
 
-  it('a layers model with dropout trains with Adam on wasm: loss decreases, no tensor growth', async () => {
+  it('a layers model (conv, maxPool, batchNorm, avgPool, dropout, dense) trains with Adam on wasm: loss decreases, no tensor growth', async () => {
     await tf.setBackend('wasm');
     const input = tf.input({ shape: [12, 12, 3] });
     const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -106,30 +114,39 @@ describe('training on wasm', () => {
         filters: 8,
         kernelSize: 3,
         strides: 2,
+        padding: 'same',
         activation: 'relu',
         kernelInitializer: init(2),
       })
-      .apply(h) as tf.SymbolicTensor;
+      .apply(h) as tf.SymbolicTensor; // [4, 3, 3, 8]
+    h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+    h = tf.layers.averagePooling2d({ poolSize: 2, strides: 1 }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
     h = tf.layers.dropout({ rate: 0.2, seed: 3 }).apply(h) as tf.SymbolicTensor;
     h = tf.layers
-      .dense({ units: 16, activation: 'relu', kernelInitializer: init(4) })
+      .dense({ units: 16, activation: 'tanh', kernelInitializer: init(4) })
       .apply(h) as tf.SymbolicTensor;
     const out = tf.layers
-      .dense({ units: 4, kernelInitializer: init(5) })
+      .dense({ units: 4, activation: 'sigmoid', kernelInitializer: init(5) })
       .apply(h) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     const optimizer = tf.train.adam(3e-3);
     const x = tf.tensor(randomValues(4 * 12 * 12 * 3, 21), [4, 12, 12, 3]);
-    const y = tf.tensor(randomValues(16, 22), [4, 4]);
+    const y = tf.tensor(randomValues(16, 22), [4, 4]).mul(0.4).add(0.5); // in (0.1, 0.9)
     const idx = tf.tensor1d([3, 0, 2, 2], 'int32');
 
     const step = () =>
       tf.tidy(() => {
         const cost = optimizer.minimize(() => {
           const pred = model.apply(x, { training: true }) as tf.Tensor2D;
-          // A gather in the loss too, so UnsortedSegmentSum is on the path.
-          return tf.losses.meanSquaredError(tf.gather(y, idx), tf.gather(pred, idx)) as tf.Scalar;
+          // A gather in the loss too, so UnsortedSegmentSum is on the path; and the ops the
+          // project's losses use (mean squared, Huber, Euclidean norm with its sqrt).
+          const t = tf.gather(y, idx);
+          const p = tf.gather(pred, idx);
+          return tf.losses
+            .meanSquaredError(t, p)
+            .add(tf.losses.huberLoss(t, p))
+            .add(tf.norm(t.sub(p), 'euclidean', 1).mean()) as tf.Scalar;
         }, true);
         return cost!.dataSync()[0];
       });
