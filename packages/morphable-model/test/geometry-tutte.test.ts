@@ -1,12 +1,16 @@
+import { readFileSync } from 'node:fs';
 import {
   boundaryLoops,
   computeSymmetry,
   GeometryError,
+  readEosModel,
+  readLandmarkMapping,
   symmetryReport,
   type TutteWeights,
   tutteEmbedding,
 } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../testing/fixtures';
 
 function mulberry32(seed: number) {
   return () => {
@@ -329,5 +333,69 @@ describe('tutteEmbedding on synthetic meshes', () => {
     expect(() => tutteEmbedding(mesh, { symmetric: true, symmetry: new Int32Array(3) })).toThrow(
       /symmetry must have shape/,
     );
+  });
+});
+
+describe('tutteEmbedding on the Surrey Face Model (3,448 vertices, mouth slit)', () => {
+  const model = readEosModel(
+    readFileSync(fixturePath('sfm', 'sfm_shape_3448.bin')),
+    'sfm_shape_3448.bin',
+  );
+  const mesh = { positions: model.mean, triangles: model.triangles };
+  const sym = computeSymmetry(model);
+  const ibug = readLandmarkMapping(
+    readFileSync(fixturePath('sfm', 'ibug_to_sfm.txt'), 'utf8'),
+    'ibug_to_sfm.txt',
+  );
+
+  for (const kind of ['uniform', 'meanValue', 'cotangent'] as const) {
+    for (const symmetric of [false, true]) {
+      it(`${kind}, ${symmetric ? 'symmetric' : 'full'}: flips (zero for positive weights), boundary on the square, weighted means`, () => {
+        const r = tutteEmbedding(mesh, { weights: kind, symmetric, symmetry: sym });
+        expect(r.converged).toBe(true);
+        expect(r.holes.length).toBe(1);
+        expect(r.holes[0].length).toBe(48);
+        expect(r.boundary.length).toBe(112);
+        // The reported fold check is the independent orientation count.
+        expect(r.flippedTriangles).toBe(flipsOf(r.uv, model.triangles));
+        if (kind !== 'cotangent') expect(r.flippedTriangles).toBe(0);
+        for (const v of r.boundary) {
+          const [u, w] = [r.uv[2 * v], r.uv[2 * v + 1]];
+          expect(Math.min(u, w, 1 - u, 1 - w)).toBeLessThan(1e-7);
+        }
+        expect(maxMeanResidual(mesh, r, kind, symmetric ? sym : undefined)).toBeLessThan(1e-6);
+        if (symmetric) {
+          let err = 0;
+          for (let i = 0; i < sym.length; i++) {
+            err = Math.max(
+              err,
+              Math.abs(r.uv[2 * i] + r.uv[2 * sym[i]] - 1),
+              Math.abs(r.uv[2 * i + 1] - r.uv[2 * sym[i] + 1]),
+            );
+          }
+          expect(err).toBeLessThan(1e-5);
+        }
+      });
+    }
+  }
+
+  it('looks like a frontal view: subject-left eye on the right (u > 0.5), eyes above nose above mouth above chin', () => {
+    const r = tutteEmbedding(mesh, { symmetric: true, symmetry: sym });
+    const uv = (id: number) => [r.uv[2 * ibug[id - 1]], r.uv[2 * ibug[id - 1] + 1]];
+    expect(uv(37)[0]).toBeLessThan(0.5); // subject's right outer eye corner
+    expect(uv(46)[0]).toBeGreaterThan(0.5); // subject's left outer eye corner
+    expect(uv(37)[1]).toBeCloseTo(uv(46)[1], 6); // mirror pair: same v
+    expect(uv(37)[0] + uv(46)[0]).toBeCloseTo(1, 6);
+    expect(uv(28)[1]).toBeGreaterThan(uv(34)[1]); // nose bridge above nose base
+    expect(uv(34)[1]).toBeGreaterThan(uv(52)[1]); // nose above upper lip
+    expect(uv(58)[1]).toBeGreaterThan(uv(9)[1]); // lower lip above chin
+    for (const id of [9, 28, 34, 52, 58]) expect(uv(id)[0]).toBe(0.5); // on the symmetry line
+  });
+
+  it('circle boundary on SFM: flip-free with mean-value weights, boundary on the circle', () => {
+    const r = tutteEmbedding(mesh, { boundary: 'circle', symmetric: true, symmetry: sym });
+    expect(r.flippedTriangles).toBe(0);
+    for (const v of r.boundary)
+      expect(Math.hypot(r.uv[2 * v] - 0.5, r.uv[2 * v + 1] - 0.5)).toBeCloseTo(0.5, 6);
   });
 });

@@ -22,7 +22,7 @@ interface Level {
 }
 
 export interface AmgOptions {
-  /** Stop coarsening at this many unknowns and solve densely. Default 300. */
+  /** Stop coarsening at this many unknowns and solve densely. Default 64. */
   maxCoarse?: number;
   /** Strength threshold θ: j is a strong neighbour of i if |aᵢⱼ| ≥ θ √|aᵢᵢ aⱼⱼ|. Default 0.08. */
   strength?: number;
@@ -38,7 +38,7 @@ export class AmgPreconditioner {
   private readonly nc: number;
 
   constructor(a: CsrMatrix, options: AmgOptions = {}) {
-    const maxCoarse = options.maxCoarse ?? 300;
+    const maxCoarse = options.maxCoarse ?? 64;
     const theta = options.strength ?? 0.08;
     const maxLevels = options.maxLevels ?? 12;
     let cur = a;

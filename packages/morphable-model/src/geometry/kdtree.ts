@@ -2,6 +2,8 @@
 export class KdTree {
   private readonly idx: Uint32Array;
   private readonly dim: Uint8Array;
+  /** Traversal stack, 3 numbers per pending range; the depth is ≤ 2·log₂N + 2. */
+  private readonly stack = new Float64Array(3 * 160);
   private static readonly LEAF = 8;
 
   constructor(private readonly points: ArrayLike<number>) {
@@ -79,41 +81,61 @@ export class KdTree {
     let found = 0;
     const p = this.points;
     const idx = this.idx;
-    const visit = (lo: number, hi: number): void => {
-      if (hi - lo <= KdTree.LEAF) {
-        for (let t = lo; t < hi; t++) consider(idx[t]);
-        return;
-      }
+    const dim = this.dim;
+    const leaf = KdTree.LEAF;
+    // Explicit stack of (lo, hi, bound²) ranges, no closures: this is the hot loop.
+    const stack = this.stack;
+    let sp = 0;
+    stack[sp++] = 0;
+    stack[sp++] = idx.length;
+    stack[sp++] = 0;
+    while (sp > 0) {
+      const bound = stack[--sp];
+      const hi = stack[--sp];
+      const lo = stack[--sp];
+      if (bound >= outDist2[k - 1]) continue;
+      const isLeaf = hi - lo <= leaf;
       const mid = (lo + hi) >> 1;
-      const d = this.dim[mid];
-      const q = d === 0 ? x : d === 1 ? y : z;
-      const diff = q - p[3 * idx[mid] + d];
-      consider(idx[mid]);
+      const first = isLeaf ? lo : mid;
+      const last = isLeaf ? hi : mid + 1;
+      for (let t = first; t < last; t++) {
+        const i = idx[t];
+        const dx = p[3 * i] - x;
+        const dy = p[3 * i + 1] - y;
+        const dz = p[3 * i + 2] - z;
+        const d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 >= outDist2[k - 1]) continue;
+        let s = k - 1;
+        while (s > 0 && outDist2[s - 1] > d2) {
+          outDist2[s] = outDist2[s - 1];
+          outIdx[s] = outIdx[s - 1];
+          s--;
+        }
+        outDist2[s] = d2;
+        outIdx[s] = i;
+        if (found < k) found++;
+      }
+      if (isLeaf) continue;
+      const d = dim[mid];
+      const diff = (d === 0 ? x : d === 1 ? y : z) - p[3 * idx[mid] + d];
+      const far = diff * diff;
+      // Push the far side first so that the near side is searched first.
       if (diff < 0) {
-        visit(lo, mid);
-        if (diff * diff < outDist2[k - 1]) visit(mid + 1, hi);
+        stack[sp++] = mid + 1;
+        stack[sp++] = hi;
+        stack[sp++] = far;
+        stack[sp++] = lo;
+        stack[sp++] = mid;
+        stack[sp++] = 0;
       } else {
-        visit(mid + 1, hi);
-        if (diff * diff < outDist2[k - 1]) visit(lo, mid);
+        stack[sp++] = lo;
+        stack[sp++] = mid;
+        stack[sp++] = far;
+        stack[sp++] = mid + 1;
+        stack[sp++] = hi;
+        stack[sp++] = 0;
       }
-    };
-    const consider = (i: number): void => {
-      const dx = p[3 * i] - x;
-      const dy = p[3 * i + 1] - y;
-      const dz = p[3 * i + 2] - z;
-      const d2 = dx * dx + dy * dy + dz * dz;
-      if (d2 >= outDist2[k - 1]) return;
-      let s = k - 1;
-      while (s > 0 && outDist2[s - 1] > d2) {
-        outDist2[s] = outDist2[s - 1];
-        outIdx[s] = outIdx[s - 1];
-        s--;
-      }
-      outDist2[s] = d2;
-      outIdx[s] = i;
-      if (found < k) found++;
-    };
-    visit(0, idx.length);
+    }
     return found;
   }
 }

@@ -8,10 +8,19 @@
  */
 import type { MorphableModel } from '../types';
 import { ShapeError } from '../errors';
+import { GeometryError } from './errors';
 import { KdTree } from './kdtree';
 import { checkTriangles } from './mesh';
 
 export interface SymmetryOptions {
+  /**
+   * 'geometric': nearest mirrored vertices, matched greedily. 'topological': grow a mesh
+   * automorphism (an orientation-reversing triangle-to-triangle map) from the best geometric
+   * seed triangles, so the map is exact wherever the mesh connectivity is symmetric even if the
+   * shape is only roughly so. 'auto' (default): topological when the mesh has such an
+   * automorphism (and triangles are given), else geometric.
+   */
+  method?: 'auto' | 'geometric' | 'topological';
   /** The plane x = planeX to reflect across. Default: estimated (`estimateSymmetryPlane`). */
   planeX?: number;
   /** Mirror candidates examined per vertex when resolving conflicts. Default 4. */
@@ -80,12 +89,156 @@ export function computeSymmetry(
   input: MorphableModel | MeshLike,
   options: SymmetryOptions = {},
 ): Int32Array {
+  const method = options.method ?? 'auto';
+  if (!['auto', 'geometric', 'topological'].includes(method)) {
+    throw new RangeError(
+      `computeSymmetry: method must be one of auto, geometric, topological, got '${method}'.`,
+    );
+  }
   const p = positionsOf(input);
-  const n = p.length / 3;
   const c = options.planeX ?? estimateSymmetryPlane(p);
-  const k = Math.min(options.candidates ?? 4, n);
+  const geometric = geometricSymmetry(p, c, options.candidates ?? 4);
+  const triangles = input.triangles;
+  if (method === 'geometric') return geometric;
+  if (!triangles) {
+    if (method === 'topological') {
+      throw new RangeError('computeSymmetry: the topological method needs triangles.');
+    }
+    return geometric;
+  }
+  checkTriangles('computeSymmetry', triangles, p.length / 3);
+  const topo = topologicalSymmetry(p, c, triangles, geometric);
+  if (topo) return topo;
+  if (method === 'topological') {
+    throw new GeometryError(
+      'computeSymmetry: the mesh has no orientation-reversing automorphism near the mirror map.',
+    );
+  }
+  return geometric;
+}
+
+function mirrorCost(p: ArrayLike<number>, c: number, i: number, j: number): number {
+  const dx = 2 * c - p[3 * i] - p[3 * j];
+  const dy = p[3 * i + 1] - p[3 * j + 1];
+  const dz = p[3 * i + 2] - p[3 * j + 2];
+  return dx * dx + dy * dy + dz * dz;
+}
+
+/**
+ * Grows an orientation-reversing automorphism from seed triangles: triangle (a, b, c) maps to
+ * the triangle holding the half-edge m(b) → m(a), its third vertex is m(c), and the map spreads
+ * across shared edges. Seeds are the triangles whose geometric mirrors fit best; the first seed
+ * that maps every vertex without a conflict into an involution is returned (null if none).
+ */
+function topologicalSymmetry(
+  p: ArrayLike<number>,
+  c: number,
+  triangles: Uint32Array,
+  guess: Int32Array,
+): Int32Array | null {
+  const n = p.length / 3;
+  const f = triangles.length / 3;
+  // Half-edge a → b ↦ 3t + (corner of a), via a per-vertex list of outgoing half-edges.
+  const start = new Uint32Array(n + 1);
+  for (let k = 0; k < triangles.length; k++) start[triangles[k] + 1]++;
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const target = new Uint32Array(triangles.length);
+  const corner = new Uint32Array(triangles.length);
+  const fill = start.slice(0, n);
+  for (let k = 0; k < triangles.length; k++) {
+    const a = triangles[k];
+    const slot = fill[a]++;
+    target[slot] = triangles[k - (k % 3) + (((k % 3) + 1) % 3)];
+    corner[slot] = k;
+  }
+  const halfEdge = (a: number, b: number): number => {
+    if (a < 0 || b < 0) return -1;
+    let found = -1;
+    for (let s = start[a]; s < start[a + 1]; s++) {
+      if (target[s] === b) {
+        if (found !== -1) return -2; // duplicated half-edge: not an oriented manifold
+        found = corner[s];
+      }
+    }
+    return found;
+  };
+  const thirdOf = (h: number): number => triangles[3 * Math.floor(h / 3) + (((h % 3) + 2) % 3)];
+  const used = new Uint8Array(n);
+  for (let k = 0; k < triangles.length; k++) used[triangles[k]] = 1;
+  const seeds: { t: number; cost: number }[] = [];
+  for (let t = 0; t < f; t++) {
+    const a = triangles[3 * t];
+    const b = triangles[3 * t + 1];
+    const d = triangles[3 * t + 2];
+    const img = halfEdge(guess[b], guess[a]);
+    if (img < 0 || thirdOf(img) !== guess[d]) continue;
+    const cost =
+      mirrorCost(p, c, a, guess[a]) + mirrorCost(p, c, b, guess[b]) + mirrorCost(p, c, d, guess[d]);
+    seeds.push({ t, cost });
+  }
+  seeds.sort((x, y) => x.cost - y.cost);
+  const m = new Int32Array(n);
+  const queue = new Int32Array(f);
+  const seen = new Uint8Array(f);
+  for (const seed of seeds.slice(0, 8)) {
+    m.fill(-1);
+    seen.fill(0);
+    const t0 = seed.t;
+    for (let e = 0; e < 3; e++) m[triangles[3 * t0 + e]] = guess[triangles[3 * t0 + e]];
+    let head = 0;
+    let tail = 0;
+    queue[tail++] = t0;
+    seen[t0] = 1;
+    let ok = true;
+    while (ok && head < tail) {
+      const t = queue[head++];
+      for (let e = 0; e < 3 && ok; e++) {
+        const x = triangles[3 * t + e];
+        const y = triangles[3 * t + ((e + 1) % 3)];
+        // t holds x → y, so its mirror image holds m(y) → m(x), and the neighbour across x–y
+        // (holding y → x) maps to the triangle holding m(x) → m(y).
+        const across = halfEdge(y, x);
+        const img = halfEdge(m[x], m[y]);
+        if (across === -2 || img === -2) return null;
+        if (across === -1 || img === -1) {
+          if (across !== img) ok = false;
+          continue;
+        }
+        const u = Math.floor(across / 3);
+        const w = thirdOf(across);
+        const wImg = thirdOf(img);
+        if (m[w] === -1) m[w] = wImg;
+        else if (m[w] !== wImg) ok = false;
+        if (!seen[u]) {
+          seen[u] = 1;
+          queue[tail++] = u;
+        }
+      }
+    }
+    if (!ok) continue;
+    // Every vertex of a triangle must be reached; unreferenced vertices keep the geometric guess.
+    for (let i = 0; i < n && ok; i++) {
+      if (m[i] === -1) {
+        if (used[i]) ok = false;
+        else m[i] = guess[i];
+      }
+    }
+    for (let i = 0; i < n && ok; i++) if (used[i] && m[m[i]] !== i) ok = false;
+    if (ok) return m;
+  }
+  return null;
+}
+
+/** Nearest mirrored vertices, matched greedily into an involution where possible. */
+function geometricSymmetry(
+  p: Float32Array | Float64Array,
+  c: number,
+  candidates: number,
+): Int32Array {
+  const n = p.length / 3;
+  const k = Math.min(candidates, n);
   if (!(k >= 1))
-    throw new RangeError(`computeSymmetry: candidates must be ≥ 1, got ${options.candidates}.`);
+    throw new RangeError(`computeSymmetry: candidates must be ≥ 1, got ${candidates}.`);
   const tree = new KdTree(p);
   const ix = new Int32Array(k);
   const d2 = new Float64Array(k);

@@ -389,15 +389,25 @@ function solveCoordinate(
   maxIterations: number,
 ) {
   const nv = w.rows;
-  const rep = (k: number): number => (mirror && side[k] === -1 ? mirror[k] : k);
-  const sigma = (k: number): number => (isU && side[k] === -1 ? -1 : 1);
-  const cst = (k: number): number => (isU && side[k] === -1 ? 1 : 0);
+  // x_k = sigma_k · y[rep_k] + cst_k for every vertex k (identity without a mirror).
+  const rep = new Int32Array(nv);
+  const sigma = new Float64Array(nv).fill(1);
+  const cst = new Float64Array(nv);
+  for (let k = 0; k < nv; k++) {
+    const other = mirror !== null && side[k] === -1;
+    rep[k] = other ? mirror[k] : k;
+    if (other && isU) {
+      sigma[k] = -1;
+      cst[k] = 1;
+    }
+  }
+  // A vertex in no triangle has no equation: it is left out and gets NaN.
+  const { rowPtr: wPtr, colIdx: wCol, values: wVal } = w;
+  const isolated = (k: number): boolean => wPtr[k] === wPtr[k + 1];
   const index = new Int32Array(nv).fill(-1);
   const unknowns: number[] = [];
-  // A vertex in no triangle has no equation: it is left out and gets NaN.
-  const isolated = (k: number): boolean => w.rowPtr[k] === w.rowPtr[k + 1];
   for (let k = 0; k < nv; k++) {
-    if (Number.isNaN(fixed[k]) && rep(k) === k && !isolated(k)) {
+    if (Number.isNaN(fixed[k]) && rep[k] === k && !isolated(k)) {
       index[k] = unknowns.length;
       unknowns.push(k);
     }
@@ -405,58 +415,67 @@ function solveCoordinate(
   const nu = unknowns.length;
   const x = new Float64Array(nv);
   if (nu === 0) {
-    x.set(fixed); // free isolated vertices stay NaN
+    for (let k = 0; k < nv; k++) x[k] = Number.isNaN(fixed[k]) ? Number.NaN : fixed[k];
     return { x, iterations: 0, residual: 0, converged: true };
   }
+  // Each reduced row gathers at most two mesh rows, so 2·nnz(W) + 2·nu bounds its entries.
+  const cap = 2 * wPtr[nv] + 2 * nu;
   const rowPtr = new Uint32Array(nu + 1);
-  const cols: number[] = [];
-  const vals: number[] = [];
+  const cols = new Uint32Array(cap);
+  const vals = new Float64Array(cap);
   const b = new Float64Array(nu);
   const acc = new Float64Array(nu);
   const mark = new Int32Array(nu).fill(-1);
-  const touched: number[] = [];
-  const add = (r: number, c: number, v: number) => {
-    if (mark[c] !== r) {
-      mark[c] = r;
-      acc[c] = 0;
-      touched.push(c);
-    }
-    acc[c] += v;
-  };
+  const touched = new Int32Array(nu);
+  let nnz = 0;
   for (let r = 0; r < nu; r++) {
     const a = unknowns[r];
-    touched.length = 0;
-    const orbit = mirror && side[a] === 1 ? [a, mirror[a]] : [a];
-    for (const k of orbit) {
-      const sk = sigma(k);
-      const ck = cst(k);
+    let nt = 0;
+    const orbitSize = mirror !== null && side[a] === 1 ? 2 : 1;
+    for (let o = 0; o < orbitSize; o++) {
+      const k = o === 0 ? a : mirror![a];
+      const sk = sigma[k];
+      const ck = cst[k];
       let d = 0;
-      for (let e = w.rowPtr[k]; e < w.rowPtr[k + 1]; e++) {
-        const j = w.colIdx[e];
-        const wkj = w.values[e];
+      let rhs = 0;
+      for (let e = wPtr[k]; e < wPtr[k + 1]; e++) {
+        const j = wCol[e];
+        const wkj = wVal[e];
         d += wkj;
-        if (!Number.isNaN(fixed[j])) b[r] += sk * wkj * fixed[j];
+        const fj = fixed[j];
+        if (!Number.isNaN(fj)) rhs += sk * wkj * fj;
         else {
-          add(r, index[rep(j)], -sk * wkj * sigma(j));
-          b[r] += sk * wkj * cst(j);
+          const c = index[rep[j]];
+          if (mark[c] !== r) {
+            mark[c] = r;
+            acc[c] = 0;
+            touched[nt++] = c;
+          }
+          acc[c] -= sk * wkj * sigma[j];
+          rhs += sk * wkj * cst[j];
         }
       }
-      add(r, r, d);
-      b[r] -= sk * d * ck;
+      if (mark[r] !== r) {
+        mark[r] = r;
+        acc[r] = 0;
+        touched[nt++] = r;
+      }
+      acc[r] += d;
+      b[r] += rhs - sk * d * ck;
     }
-    touched.sort((p, q) => p - q);
-    for (const c of touched) {
-      cols.push(c);
-      vals.push(acc[c]);
+    const row = touched.subarray(0, nt).sort();
+    for (let t = 0; t < nt; t++) {
+      cols[nnz] = row[t];
+      vals[nnz++] = acc[row[t]];
     }
-    rowPtr[r + 1] = cols.length;
+    rowPtr[r + 1] = nnz;
   }
   const a: CsrMatrix = {
     rows: nu,
     cols: nu,
     rowPtr,
-    colIdx: Uint32Array.from(cols),
-    values: Float64Array.from(vals),
+    colIdx: cols.slice(0, nnz),
+    values: vals.slice(0, nnz),
   };
   const x0 = new Float64Array(nu).fill(0.5);
   const opts = { tolerance, maxIterations, preconditioner: 'amg' as const };
@@ -464,7 +483,7 @@ function solveCoordinate(
   for (let k = 0; k < nv; k++) {
     if (!Number.isNaN(fixed[k])) x[k] = fixed[k];
     else if (isolated(k)) x[k] = Number.NaN;
-    else x[k] = sigma(k) * res.x[index[rep(k)]] + cst(k);
+    else x[k] = sigma[k] * res.x[index[rep[k]]] + cst[k];
   }
   return { x, iterations: res.iterations, residual: res.residual, converged: res.converged };
 }
