@@ -124,10 +124,14 @@ export async function run(): Promise<BenchRow[]> {
     const F = m.triangles.length / 3;
     const info = `${m.numVertices} v, ${F} tri, D = ${numModes(m)}`;
     rows.push(
-      await time(`render 224² ${label}: uint8 texture, random θ`, () => {
-        const { alpha, pose } = next();
-        render(m, alpha, pose, tex, 224, 224);
-      }, info),
+      await time(
+        `render 224² ${label}: uint8 texture, random θ`,
+        () => {
+          const { alpha, pose } = next();
+          render(m, alpha, pose, tex, 224, 224);
+        },
+        info,
+      ),
     );
     rows.push(
       await time(`render 224² ${label}: + Lambert`, () => {
@@ -141,9 +145,7 @@ export async function run(): Promise<BenchRow[]> {
         render(m, alpha, pose, texF, 224, 224, { light });
       }),
     );
-    rows.push(
-      await time(`vertexNormals ${label}`, () => vertexNormals(m.mean, m.triangles), info),
-    );
+    rows.push(await time(`vertexNormals ${label}`, () => vertexNormals(m.mean, m.triangles), info));
     const pts = new Float32Array(3 * m.numVertices);
     for (let i = 0; i < m.numVertices; i++) {
       pts[3 * i] = 112 + pxPerMm * m.mean[3 * i];
@@ -198,7 +200,13 @@ async function writePreviews(dir: string, model: MorphableModel, tex: RenderImag
       const x = Math.round(out.landmarks[2 * k]);
       const y = Math.round(out.landmarks[2 * k + 1]);
       if (!out.landmarkVisible[k] || x < 1 || y < 1 || x >= S - 1 || y >= S - 1) continue;
-      for (const [dx, dy] of [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]]) {
+      for (const [dx, dy] of [
+        [0, 0],
+        [1, 0],
+        [-1, 0],
+        [0, 1],
+        [0, -1],
+      ]) {
         img.set([255, 40, 40], 3 * ((y + dy) * S + x + dx));
       }
     }
@@ -207,7 +215,9 @@ async function writePreviews(dir: string, model: MorphableModel, tex: RenderImag
     }
   });
   const file = join(dir, 'default-model.png');
-  await sharp(Buffer.from(panel.buffer), { raw: { width: S * views.length, height: S, channels: 3 } })
+  await sharp(Buffer.from(panel.buffer), {
+    raw: { width: S * views.length, height: S, channels: 3 },
+  })
     .png({ compressionLevel: 9, palette: true, colours: 128 })
     .toFile(file);
   console.log(`\npreview: ${file} (${views.map((v) => v[0]).join(', ')})`);
