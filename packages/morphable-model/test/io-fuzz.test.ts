@@ -54,7 +54,7 @@ describe('corrupt input never crashes', () => {
     const b5 = b4 + 3 * 8 + 8;
     const special = [b1, b2, b3, b4, b5].flatMap((b) => [b - 1, b, b + 1, b + 4, b + 8]);
     expect(b5 + 8 + 16 * 3448).toBe(sfm.length); // the boundaries above are the real ones
-    for (const cut of [...cuts(sfm.length, r, 300), ...special]) {
+    for (const cut of [...cuts(sfm.length, r, 150), ...special]) {
       expect(outcome(() => readEosModel(sfm.subarray(0, cut), 'cut.bin'))).toBe('typed');
     }
   });
@@ -62,7 +62,7 @@ describe('corrupt input never crashes', () => {
   it('eos model and blendshapes: random byte flips give a typed error or a valid model', () => {
     const r = rng(11);
     const counts = { ok: 0, typed: 0 };
-    for (let trial = 0; trial < 200; trial++) {
+    for (let trial = 0; trial < 120; trial++) {
       const bytes = Uint8Array.from(trial % 2 ? sfm : bs);
       const flips = 1 + Math.floor(r() * 4);
       for (let k = 0; k < flips; k++) {
@@ -76,8 +76,8 @@ describe('corrupt input never crashes', () => {
         )
       ]++;
     }
-    expect(counts.ok + counts.typed).toBe(200);
-    expect(counts.typed).toBeGreaterThan(40); // the corruption really reaches the checks
+    expect(counts.ok + counts.typed).toBe(120);
+    expect(counts.typed).toBeGreaterThan(20); // the corruption really reaches the checks
   });
 
   it('huge sizes are rejected before allocating', () => {
@@ -106,14 +106,14 @@ describe('corrupt input never crashes', () => {
     }
     const hlen = new DataView(own.buffer).getUint32(12, true);
     let typed = 0;
-    for (let trial = 0; trial < 200; trial++) {
+    for (let trial = 0; trial < 120; trial++) {
       const bytes = Uint8Array.from(own);
       const at = r() < 0.8 ? Math.floor(r() * (16 + hlen)) : Math.floor(r() * bytes.length);
       bytes[at] ^= 1 << Math.floor(r() * 8);
       const o = outcome(() => readModel(bytes, 'f.3dmm'));
       if (o === 'typed') typed++;
     }
-    expect(typed).toBeGreaterThan(20);
+    expect(typed).toBeGreaterThan(10);
   });
 
   it('OBJ: a bad line anywhere gives a typed error', () => {
