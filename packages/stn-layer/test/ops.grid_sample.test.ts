@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { affineGrid, gridSample } from '../src/index';
+import { affineGrid, gridSample as gridSampleOp } from '../src/index';
+import { gridSampleComposed } from '../src/ops/grid_sample_composed';
 import { checkGradient, f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
 import { affineGrid64, dot64, gridSample64 } from './ops-reference';
 
@@ -11,6 +12,13 @@ beforeAll(async () => {
 
 type Padding = 'zeros' | 'border';
 const PADDINGS: Padding[] = ['zeros', 'border'];
+
+/** The kernel (what `gridSample` runs on cpu/wasm) and the composed fallback (other backends). */
+const IMPLEMENTATIONS = {
+  kernel: gridSampleOp,
+  composed: (image: tf.Tensor4D, coords: tf.Tensor4D, options: { padding?: Padding } = {}) =>
+    gridSampleComposed(image, coords, options.padding ?? 'zeros'),
+};
 
 /** Random coordinates in [lo, hi), each at least `gap` away from an integer (off the kinks). */
 function offKinkCoords(rand: () => number, n: number, lo: number, hi: number, gap = 0.02) {
@@ -25,6 +33,7 @@ function offKinkCoords(rand: () => number, n: number, lo: number, hi: number, ga
 
 /** Forward and both gradients of Σ gridSample(image, coords) ⊙ w. */
 function runGridSample(
+  gridSample: typeof gridSampleOp,
   image: ArrayLike<number>,
   coords: ArrayLike<number>,
   imageShape: number[],
@@ -47,158 +56,180 @@ function runGridSample(
   });
 }
 
-describe('gridSample', () => {
-  const imageShape = [2, 5, 7, 3];
-  const [B, H, W, C] = imageShape;
-  const coordShape = [B, 4, 6, 2];
-  const nOut = B * 4 * 6 * C;
+for (const [implName, gridSample] of Object.entries(IMPLEMENTATIONS))
+  describe(`gridSample (${implName})`, () => {
+    const imageShape = [2, 5, 7, 3];
+    const [B, H, W, C] = imageShape;
+    const coordShape = [B, 4, 6, 2];
+    const nOut = B * 4 * 6 * C;
 
-  for (const padding of PADDINGS) {
-    it(`matches the float64 reference to 1e-5, in and far outside the image (${padding})`, () => {
-      const rand = seededRandom(11);
-      const image = uniform(rand, B * H * W * C);
-      const coords = uniform(rand, B * 4 * 6 * 2, -2.5, 9.5);
-      // Exact pixel centres, edges and far-away points too.
-      coords.set([0, 0, W - 1, H - 1, -1, 2, 3, -1, W - 0.5, 1, 1e9, -1e9, Number.MAX_VALUE, 3], 0);
-      const { out } = runGridSample(
-        image,
-        coords,
-        imageShape,
-        coordShape,
-        new Float64Array(nOut),
-        padding,
-      );
-      expect(
-        maxAbsDiff(out, gridSample64(image, coords, imageShape, coordShape.slice(1), padding)),
-      ).toBeLessThan(1e-5);
-    });
+    for (const padding of PADDINGS) {
+      it(`matches the float64 reference to 1e-5, in and far outside the image (${padding})`, () => {
+        const rand = seededRandom(11);
+        const image = uniform(rand, B * H * W * C);
+        const coords = uniform(rand, B * 4 * 6 * 2, -2.5, 9.5);
+        // Exact pixel centres, edges and far-away points too.
+        coords.set(
+          [0, 0, W - 1, H - 1, -1, 2, 3, -1, W - 0.5, 1, 1e9, -1e9, Number.MAX_VALUE, 3],
+          0,
+        );
+        const { out } = runGridSample(
+          gridSample,
+          image,
+          coords,
+          imageShape,
+          coordShape,
+          new Float64Array(nOut),
+          padding,
+        );
+        expect(
+          maxAbsDiff(out, gridSample64(image, coords, imageShape, coordShape.slice(1), padding)),
+        ).toBeLessThan(1e-5);
+      });
 
-    it(`both gradients match central differences of the float64 reference (${padding})`, () => {
-      const rand = seededRandom(12);
-      const image = uniform(rand, B * H * W * C);
-      const coords = offKinkCoords(rand, B * 4 * 6 * 2, -1.8, 8.8);
-      const w = uniform(rand, nOut);
-      const { dImage, dCoords } = runGridSample(image, coords, imageShape, coordShape, w, padding);
-      const ref = (img: ArrayLike<number>, xy: ArrayLike<number>) =>
-        dot64(gridSample64(img, xy, imageShape, coordShape.slice(1), padding), w);
-      // Piecewise bilinear: central differences within one piece are exact up to rounding.
-      const tol = { h: 1e-3, atol: 1e-5, rtol: 1e-4 };
-      checkGradient('dImage', (x) => ref(x, coords), image, dImage, tol);
-      checkGradient('dCoords', (x) => ref(image, x), coords, dCoords, tol);
-      // The coordinate gradient is not trivially zero.
-      expect(Math.max(...Array.from(dCoords, Math.abs))).toBeGreaterThan(0.1);
-    });
+      it(`both gradients match central differences of the float64 reference (${padding})`, () => {
+        const rand = seededRandom(12);
+        const image = uniform(rand, B * H * W * C);
+        const coords = offKinkCoords(rand, B * 4 * 6 * 2, -1.8, 8.8);
+        const w = uniform(rand, nOut);
+        const { dImage, dCoords } = runGridSample(
+          gridSample,
+          image,
+          coords,
+          imageShape,
+          coordShape,
+          w,
+          padding,
+        );
+        const ref = (img: ArrayLike<number>, xy: ArrayLike<number>) =>
+          dot64(gridSample64(img, xy, imageShape, coordShape.slice(1), padding), w);
+        // Piecewise bilinear: central differences within one piece are exact up to rounding.
+        const tol = { h: 1e-3, atol: 1e-5, rtol: 1e-4 };
+        checkGradient('dImage', (x) => ref(x, coords), image, dImage, tol);
+        checkGradient('dCoords', (x) => ref(image, x), coords, dCoords, tol);
+        // The coordinate gradient is not trivially zero.
+        expect(Math.max(...Array.from(dCoords, Math.abs))).toBeGreaterThan(0.1);
+      });
 
-    it(`at integer coordinates the coordinate gradient is the derivative from the right (${padding})`, () => {
-      const rand = seededRandom(13);
-      const image = uniform(rand, B * H * W * C);
-      const coords = new Float64Array(B * 4 * 6 * 2);
-      for (let i = 0; i < coords.length; i += 2) {
-        coords[i] = Math.floor(rand() * (W + 2)) - 1; // −1 … W
-        coords[i + 1] = Math.floor(rand() * (H + 2)) - 1;
-      }
-      const w = uniform(rand, nOut);
-      const { dCoords } = runGridSample(image, coords, imageShape, coordShape, w, padding);
-      const f = (xy: Float64Array) =>
-        dot64(gridSample64(image, xy, imageShape, coordShape.slice(1), padding), w);
-      const h = 1e-3;
-      const f0 = f(coords);
-      const right = new Float64Array(coords.length);
-      for (let i = 0; i < coords.length; i++) {
-        const xs = Float64Array.from(coords);
-        xs[i] += h;
-        right[i] = (f(xs) - f0) / h;
-      }
-      expect(maxAbsDiff(dCoords, right)).toBeLessThan(1e-4);
-    });
-  }
-
-  it('is exact on an image that is linear in (x, y)', () => {
-    const [h, w] = [20, 30];
-    const lin = (x: number, y: number, c: number) => 0.3 + (0.02 + 0.01 * c) * x - 0.015 * y;
-    const image = new Float64Array(h * w * 3);
-    for (let i = 0; i < h; i++)
-      for (let j = 0; j < w; j++)
-        for (let c = 0; c < 3; c++) image[(i * w + j) * 3 + c] = lin(j, i, c);
-    const rand = seededRandom(14);
-    const n = 200;
-    const coords = new Float64Array(n * 2);
-    for (let k = 0; k < n; k++) {
-      coords[2 * k] = rand() * (w - 1);
-      coords[2 * k + 1] = rand() * (h - 1);
+      it(`at integer coordinates the coordinate gradient is the derivative from the right (${padding})`, () => {
+        const rand = seededRandom(13);
+        const image = uniform(rand, B * H * W * C);
+        const coords = new Float64Array(B * 4 * 6 * 2);
+        for (let i = 0; i < coords.length; i += 2) {
+          coords[i] = Math.floor(rand() * (W + 2)) - 1; // −1 … W
+          coords[i + 1] = Math.floor(rand() * (H + 2)) - 1;
+        }
+        const w = uniform(rand, nOut);
+        const { dCoords } = runGridSample(
+          gridSample,
+          image,
+          coords,
+          imageShape,
+          coordShape,
+          w,
+          padding,
+        );
+        const f = (xy: Float64Array) =>
+          dot64(gridSample64(image, xy, imageShape, coordShape.slice(1), padding), w);
+        const h = 1e-3;
+        const f0 = f(coords);
+        const right = new Float64Array(coords.length);
+        for (let i = 0; i < coords.length; i++) {
+          const xs = Float64Array.from(coords);
+          xs[i] += h;
+          right[i] = (f(xs) - f0) / h;
+        }
+        expect(maxAbsDiff(dCoords, right)).toBeLessThan(1e-4);
+      });
     }
-    const out = tf.tidy(() =>
-      gridSample(
-        tf.tensor4d(f32(image), [1, h, w, 3]),
-        tf.tensor4d(f32(coords), [1, n, 1, 2]),
-      ).dataSync(),
-    );
-    const expected = new Float64Array(n * 3);
-    for (let k = 0; k < n; k++)
-      for (let c = 0; c < 3; c++) expected[3 * k + c] = lin(coords[2 * k], coords[2 * k + 1], c);
-    expect(maxAbsDiff(out, expected)).toBeLessThan(2e-6);
-  });
 
-  it('samples scattered points given as [B, N, 1, 2] (the 3DMM STN case)', () => {
-    const rand = seededRandom(15);
-    const image = uniform(rand, B * H * W * C);
-    const N = 37;
-    const coords = uniform(rand, B * N * 2, -1, 8);
-    const out = tf.tidy(() => {
-      const o = gridSample(
-        tf.tensor4d(f32(image), [B, H, W, C]),
-        tf.tensor4d(f32(coords), [B, N, 1, 2]),
+    it('is exact on an image that is linear in (x, y)', () => {
+      const [h, w] = [20, 30];
+      const lin = (x: number, y: number, c: number) => 0.3 + (0.02 + 0.01 * c) * x - 0.015 * y;
+      const image = new Float64Array(h * w * 3);
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++)
+          for (let c = 0; c < 3; c++) image[(i * w + j) * 3 + c] = lin(j, i, c);
+      const rand = seededRandom(14);
+      const n = 200;
+      const coords = new Float64Array(n * 2);
+      for (let k = 0; k < n; k++) {
+        coords[2 * k] = rand() * (w - 1);
+        coords[2 * k + 1] = rand() * (h - 1);
+      }
+      const out = tf.tidy(() =>
+        gridSample(
+          tf.tensor4d(f32(image), [1, h, w, 3]),
+          tf.tensor4d(f32(coords), [1, n, 1, 2]),
+        ).dataSync(),
       );
-      expect(o.shape).toEqual([B, N, 1, C]);
-      return o.dataSync();
+      const expected = new Float64Array(n * 3);
+      for (let k = 0; k < n; k++)
+        for (let c = 0; c < 3; c++) expected[3 * k + c] = lin(coords[2 * k], coords[2 * k + 1], c);
+      expect(maxAbsDiff(out, expected)).toBeLessThan(2e-6);
     });
-    expect(maxAbsDiff(out, gridSample64(image, coords, imageShape, [N, 1]))).toBeLessThan(1e-5);
-  });
 
-  it('reads pixel centres exactly: (x = j, y = i) is image[i, j]', () => {
-    const out = tf.tidy(() =>
-      gridSample(
-        tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]),
-        tf.tensor4d([2, 0, 0, 1, 1, 0.5], [1, 1, 3, 2]),
-      ).dataSync(),
-    );
-    expect(Array.from(out)).toEqual([3, 4, 3.5]);
-  });
+    it('samples scattered points given as [B, N, 1, 2] (the 3DMM STN case)', () => {
+      const rand = seededRandom(15);
+      const image = uniform(rand, B * H * W * C);
+      const N = 37;
+      const coords = uniform(rand, B * N * 2, -1, 8);
+      const out = tf.tidy(() => {
+        const o = gridSample(
+          tf.tensor4d(f32(image), [B, H, W, C]),
+          tf.tensor4d(f32(coords), [B, N, 1, 2]),
+        );
+        expect(o.shape).toEqual([B, N, 1, C]);
+        return o.dataSync();
+      });
+      expect(maxAbsDiff(out, gridSample64(image, coords, imageShape, [N, 1]))).toBeLessThan(1e-5);
+    });
 
-  it('checks its arguments', () => {
-    expect(() =>
-      gridSample(
-        tf.zeros([2, 64, 64]) as unknown as tf.Tensor4D,
-        tf.zeros([2, 4, 4, 2]) as tf.Tensor4D,
-      ),
-    ).toThrow(
-      new ShapeError('Error in gridSample: image must have shape [B,H,W,C], but got [2,64,64].'),
-    );
-    expect(() =>
-      gridSample(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, tf.zeros([2, 4, 4, 3]) as tf.Tensor4D),
-    ).toThrow('Error in gridSample: coords must have shape [B,Ho,Wo,2], but got [2,4,4,3].');
-    expect(() =>
-      gridSample(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, tf.zeros([1, 4, 4, 2]) as tf.Tensor4D),
-    ).toThrow(
-      'Error in gridSample: coords must have shape [B,Ho,Wo,2], but got [1,4,4,2] (B = 2 elsewhere).',
-    );
-    expect(() =>
-      gridSample(tf.zeros([1, 8, 8, 3]) as tf.Tensor4D, tf.zeros([1, 4, 4, 2]) as tf.Tensor4D, {
-        padding: 'reflection' as Padding,
-      }),
-    ).toThrow(
-      "Error in gridSample: padding must be one of 'zeros', 'border', but got 'reflection'.",
-    );
-    expect(() =>
-      gridSample(
-        tf.zeros([1, 8, 8, 3], 'int32') as tf.Tensor4D,
-        tf.zeros([1, 4, 4, 2]) as tf.Tensor4D,
-      ),
-    ).toThrow('Error in gridSample: image must be float32, but got int32.');
+    it('reads pixel centres exactly: (x = j, y = i) is image[i, j]', () => {
+      const out = tf.tidy(() =>
+        gridSample(
+          tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 2, 3, 1]),
+          tf.tensor4d([2, 0, 0, 1, 1, 0.5], [1, 1, 3, 2]),
+        ).dataSync(),
+      );
+      expect(Array.from(out)).toEqual([3, 4, 3.5]);
+    });
+
+    it.runIf(implName === 'kernel')('checks its arguments', () => {
+      expect(() =>
+        gridSample(
+          tf.zeros([2, 64, 64]) as unknown as tf.Tensor4D,
+          tf.zeros([2, 4, 4, 2]) as tf.Tensor4D,
+        ),
+      ).toThrow(
+        new ShapeError('Error in gridSample: image must have shape [B,H,W,C], but got [2,64,64].'),
+      );
+      expect(() =>
+        gridSample(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, tf.zeros([2, 4, 4, 3]) as tf.Tensor4D),
+      ).toThrow('Error in gridSample: coords must have shape [B,Ho,Wo,2], but got [2,4,4,3].');
+      expect(() =>
+        gridSample(tf.zeros([2, 8, 8, 3]) as tf.Tensor4D, tf.zeros([1, 4, 4, 2]) as tf.Tensor4D),
+      ).toThrow(
+        'Error in gridSample: coords must have shape [B,Ho,Wo,2], but got [1,4,4,2] (B = 2 elsewhere).',
+      );
+      expect(() =>
+        gridSample(tf.zeros([1, 8, 8, 3]) as tf.Tensor4D, tf.zeros([1, 4, 4, 2]) as tf.Tensor4D, {
+          padding: 'reflection' as Padding,
+        }),
+      ).toThrow(
+        "Error in gridSample: padding must be one of 'zeros', 'border', but got 'reflection'.",
+      );
+      expect(() =>
+        gridSample(
+          tf.zeros([1, 8, 8, 3], 'int32') as tf.Tensor4D,
+          tf.zeros([1, 4, 4, 2]) as tf.Tensor4D,
+        ),
+      ).toThrow('Error in gridSample: image must be float32, but got int32.');
+    });
   });
-});
 
 describe('affineGrid', () => {
+  const gridSample = gridSampleOp;
   for (const alignCorners of [true, false]) {
     it(`identity θ reproduces the image exactly (alignCorners ${alignCorners})`, () => {
       const rand = seededRandom(21);

@@ -1,0 +1,189 @@
+/**
+ * Bilinear grid sampling on flat typed arrays: the arithmetic behind the `GridSample` kernels
+ * (forward, image gradient, coordinate gradient), shared by every backend whose tensors live in
+ * JS-visible memory (cpu, wasm).
+ *
+ * Layouts: image [B, H, W, C], coords [B, P, 2] (x, y) with P = Ho·Wo, out / dy [B, P, C],
+ * all row-major. Pixel (row i, col j) is centred at (x = j, y = i).
+ *
+ * Per point: x₀ = ⌊x⌋, fx = x − x₀ (likewise y); corners (x₀, y₀), (x₀+1, y₀), (x₀, y₀+1),
+ * (x₀+1, y₀+1) with weights (1−fx)(1−fy), fx(1−fy), (1−fx)fy, fx·fy. A corner outside the
+ * image reads 0 (`zeros`) or the nearest edge pixel (`border`, index clamping — the same values
+ * and derivatives as clamping the coordinate). Using ⌊x⌋ makes the coordinate derivative at an
+ * integer the one from the right. Coordinates are first limited to [−2, W + 1] × [−2, H + 1]
+ * (beyond one pixel outside every point reads the same), which keeps ⌊x⌋ + 1 > ⌊x⌋ for huge
+ * values; NaN coordinates give NaN outputs and gradients.
+ */
+
+export type Padding = 'zeros' | 'border';
+
+type FloatArray = Float32Array | Float64Array;
+
+interface Dims {
+  B: number;
+  H: number;
+  W: number;
+  C: number;
+  /** Output points per batch element, Ho·Wo. */
+  P: number;
+}
+
+/** Corner pixel offsets (element index of channel 0, or −1 for a zero read) and weights. */
+interface Corners {
+  o00: number;
+  o01: number;
+  o10: number;
+  o11: number;
+  fx: number;
+  fy: number;
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(v, hi));
+
+/** Fills `k` for point (x, y) of batch element b; returns false for NaN coordinates. */
+function corners(k: Corners, x: number, y: number, b: number, d: Dims, border: boolean): boolean {
+  if (Number.isNaN(x) || Number.isNaN(y)) return false;
+  const { H, W, C } = d;
+  x = clamp(x, -2, W + 1);
+  y = clamp(y, -2, H + 1);
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  k.fx = x - x0;
+  k.fy = y - y0;
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const base = b * H * W;
+  if (border) {
+    const cx0 = clamp(x0, 0, W - 1);
+    const cx1 = clamp(x1, 0, W - 1);
+    const cy0 = clamp(y0, 0, H - 1);
+    const cy1 = clamp(y1, 0, H - 1);
+    k.o00 = (base + cy0 * W + cx0) * C;
+    k.o01 = (base + cy0 * W + cx1) * C;
+    k.o10 = (base + cy1 * W + cx0) * C;
+    k.o11 = (base + cy1 * W + cx1) * C;
+  } else {
+    const vx0 = x0 >= 0 && x0 < W;
+    const vx1 = x1 >= 0 && x1 < W;
+    const vy0 = y0 >= 0 && y0 < H;
+    const vy1 = y1 >= 0 && y1 < H;
+    k.o00 = vx0 && vy0 ? (base + y0 * W + x0) * C : -1;
+    k.o01 = vx1 && vy0 ? (base + y0 * W + x1) * C : -1;
+    k.o10 = vx0 && vy1 ? (base + y1 * W + x0) * C : -1;
+    k.o11 = vx1 && vy1 ? (base + y1 * W + x1) * C : -1;
+  }
+  return true;
+}
+
+const newCorners = (): Corners => ({ o00: -1, o01: -1, o10: -1, o11: -1, fx: 0, fy: 0 });
+
+/** out[b, p, c] = bilinear sample of image at coords[b, p]. */
+export function gridSampleForward(
+  image: FloatArray,
+  coords: FloatArray,
+  out: FloatArray,
+  d: Dims,
+  padding: Padding,
+): void {
+  const { B, C, P } = d;
+  const border = padding === 'border';
+  const k = newCorners();
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      const q = b * P + p;
+      const dst = q * C;
+      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
+        for (let c = 0; c < C; c++) out[dst + c] = Number.NaN;
+        continue;
+      }
+      const { o00, o01, o10, o11, fx, fy } = k;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        if (o00 >= 0) s += w00 * image[o00 + c];
+        if (o01 >= 0) s += w01 * image[o01 + c];
+        if (o10 >= 0) s += w10 * image[o10 + c];
+        if (o11 >= 0) s += w11 * image[o11 + c];
+        out[dst + c] = s;
+      }
+    }
+  }
+}
+
+/** dImage += transpose of the interpolation applied to dy. `dImage` must start at 0. */
+export function gridSampleGradImage(
+  dy: FloatArray,
+  coords: FloatArray,
+  dImage: FloatArray,
+  d: Dims,
+  padding: Padding,
+): void {
+  const { B, C, P } = d;
+  const border = padding === 'border';
+  const k = newCorners();
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      const q = b * P + p;
+      const src = q * C;
+      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
+        // NaN coordinates: the gradient is NaN wherever the point could have read.
+        for (let i = 0; i < dImage.length; i++) dImage[i] = Number.NaN;
+        return;
+      }
+      const { o00, o01, o10, o11, fx, fy } = k;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      for (let c = 0; c < C; c++) {
+        const g = dy[src + c];
+        if (o00 >= 0) dImage[o00 + c] += w00 * g;
+        if (o01 >= 0) dImage[o01 + c] += w01 * g;
+        if (o10 >= 0) dImage[o10 + c] += w10 * g;
+        if (o11 >= 0) dImage[o11 + c] += w11 * g;
+      }
+    }
+  }
+}
+
+/** dCoords[b, p] = Σ_c dy[b, p, c] · ∂out[b, p, c]/∂(x, y). */
+export function gridSampleGradCoords(
+  dy: FloatArray,
+  image: FloatArray,
+  coords: FloatArray,
+  dCoords: FloatArray,
+  d: Dims,
+  padding: Padding,
+): void {
+  const { B, C, P } = d;
+  const border = padding === 'border';
+  const k = newCorners();
+  for (let b = 0; b < B; b++) {
+    for (let p = 0; p < P; p++) {
+      const q = b * P + p;
+      const src = q * C;
+      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
+        dCoords[2 * q] = Number.NaN;
+        dCoords[2 * q + 1] = Number.NaN;
+        continue;
+      }
+      const { o00, o01, o10, o11, fx, fy } = k;
+      let gx = 0;
+      let gy = 0;
+      for (let c = 0; c < C; c++) {
+        const v00 = o00 >= 0 ? image[o00 + c] : 0;
+        const v01 = o01 >= 0 ? image[o01 + c] : 0;
+        const v10 = o10 >= 0 ? image[o10 + c] : 0;
+        const v11 = o11 >= 0 ? image[o11 + c] : 0;
+        const g = dy[src + c];
+        gx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
+        gy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+      }
+      dCoords[2 * q] = gx;
+      dCoords[2 * q + 1] = gy;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The `GridSample` kernels, in tfjs house style: kernel names with typed inputs/attrs, one
+ * kernel per backend, a `GradConfig`. Two backends keep tensors in JS-visible memory — cpu
+ * (JS typed arrays) and wasm (the wasm heap) — so both run the same typed-array loops
+ * (`grid_sample_impl.ts`) with zero-copy access; other backends use `gridSample`'s composed
+ * fallback.
+ *
+ * Registration is explicit (`registerGridSampleKernels`) and idempotent; `gridSample` calls it
+ * on first use so that importing the package has no side effects.
+ */
+import {
+  type BackendValues,
+  type DataId,
+  type DataType,
+  engine,
+  type GradConfig,
+  getGradient,
+  getKernel,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  registerGradient,
+  registerKernel,
+  type Tensor,
+  type TensorInfo,
+  type TypedArray,
+} from '@tensorflow/tfjs-core';
+import {
+  gridSampleForward,
+  gridSampleGradCoords,
+  gridSampleGradImage,
+  type Padding,
+} from './grid_sample_impl';
+
+export const GridSample = 'StnGridSample';
+export const GridSampleGradImage = 'StnGridSampleGradImage';
+export const GridSampleGradCoords = 'StnGridSampleGradCoords';
+
+/** image [B, H, W, C] float32, coords [B, Ho, Wo, 2] float32 → [B, Ho, Wo, C]. */
+export type GridSampleInputs = { image: TensorInfo; coords: TensorInfo };
+export interface GridSampleAttrs {
+  padding: Padding;
+}
+/** dy [B, Ho, Wo, C], coords [B, Ho, Wo, 2] → dImage of shape attrs.imageShape. */
+export type GridSampleGradImageInputs = { dy: TensorInfo; coords: TensorInfo };
+export interface GridSampleGradImageAttrs {
+  padding: Padding;
+  imageShape: number[];
+}
+/** dy [B, Ho, Wo, C], image [B, H, W, C], coords [B, Ho, Wo, 2] → dCoords [B, Ho, Wo, 2]. */
+export type GridSampleGradCoordsInputs = { dy: TensorInfo; image: TensorInfo; coords: TensorInfo };
+
+/** Backends whose kernels here exist. */
+export const GRID_SAMPLE_BACKENDS = ['cpu', 'wasm'] as const;
+
+/**
+ * What a kernel needs from a backend: float32 views of the inputs and a writable float32
+ * output. Structural, so that the library depends on tfjs-core only.
+ */
+interface Memory {
+  read(t: TensorInfo): Float32Array;
+  /** Allocates the output; `fill` writes it (views of inputs must be taken inside `fill`). */
+  output(
+    shape: number[],
+    fill: (out: Float32Array, read: (t: TensorInfo) => Float32Array) => void,
+  ): TensorInfo;
+}
+
+interface CpuBackendLike {
+  data: { get(id: DataId): { values: BackendValues } };
+  makeTensorInfo(shape: number[], dtype: DataType, values?: BackendValues): TensorInfo;
+}
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): TypedArray;
+}
+
+const cpuMemory = (backend: CpuBackendLike): Memory => {
+  const read = (t: TensorInfo) => backend.data.get(t.dataId).values as Float32Array;
+  return {
+    read,
+    output(shape, fill) {
+      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      fill(out, read);
+      return backend.makeTensorInfo(shape, 'float32', out);
+    },
+  };
+};
+
+const wasmMemory = (backend: WasmBackendLike): Memory => {
+  const read = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
+  return {
+    read,
+    output(shape, fill) {
+      const info = backend.makeOutput(shape, 'float32');
+      // Views are taken after makeOutput: allocating can grow (and detach) the wasm heap.
+      const out = backend.typedArrayFromHeap(info) as Float32Array;
+      out.fill(0);
+      fill(out, read);
+      return info;
+    },
+  };
+};
+
+function dims(image: readonly number[], coords: readonly number[]) {
+  const [B, H, W, C] = image;
+  return { B, H, W, C, P: coords[1] * coords[2] };
+}
+
+function kernels(memory: (backend: unknown) => Memory) {
+  const forward: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { image, coords } = inputs as GridSampleInputs;
+    const { padding } = attrs as unknown as GridSampleAttrs;
+    const [B, Ho, Wo] = coords.shape;
+    return memory(backend).output([B, Ho, Wo, image.shape[3]], (out, read) =>
+      gridSampleForward(read(image), read(coords), out, dims(image.shape, coords.shape), padding),
+    );
+  };
+  const gradImage: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { dy, coords } = inputs as GridSampleGradImageInputs;
+    const { padding, imageShape } = attrs as unknown as GridSampleGradImageAttrs;
+    return memory(backend).output(imageShape, (out, read) =>
+      gridSampleGradImage(read(dy), read(coords), out, dims(imageShape, coords.shape), padding),
+    );
+  };
+  const gradCoords: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { dy, image, coords } = inputs as GridSampleGradCoordsInputs;
+    const { padding } = attrs as unknown as GridSampleAttrs;
+    return memory(backend).output(coords.shape, (out, read) =>
+      gridSampleGradCoords(
+        read(dy),
+        read(image),
+        read(coords),
+        out,
+        dims(image.shape, coords.shape),
+        padding,
+      ),
+    );
+  };
+  return { forward, gradImage, gradCoords };
+}
+
+const KERNELS: Record<(typeof GRID_SAMPLE_BACKENDS)[number], ReturnType<typeof kernels>> = {
+  cpu: kernels((b) => cpuMemory(b as CpuBackendLike)),
+  wasm: kernels((b) => wasmMemory(b as WasmBackendLike)),
+};
+
+/** Gradients of `GridSample`; each input's gradient is computed only if backprop asks for it. */
+export const gridSampleGradConfig: GradConfig = {
+  kernelName: GridSample,
+  inputsToSave: ['image', 'coords'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const [image, coords] = saved;
+    const { padding } = attrs as unknown as GridSampleAttrs;
+    return {
+      image: () =>
+        engine().runKernel(GridSampleGradImage, { dy: dy as Tensor, coords }, {
+          padding,
+          imageShape: image.shape,
+        } as unknown as NamedAttrMap) as Tensor,
+      coords: () =>
+        engine().runKernel(GridSampleGradCoords, { dy: dy as Tensor, image, coords }, {
+          padding,
+        } as unknown as NamedAttrMap) as Tensor,
+    };
+  },
+};
+
+/**
+ * Registers the `GridSample` kernels for the cpu and wasm backends and its gradient; a no-op
+ * for anything already registered (so two copies of this package, ESM and CJS, coexist).
+ * Returns the kernel names registered by this call.
+ */
+export function registerGridSampleKernels(): string[] {
+  const done: string[] = [];
+  for (const backendName of GRID_SAMPLE_BACKENDS) {
+    const k = KERNELS[backendName];
+    const configs: KernelConfig[] = [
+      { kernelName: GridSample, backendName, kernelFunc: k.forward },
+      { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
+      { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
+    ];
+    for (const config of configs) {
+      if (getKernel(config.kernelName, backendName) == null) {
+        registerKernel(config);
+        done.push(`${config.kernelName}/${backendName}`);
+      }
+    }
+  }
+  if (getGradient(GridSample) == null) registerGradient(gridSampleGradConfig);
+  return done;
+}
