@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { BACKBONES, type BackboneName } from '@3dmm-stn/localiser';
 import { ConfigError } from './errors';
 
 /**
@@ -46,7 +47,7 @@ const synthetic = z
     /** Standard deviation of the expression coefficients (identity ones are N(0, 1)). */
     expressionScale: nonNeg.default(0.7),
     /** Side of the procedural UV textures, pixels. */
-    textureSize: int(8).default(128),
+    textureSize: int(8).default(64),
   })
   .prefault({});
 
@@ -69,8 +70,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   localiser: z
     .strictObject({
-      /** Backbone name understood by `createLocaliser` (e.g. 'tiny', 'small', 'vgg16'). */
-      backbone: z.string().min(1).default('tiny'),
+      /** Localiser backbone: 'vgg-tiny', 'vgg-small' or 'vgg16' (the original VGG-Face layout). */
+      backbone: z
+        .enum(Object.keys(BACKBONES) as [BackboneName, ...BackboneName[]])
+        .default('vgg-tiny'),
       /** Square input side, pixels. */
       inputSize: int(32).default(64),
       /** Dropout after fc6/fc7 (0 keeps a run bit-reproducible; the original used 0.5). */

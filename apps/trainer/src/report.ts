@@ -197,11 +197,11 @@ async function montageSvg(input: ReportInput): Promise<string> {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
   ];
-  ['input + landmarks', 'fitted mesh', 'UV image', 'mask'].forEach((t, c) =>
+  ['input + landmarks', 'fitted mesh', 'UV image', 'mask'].forEach((t, c) => {
     out.push(
       `<text x="${gap + c * (tile + gap) + tile / 2}" y="20" text-anchor="middle">${t}</text>`,
-    ),
-  );
+    );
+  });
   const ids = input.grid.landmarkIds;
   for (let i = 0; i < n; i++) {
     const s = input.valSamples[i];

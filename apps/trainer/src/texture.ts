@@ -139,37 +139,90 @@ export function proceduralTexture(model: MorphableModel, size: number, rng: Rng)
     for (let i = 0; i < p.length / 2; i++) w = Math.max(w, Math.abs(p[2 * i] - cx));
     return { p, cx, cy, r: w * irisR };
   });
-  const nostrilR = 0.012 * T;
+  const nostrilR = Math.max(0.8, 0.012 * T);
+  // Skin with mirrored shading blobs.
   for (let y = 0; y < T; y++) {
     for (let x = 0; x < T; x++) {
       let shade = 1;
       for (const b of blobs) {
-        for (const bx of [b.x, T - 1 - b.x]) {
-          const d2 = ((x - bx) ** 2 + (y - b.y) ** 2) / (b.r * b.r);
-          shade += b.a * Math.exp(-d2);
-        }
-      }
-      let c = skin.map((v) => v * shade);
-      for (const brow of [browL, browR]) {
-        let d = Infinity;
-        for (let i = 0; i + 3 < brow.length; i += 2)
-          d = Math.min(d, distToSegment(x, y, brow[i], brow[i + 1], brow[i + 2], brow[i + 3]));
-        if (d < browW) c = hair.map((v) => v);
-      }
-      for (const e of eyes) {
-        if (e.p.length >= 6 && pointInPolygon(x, y, e.p)) {
-          c = Math.hypot(x - e.cx, y - e.cy) < e.r ? [...iris] : [235, 232, 225];
-        }
-      }
-      if (lipsOuter.length >= 6 && pointInPolygon(x, y, lipsOuter)) c = [...lip];
-      if (lipsInner.length >= 6 && pointInPolygon(x, y, lipsInner)) c = lip.map((v) => v * 0.45);
-      for (let i = 0; i + 1 < nostrils.length; i += 2) {
-        if (Math.hypot(x - nostrils[i], y - nostrils[i + 1]) < nostrilR) c = c.map((v) => v * 0.5);
+        const dy2 = (y - b.y) ** 2;
+        shade +=
+          b.a *
+          (Math.exp(-((x - b.x) ** 2 + dy2) / (b.r * b.r)) +
+            Math.exp(-((x - (T - 1 - b.x)) ** 2 + dy2) / (b.r * b.r)));
       }
       const o = (y * T + x) * 3;
-      const n = rng.range(-4, 4);
-      for (let k = 0; k < 3; k++) data[o + k] = Math.max(0, Math.min(255, c[k] + n));
+      for (let k = 0; k < 3; k++) data[o + k] = skin[k] * shade;
     }
+  }
+  // Features, each drawn over its own bounding box only.
+  const paint = (pts: number[], grow: number, f: (x: number, y: number, o: number) => void) => {
+    if (pts.length < 2) return;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    for (let i = 0; i < pts.length; i += 2) {
+      x0 = Math.min(x0, pts[i]);
+      x1 = Math.max(x1, pts[i]);
+      y0 = Math.min(y0, pts[i + 1]);
+      y1 = Math.max(y1, pts[i + 1]);
+    }
+    for (
+      let y = Math.max(0, Math.floor(y0 - grow));
+      y <= Math.min(T - 1, Math.ceil(y1 + grow));
+      y++
+    ) {
+      for (
+        let x = Math.max(0, Math.floor(x0 - grow));
+        x <= Math.min(T - 1, Math.ceil(x1 + grow));
+        x++
+      )
+        f(x, y, (y * T + x) * 3);
+    }
+  };
+  const set = (o: number, c: ArrayLike<number>) => {
+    data[o] = c[0];
+    data[o + 1] = c[1];
+    data[o + 2] = c[2];
+  };
+  for (const brow of [browL, browR]) {
+    paint(brow, browW + 1, (x, y, o) => {
+      let d = Infinity;
+      for (let i = 0; i + 3 < brow.length; i += 2)
+        d = Math.min(d, distToSegment(x, y, brow[i], brow[i + 1], brow[i + 2], brow[i + 3]));
+      if (d < browW) set(o, hair);
+    });
+  }
+  for (const e of eyes) {
+    if (e.p.length < 6) continue;
+    paint(e.p, 1, (x, y, o) => {
+      if (pointInPolygon(x, y, e.p))
+        set(o, Math.hypot(x - e.cx, y - e.cy) < e.r ? iris : [235, 232, 225]);
+    });
+  }
+  if (lipsOuter.length >= 6)
+    paint(lipsOuter, 1, (x, y, o) => pointInPolygon(x, y, lipsOuter) && set(o, lip));
+  if (lipsInner.length >= 6)
+    paint(
+      lipsInner,
+      1,
+      (x, y, o) =>
+        pointInPolygon(x, y, lipsInner) &&
+        set(
+          o,
+          lip.map((v) => v * 0.45),
+        ),
+    );
+  for (let i = 0; i + 1 < nostrils.length; i += 2) {
+    paint([nostrils[i], nostrils[i + 1]], nostrilR + 1, (x, y, o) => {
+      if (Math.hypot(x - nostrils[i], y - nostrils[i + 1]) < nostrilR)
+        for (let k = 0; k < 3; k++) data[o + k] *= 0.5;
+    });
+  }
+  for (let i = 0; i < data.length; i += 3) {
+    const n = rng.range(-4, 4);
+    for (let k = 0; k < 3; k++) data[i + k] = Math.max(0, Math.min(255, data[i + k] + n));
   }
   return { data, width: T, height: T, channels: 3 };
 }

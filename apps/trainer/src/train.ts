@@ -2,13 +2,8 @@ import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/prom
 import { join, resolve } from 'node:path';
 import { fileSystemIO, selectBackend, type BackendRequest } from '@3dmm-stn/backend';
 import { stnLoss } from '@3dmm-stn/losses';
-import {
-  defaultModel,
-  loadModel,
-  type GridModel,
-  type MorphableModel,
-  resampleToGrid,
-} from '@3dmm-stn/morphable-model';
+import * as MM from '@3dmm-stn/morphable-model';
+import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { arrangeBatch, batchTensors } from './batch_tensors';
 import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
@@ -25,6 +20,7 @@ import { writeReport } from './report';
 import type { FaceSample } from './sample';
 import { prefetch } from './stream';
 import { meanFaceWidth, SyntheticFaces } from './synthetic';
+import { registerFastConv2DBackpropInput } from './wasm_conv_backprop_input';
 
 /** One line of `log.jsonl` for a training step. */
 export interface StepLog {
@@ -63,6 +59,10 @@ export interface TrainOptions {
   handleSigint?: boolean;
   /** Write the report (PNGs + HTML) at the end (default true). */
   report?: boolean;
+  /** Train on this model instead of `model.path` / the embedded default. */
+  model?: MorphableModel;
+  /** Called after every step (tests: memory checks, simulated Ctrl-C). */
+  onStep?: (rec: StepLog) => void;
 }
 
 export interface TrainResult {
@@ -91,11 +91,26 @@ function runName(config: TrainConfig): string {
   return `run-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}-seed${config.seed}`;
 }
 
-/** The model and its UV grid, as configured. */
+/**
+ * The model and its UV grid, as configured. A model file holding a GridModel (a resampled
+ * `.3dmm`) is used as the grid directly; it can train on folder data only (synthetic faces are
+ * rendered from the full mesh).
+ */
 export async function prepareModel(
   config: TrainConfig,
-): Promise<{ model: MorphableModel; grid: GridModel }> {
-  const model = config.model.path ? await loadModel(config.model.path) : defaultModel();
+  given?: MorphableModel,
+): Promise<{ model: MorphableModel | null; grid: GridModel }> {
+  const loaded =
+    given ?? (config.model.path ? await MM.loadModel(config.model.path) : MM.defaultModel());
+  if (MM.isGridModel(loaded)) {
+    if (config.data.source === 'synthetic') {
+      throw new Error(
+        `${config.model.path}: holds a UV-grid model; synthetic training renders the full mesh: give the MorphableModel it was resampled from`,
+      );
+    }
+    return { model: null, grid: loaded };
+  }
+  const model = loaded;
   if (!model.texCoords) {
     throw new Error(
       `${config.model.path ?? 'model'}: has no texture coordinates; run \`3dmm-stn tutte\` and use a model with a UV embedding`,
@@ -103,7 +118,7 @@ export async function prepareModel(
   }
   const shapeModes = Math.min(config.model.shapeModes, model.shape.numModes);
   const expressionModes = Math.min(config.model.expressionModes, model.expression?.numModes ?? 0);
-  const grid = resampleToGrid(model, model.texCoords, config.model.res, {
+  const grid = MM.resampleToGrid(model, model.texCoords, config.model.res, {
     shapeModes,
     expressionModes,
   });
@@ -119,6 +134,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const backend = await selectBackend({
     backend: config.backend === 'auto' ? undefined : (config.backend as BackendRequest),
   });
+  if (backend.name === 'wasm') registerFastConv2DBackpropInput();
   say(
     `backend: ${backend.name}${backend.fellBackFrom.length ? ` (skipped: ${backend.fellBackFrom.join('; ')})` : ''}`,
   );
@@ -134,10 +150,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (!options.resume)
     await writeFileAtomic(join(runDir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
 
-  const { model: mm, grid } = await prepareModel(config);
+  const { model: mm, grid } = await prepareModel(config, options.model);
   const D = grid.numModes;
   const S = config.localiser.inputSize;
-  const faceWidth = meanFaceWidth(mm);
+  const faceWidth = mm ? meanFaceWidth(mm) : gridFaceWidth(grid);
   const net = buildNetwork({
     backbone: config.localiser.backbone,
     inputSize: S,
@@ -169,7 +185,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let valSamples: FaceSample[];
   let valPairs = 0;
   let synth: SyntheticFaces | null = null;
-  if (config.data.source === 'synthetic') {
+  if (config.data.source === 'synthetic' && mm) {
     synth = new SyntheticFaces(mm, {
       ...config.data.synthetic,
       inputSize: S,
@@ -347,10 +363,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         const t = batchTensors(samples, grid.landmarkIds);
         let kept: tf.Scalar[] = [];
         const { value, grads } = tf.variableGrads(() => {
-          const [theta, uv, mask, lms] = net.model.apply(t.images, {
+          const [theta, uv, maskOnTape, lms] = net.model.apply(t.images, {
             training: true,
           }) as tf.Tensor[];
           const alpha = tf.slice(theta, [0, 6], [-1, D]);
+          // The mask carries no gradient; a fresh constant keeps the losses' comparisons on it
+          // (tf.greater has no gradient) off the tape.
+          const mask = tf.tensor(maskOnTape.dataSync(), maskOnTape.shape as number[]);
           const terms = lossFn({
             landmarks: { pred: lms, target: t.target, confidence: t.confidence },
             uv,
@@ -414,6 +433,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       step++;
       stepsThisCall++;
       progress.update(step, rec);
+      options.onStep?.(rec);
       if (step % config.eval.every === 0 && step < total) {
         lastEval = await runEval(step);
         progress.note(`step ${step}: validation NME ${fmt(lastEval.metrics.nme)}`);
@@ -478,6 +498,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   opt.dispose();
   net.model.dispose();
   return result;
+}
+
+/** x extent of the grid's landmark rows (mm), for the initial scale when only a grid is known. */
+function gridFaceWidth(grid: GridModel): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < grid.landmarkIds.length; k++) {
+    lo = Math.min(lo, grid.landmarkMean[3 * k]);
+    hi = Math.max(hi, grid.landmarkMean[3 * k]);
+  }
+  return hi > lo ? hi - lo : 150;
 }
 
 function fmt(x: number | undefined): string {
