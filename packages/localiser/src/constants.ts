@@ -17,7 +17,7 @@ export const DEFAULT_MEAN_FACE_WIDTH = 148;
 /** Default fraction of the crop width the mean face spans at initialisation. */
 export const DEFAULT_FILL = 1;
 
-/** Scale of the θ head's initial kernel relative to Xavier (the original's `× 0.001`). */
+/** Scale of the θ head's initial kernel relative to MatConvNet's `xavier` (the original's `× 0.001`). */
 export const THETA_KERNEL_SCALE = 1e-3;
 
 /** Default dropout rate after fc6 and fc7 (VGG-Face training). */

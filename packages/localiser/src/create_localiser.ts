@@ -3,6 +3,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BACKBONES } from './backbones';
 import { type LocaliserConfig, resolveLocaliserConfig } from './config';
 import { POSE_DIMS, THETA_KERNEL_SCALE } from './constants';
+
+/**
+ * Standard deviation of the θ kernel: 1e-3 × MatConvNet's `xavier` (the function the
+ * original calls as `xavier(1,1,4096,16)`: normal with std √(2 / fan_in)).
+ */
+export function thetaKernelStddev(fanIn: number): number {
+  return THETA_KERNEL_SCALE * Math.sqrt(2 / fanIn);
+}
 import { initialTheta } from './theta_init';
 
 /**
@@ -16,7 +24,7 @@ import { initialTheta } from './theta_init';
  *
  * Initialisation (the original `dagnn_3dmmasstn_init.m`): backbone with Glorot-uniform
  * kernels and zero biases (replace with {@link loadVggFaceWeightsH5}); the θ kernel is
- * 1e-3 × Glorot-uniform (limit 1e-3 · √(6 / (fan_in + 6 + D))) and its bias is
+ * 1e-3 × MatConvNet `xavier`, i.e. normal with std 1e-3 · √(2 / fan_in), and its bias is
  * {@link initialTheta}, so an untrained model outputs ≈ that θ for any input.
  *
  * Dropout is active only when the model is called with `training: true`
@@ -59,14 +67,13 @@ export function createLocaliser(config: LocaliserConfig = {}): tfl.LayersModel {
   });
   const thetaSize = POSE_DIMS + c.shapeDims;
   const fanIn = spec.fc[spec.fc.length - 1];
-  const limit = THETA_KERNEL_SCALE * Math.sqrt(6 / (fanIn + thetaSize));
   model.add(
     tfl.layers.dense({
       name: 'theta',
       units: thetaSize,
-      kernelInitializer: tfl.initializers.randomUniform({
-        minval: -limit,
-        maxval: limit,
+      kernelInitializer: tfl.initializers.randomNormal({
+        mean: 0,
+        stddev: thetaKernelStddev(fanIn),
         seed: seed(),
       }),
     }),
