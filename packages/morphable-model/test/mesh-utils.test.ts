@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { rotationFromAxisAngle } from '../src/mesh/rotation';
 import { vertexNormals } from '../src/mesh/normals';
-import { visibleByNormals, visibleByZBuffer } from '../src/mesh/visibility';
+import {
+  fewPointVisibility,
+  pointVisibility,
+  visibleByNormals,
+  visibleByZBuffer,
+} from '../src/mesh/visibility';
 
 /** Icosphere of radius 1 (CCW seen from outside), `levels` 1:4 subdivisions. */
 export function icosphere(levels: number): { positions: Float64Array; triangles: Uint32Array } {
@@ -291,5 +296,42 @@ describe('visibility', () => {
     // 3, 4, 5 hidden by A? (3 at (5,5) lies outside A: visible.) Move A over B's vertex 4.
     pts.set([20, 0, 4, 40, 0, 4, 20, 20, 4], 0);
     expect(Array.from(visibleByZBuffer(pts, tri, 100, 100))).toEqual([1, 1, 1, 1, 0, 1, 0]);
+  });
+
+  it("binning the queries (render's landmarks) gives the same answers as binning the triangles", () => {
+    const { positions, triangles } = icosphere(3);
+    // a second, smaller sphere in front of the first makes occlusion by another surface
+    const N1 = positions.length / 3;
+    const pos = new Float64Array(2 * positions.length);
+    pos.set(positions);
+    for (let i = 0; i < positions.length; i++)
+      pos[positions.length + i] = positions[i] * 0.3 + (i % 3 === 2 ? 1.5 : 0.2);
+    const tri = new Uint32Array(2 * triangles.length);
+    tri.set(triangles);
+    for (let i = 0; i < triangles.length; i++) tri[triangles.length + i] = triangles[i] + N1;
+    const rnd = seeded(3);
+    const N = pos.length / 3;
+    for (let trial = 0; trial < 4; trial++) {
+      const R = rotationFromAxisAngle([0, 1, 2].map(() => (rnd() - 0.5) * 3));
+      const pts = new Float64Array(3 * N);
+      for (let i = 0; i < N; i++) {
+        const p = [0, 1, 2].map(
+          (r) =>
+            R[3 * r] * pos[3 * i] + R[3 * r + 1] * pos[3 * i + 1] + R[3 * r + 2] * pos[3 * i + 2],
+        );
+        pts[3 * i] = 35 * p[0] + 40 + trial * 5;
+        pts[3 * i + 1] = -35 * p[1] + 45;
+        pts[3 * i + 2] = p[2];
+      }
+      const active =
+        trial % 2 ? Uint8Array.from({ length: tri.length / 3 }, () => (rnd() < 0.7 ? 1 : 0)) : null;
+      const queries = Uint32Array.from({ length: N }, (_, i) => i);
+      const a = pointVisibility(pts, tri, active, queries, 90, 80);
+      const b = fewPointVisibility(pts, tri, active, queries, 90, 80);
+      expect(b).toEqual(a);
+      let hidden = 0;
+      for (const v of a) hidden += 1 - v;
+      expect(hidden).toBeGreaterThan(N / 3);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { ShapeError } from '../errors';
 import type { MorphableModel } from '../types';
 import { vertexNormals } from './normals';
 import { rotationFromAxisAngle } from './rotation';
-import { pointVisibility } from './visibility';
+import { fewPointVisibility } from './visibility';
 
 /** An image or texture: row-major [height, width, channels], row 0 at the top. */
 export interface RenderImage {
@@ -309,7 +309,7 @@ export function render(
     lmVertices.push(v);
     lmIndex.push(k);
   }
-  const vis = pointVisibility(P, tri, drawn, Uint32Array.from(lmVertices), width, height);
+  const vis = fewPointVisibility(P, tri, drawn, Uint32Array.from(lmVertices), width, height);
   const landmarkVisible = new Uint8Array(68);
   lmIndex.forEach((k, q) => {
     landmarkVisible[k] = vis[q] && onDrawn[lmVertices[q]] ? 1 : 0;
