@@ -11,3 +11,13 @@ export { affineGrid } from './ops/affine_grid';
 export type { AffineGridOptions } from './ops/affine_grid';
 
 // --- visibility and the MorphableModelSTN layer ---
+export { visibilityMask, VISIBILITY_METHODS } from './visibility/visibility_mask';
+export type { VisibilityMaskOptions, VisibilityMethod } from './visibility/visibility_mask';
+export type { VisibilityGrid } from './visibility/topology';
+export {
+  DEFAULT_STN_OUTPUTS,
+  MorphableModelSTN,
+  morphableModelSTN,
+  STN_OUTPUTS,
+} from './layer/morphable_model_stn';
+export type { MorphableModelSTNLayerArgs, STNOutput } from './layer/morphable_model_stn';

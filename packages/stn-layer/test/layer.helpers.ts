@@ -284,3 +284,35 @@ export function project(
   }
   return out;
 }
+
+/** Float64 bilinear sample of an [H, W, C] image at (x, y) px, zeros beyond the pixel centres. */
+export function bilinear(
+  img: ArrayLike<number>,
+  h: number,
+  w: number,
+  c: number,
+  x: number,
+  y: number,
+): number[] {
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const out = new Array<number>(c).fill(0);
+  for (const [xx, yy, wt] of [
+    [x0, y0, (1 - (x - x0)) * (1 - (y - y0))],
+    [x0 + 1, y0, (x - x0) * (1 - (y - y0))],
+    [x0, y0 + 1, (1 - (x - x0)) * (y - y0)],
+    [x0 + 1, y0 + 1, (x - x0) * (y - y0)],
+  ]) {
+    if (xx < 0 || xx > w - 1 || yy < 0 || yy > h - 1) continue;
+    for (let k = 0; k < c; k++) out[k] += wt * img[(yy * w + xx) * c + k];
+  }
+  return out;
+}
+
+/** θ = [r(3), t(2), logS, α(D)] split for the float64 references. */
+export const splitTheta64 = (theta: readonly number[]) => ({
+  r: theta.slice(0, 3),
+  t: theta.slice(3, 5),
+  logS: theta[5],
+  alpha: theta.slice(6),
+});
