@@ -124,7 +124,10 @@ export function render(
   const HW = width * height;
   const depth = new Float32Array(HW).fill(Number.NEGATIVE_INFINITY);
   const faceId = new Int32Array(HW).fill(-1);
-  const bary = new Float32Array(2 * HW); // weights of the triangle's 2nd and 3rd vertex
+  // Until shading, uv holds the barycentric weights of each pixel's triangle's 2nd and 3rd
+  // vertex (saves a buffer); shading replaces them with (u, v).
+  const uv = new Float32Array(2 * HW).fill(Number.NaN);
+  const bary = uv;
   const cull = options.cullBackFaces ?? true;
   const drawn = new Uint8Array(F);
   const onDrawn = new Uint8Array(N); // vertex of some drawn triangle
@@ -217,7 +220,6 @@ export function render(
   const isByte = uvTexture.data instanceof Uint8Array;
   const image = isByte ? new Uint8Array(3 * HW) : new Float32Array(3 * HW);
   fillBackground(op, image, options.background, width, height, isByte);
-  const uv = new Float32Array(2 * HW).fill(Number.NaN);
   const tex = uvTexture.data;
   const TW = uvTexture.width;
   const TH = uvTexture.height;
