@@ -92,9 +92,10 @@ export interface SolverOptions {
   maxIterations?: number;
   /**
    * 'amg' (smoothed-aggregation multigrid V-cycle: iteration count nearly independent of mesh
-   * size), 'jacobi' (diagonal) or 'none'. Default 'jacobi'.
+   * size), 'jacobi' (diagonal), 'none', or a function `(r, z) => void` setting z ≈ A⁻¹ r (e.g.
+   * a reused `AmgPreconditioner`'s `apply`). Default 'jacobi'.
    */
-  preconditioner?: 'amg' | 'jacobi' | 'none';
+  preconditioner?: 'amg' | 'jacobi' | 'none' | Preconditioner;
 }
 
 export interface SolveResult {
@@ -124,9 +125,15 @@ function checkSystem(op: string, a: CsrMatrix, b: Float64Array, x0?: Float64Arra
   }
 }
 
-type Apply = (r: Float64Array, z: Float64Array) => void;
+/** z ← M⁻¹ r for a preconditioner M ≈ A (must not keep references to r or z). */
+export type Preconditioner = (r: Float64Array, z: Float64Array) => void;
 
-function makePreconditioner(a: CsrMatrix, kind: string, op: string): Apply {
+function makePreconditioner(
+  a: CsrMatrix,
+  kind: string | Preconditioner,
+  op: string,
+): Preconditioner {
+  if (typeof kind === 'function') return kind;
   if (kind === 'none') return (r, z) => z.set(r);
   if (kind === 'amg') {
     const amg = new AmgPreconditioner(a);

@@ -51,11 +51,19 @@ function median(values: Float64Array): number {
  * partner (an asymmetric crop, noise) do not move a median.
  */
 export function estimateSymmetryPlane(positions: Float32Array | Float64Array): number {
+  if (positions.length % 3 !== 0 || positions.length === 0) {
+    throw new ShapeError(
+      `Error in estimateSymmetryPlane: positions must have shape [N,3] with N > 0, but got length ${positions.length}.`,
+    );
+  }
+  return planeFromTree(positions, new KdTree(positions));
+}
+
+function planeFromTree(positions: Float32Array | Float64Array, tree: KdTree): number {
   const n = positions.length / 3;
   const xs = new Float64Array(n);
   for (let i = 0; i < n; i++) xs[i] = positions[3 * i];
   let c = median(xs);
-  const tree = new KdTree(positions);
   const ix = new Int32Array(1);
   const d2 = new Float64Array(1);
   const nn = new Int32Array(n);
@@ -96,8 +104,9 @@ export function computeSymmetry(
     );
   }
   const p = positionsOf(input);
-  const c = options.planeX ?? estimateSymmetryPlane(p);
-  const geometric = geometricSymmetry(p, c, options.candidates ?? 4);
+  const tree = new KdTree(p);
+  const c = options.planeX ?? planeFromTree(p, tree);
+  const geometric = geometricSymmetry(p, tree, c, options.candidates ?? 4);
   const triangles = input.triangles;
   if (method === 'geometric') return geometric;
   if (!triangles) {
@@ -232,6 +241,7 @@ function topologicalSymmetry(
 /** Nearest mirrored vertices, matched greedily into an involution where possible. */
 function geometricSymmetry(
   p: Float32Array | Float64Array,
+  tree: KdTree,
   c: number,
   candidates: number,
 ): Int32Array {
@@ -239,25 +249,33 @@ function geometricSymmetry(
   const k = Math.min(candidates, n);
   if (!(k >= 1))
     throw new RangeError(`computeSymmetry: candidates must be ≥ 1, got ${candidates}.`);
-  const tree = new KdTree(p);
   const ix = new Int32Array(k);
   const d2 = new Float64Array(k);
-  const pi: number[] = [];
-  const pj: number[] = [];
-  const cost: number[] = [];
+  const pi = new Int32Array(n * k);
+  const pj = new Int32Array(n * k);
+  const cost = new Float64Array(n * k);
   const nearest = new Int32Array(n);
+  let count = 0;
   for (let i = 0; i < n; i++) {
     const found = tree.knn(2 * c - p[3 * i], p[3 * i + 1], p[3 * i + 2], k, ix, d2);
     nearest[i] = ix[0];
     for (let t = 0; t < found; t++) {
-      pi.push(i);
-      pj.push(ix[t]);
-      cost.push(d2[t]);
+      pi[count] = i;
+      pj[count] = ix[t];
+      cost[count++] = d2[t];
     }
   }
-  const order = Array.from(cost.keys()).sort((a, b) => cost[a] - cost[b]);
+  // Mutually nearest pairs are what the greedy matching picks first anyway (no cheaper pair
+  // touches either vertex), so take them directly and sort only the rest.
   const m = new Int32Array(n).fill(-1);
-  for (const e of order) {
+  for (let i = 0; i < n; i++) {
+    const j = nearest[i];
+    if (j >= 0 && nearest[j] === i) m[i] = j;
+  }
+  const rest: number[] = [];
+  for (let e = 0; e < count; e++) if (m[pi[e]] === -1 && m[pj[e]] === -1) rest.push(e);
+  rest.sort((a, b) => cost[a] - cost[b]);
+  for (const e of rest) {
     const i = pi[e];
     const j = pj[e];
     if (m[i] !== -1 || m[j] !== -1) continue;

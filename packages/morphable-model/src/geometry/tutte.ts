@@ -12,6 +12,7 @@
 import { ShapeError } from '../errors';
 import { GeometryError } from './errors';
 import { boundaryLoops, checkTriangles, countFlippedTriangles, distance3 } from './mesh';
+import { AmgPreconditioner } from './amg';
 import { biCgStab, type CsrMatrix, conjugateGradient } from './sparse';
 import { computeSymmetry } from './symmetry';
 import { TUTTE_WEIGHTS, type TutteWeights, tutteWeights } from './weights';
@@ -170,6 +171,9 @@ export function tutteEmbedding(mesh: TutteMesh, options: TutteOptions = {}): Tut
   const symmetricMatrix = kind !== 'meanValue';
   const tol = options.tolerance ?? 1e-10;
   const maxIterations = options.maxIterations ?? 20000;
+  // With a mirror the u system (line fixed at 0.5, signs flipped) differs from the v system.
+  const cacheU = {};
+  const cacheV = mirror ? {} : cacheU;
   const coordU = solveCoordinate(
     w,
     fixedU,
@@ -179,6 +183,7 @@ export function tutteEmbedding(mesh: TutteMesh, options: TutteOptions = {}): Tut
     symmetricMatrix,
     tol,
     maxIterations,
+    cacheU,
   );
   const coordV = solveCoordinate(
     w,
@@ -189,6 +194,7 @@ export function tutteEmbedding(mesh: TutteMesh, options: TutteOptions = {}): Tut
     symmetricMatrix,
     tol,
     maxIterations,
+    cacheV,
   );
 
   const uv = new Float32Array(n * 2);
@@ -387,6 +393,7 @@ function solveCoordinate(
   symmetricMatrix: boolean,
   tolerance: number,
   maxIterations: number,
+  cache: { amg?: AmgPreconditioner },
 ) {
   const nv = w.rows;
   // x_k = sigma_k · y[rep_k] + cst_k for every vertex k (identity without a mirror).
@@ -478,7 +485,14 @@ function solveCoordinate(
     values: vals.slice(0, nnz),
   };
   const x0 = new Float64Array(nu).fill(0.5);
-  const opts = { tolerance, maxIterations, preconditioner: 'amg' as const };
+  // The u and v systems of a full (non-symmetric) solve are the same matrix: one AMG setup.
+  if (!cache.amg) cache.amg = new AmgPreconditioner(a);
+  const amg = cache.amg;
+  const opts = {
+    tolerance,
+    maxIterations,
+    preconditioner: (r: Float64Array, z: Float64Array) => amg.apply(r, z),
+  };
   const res = symmetricMatrix ? conjugateGradient(a, b, x0, opts) : biCgStab(a, b, x0, opts);
   for (let k = 0; k < nv; k++) {
     if (!Number.isNaN(fixed[k])) x[k] = fixed[k];
