@@ -20,7 +20,7 @@ import {
   visibleByZBuffer,
 } from '../src/index';
 
-const RUNS = 15;
+const RUNS = 40;
 
 export interface BenchRow {
   name: string;

@@ -122,7 +122,7 @@ describe('default model vs the SFM mean (yardstick)', () => {
     const e46 = vertex(sfm.mean, sfm.landmarks[45]);
     const eyeDist = Math.hypot(e37[0] - e46[0], e37[1] - e46[1], e37[2] - e46[2]);
     const per = ids.map(
-      (k, q) => `${k + 1}:${Math.hypot(...aligned[q].map((v, c) => v - b[q][c])).toFixed(1)}`,
+      (k, q) => `${k + 1}:${aligned[q].map((v, c) => (v - b[q][c]).toFixed(0)).join('/')}`,
     );
     console.log(
       `rms ${rms.toFixed(2)} mm, ${((100 * rms) / eyeDist).toFixed(1)} % of ${eyeDist.toFixed(1)}; scale ${s.toFixed(3)}\n${per.join(' ')}`,

@@ -46,8 +46,9 @@ const sectionDepth = monotoneCubic([
   [-100, 100],
   [-40, 112],
   [0, 100],
-  [30, 92],
-  [110, 95],
+  [30, 84],
+  [60, 84],
+  [110, 90],
 ]);
 // Midline depth of the base before features: the forehead slopes back above the brow.
 const frontZ = monotoneCubic([
@@ -63,9 +64,9 @@ const frontZ = monotoneCubic([
 // Nose: ridge height over the base and half-width along the midline.
 const noseHeight = monotoneCubic([
   [52, 0],
-  [FACE.nasionY + 4, 3],
-  [FACE.nasionY, 4],
-  [20, 9],
+  [FACE.nasionY + 4, 5],
+  [FACE.nasionY, 7],
+  [20, 11],
   [5, 15],
   [FACE.pronasaleY + 2, 20],
   [FACE.pronasaleY - 3, 18.5],
@@ -75,8 +76,8 @@ const noseHeight = monotoneCubic([
 ]);
 const noseWidth = monotoneCubic([
   [52, 12],
-  [FACE.nasionY, 10],
-  [20, 10.5],
+  [FACE.nasionY, 12],
+  [20, 11.5],
   [5, 12],
   [FACE.pronasaleY, 14],
   [FACE.pronasaleY - 7, 17],
