@@ -44,11 +44,11 @@ if (args.includes('--json')) {
 } else {
   console.log(`${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.date}`);
   console.log(machine.note);
-  console.log('| bench | backend | case | median ms | min | max | runs |');
-  console.log('|---|---|---|---:|---:|---:|---:|');
+  console.log('| bench | backend | case | median ms | min | max | CPU ms (median) | runs |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(
-      `| ${r.bench} | ${r.backend} | ${r.case} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.runs} |`,
+      `| ${r.bench} | ${r.backend} | ${r.case} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.medianCpuMs.toFixed(1)} | ${r.runs} |`,
     );
   }
 }

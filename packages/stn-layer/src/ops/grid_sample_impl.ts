@@ -85,14 +85,39 @@ export function gridSampleForward(
   d: Dims,
   padding: Padding,
 ): void {
-  const { B, C, P } = d;
+  const { B, H, W, C, P } = d;
   const border = padding === 'border';
   const k = newCorners();
+  const row = W * C;
   for (let b = 0; b < B; b++) {
+    const base = b * H * W;
     for (let p = 0; p < P; p++) {
       const q = b * P + p;
       const dst = q * C;
-      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
+      const x = coords[2 * q];
+      const y = coords[2 * q + 1];
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
+        // Fast path: all 4 corners inside (padding irrelevant).
+        const fx = x - x0;
+        const fy = y - y0;
+        const o00 = (base + y0 * W + x0) * C;
+        const o10 = o00 + row;
+        const w00 = (1 - fx) * (1 - fy);
+        const w01 = fx * (1 - fy);
+        const w10 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        for (let c = 0; c < C; c++) {
+          out[dst + c] =
+            w00 * image[o00 + c] +
+            w01 * image[o00 + C + c] +
+            w10 * image[o10 + c] +
+            w11 * image[o10 + C + c];
+        }
+        continue;
+      }
+      if (!corners(k, x, y, b, d, border)) {
         for (let c = 0; c < C; c++) out[dst + c] = Number.NaN;
         continue;
       }
@@ -121,19 +146,39 @@ export function gridSampleGradImage(
   d: Dims,
   padding: Padding,
 ): void {
-  const { B, C, P } = d;
+  const { B, H, W, C, P } = d;
   const border = padding === 'border';
   const k = newCorners();
+  const row = W * C;
   for (let b = 0; b < B; b++) {
+    const base = b * H * W;
     for (let p = 0; p < P; p++) {
       const q = b * P + p;
       const src = q * C;
-      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
+      const x = coords[2 * q];
+      const y = coords[2 * q + 1];
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      let o00: number;
+      let o01: number;
+      let o10: number;
+      let o11: number;
+      let fx: number;
+      let fy: number;
+      if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
+        fx = x - x0;
+        fy = y - y0;
+        o00 = (base + y0 * W + x0) * C;
+        o01 = o00 + C;
+        o10 = o00 + row;
+        o11 = o10 + C;
+      } else if (corners(k, x, y, b, d, border)) {
+        ({ o00, o01, o10, o11, fx, fy } = k);
+      } else {
         // NaN coordinates: the gradient is NaN wherever the point could have read.
-        for (let i = 0; i < dImage.length; i++) dImage[i] = Number.NaN;
+        dImage.fill(Number.NaN);
         return;
       }
-      const { o00, o01, o10, o11, fx, fy } = k;
       const w00 = (1 - fx) * (1 - fy);
       const w01 = fx * (1 - fy);
       const w10 = (1 - fx) * fy;
@@ -158,29 +203,49 @@ export function gridSampleGradCoords(
   d: Dims,
   padding: Padding,
 ): void {
-  const { B, C, P } = d;
+  const { B, H, W, C, P } = d;
   const border = padding === 'border';
   const k = newCorners();
+  const row = W * C;
   for (let b = 0; b < B; b++) {
+    const base = b * H * W;
     for (let p = 0; p < P; p++) {
       const q = b * P + p;
       const src = q * C;
-      if (!corners(k, coords[2 * q], coords[2 * q + 1], b, d, border)) {
-        dCoords[2 * q] = Number.NaN;
-        dCoords[2 * q + 1] = Number.NaN;
-        continue;
-      }
-      const { o00, o01, o10, o11, fx, fy } = k;
+      const x = coords[2 * q];
+      const y = coords[2 * q + 1];
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
       let gx = 0;
       let gy = 0;
-      for (let c = 0; c < C; c++) {
-        const v00 = o00 >= 0 ? image[o00 + c] : 0;
-        const v01 = o01 >= 0 ? image[o01 + c] : 0;
-        const v10 = o10 >= 0 ? image[o10 + c] : 0;
-        const v11 = o11 >= 0 ? image[o11 + c] : 0;
-        const g = dy[src + c];
-        gx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
-        gy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+      if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
+        const fx = x - x0;
+        const fy = y - y0;
+        const o00 = (base + y0 * W + x0) * C;
+        const o10 = o00 + row;
+        for (let c = 0; c < C; c++) {
+          const v00 = image[o00 + c];
+          const v01 = image[o00 + C + c];
+          const v10 = image[o10 + c];
+          const v11 = image[o10 + C + c];
+          const g = dy[src + c];
+          gx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
+          gy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+        }
+      } else if (corners(k, x, y, b, d, border)) {
+        const { o00, o01, o10, o11, fx, fy } = k;
+        for (let c = 0; c < C; c++) {
+          const v00 = o00 >= 0 ? image[o00 + c] : 0;
+          const v01 = o01 >= 0 ? image[o01 + c] : 0;
+          const v10 = o10 >= 0 ? image[o10 + c] : 0;
+          const v11 = o11 >= 0 ? image[o11 + c] : 0;
+          const g = dy[src + c];
+          gx += g * ((1 - fy) * (v01 - v00) + fy * (v11 - v10));
+          gy += g * ((1 - fx) * (v10 - v00) + fx * (v11 - v01));
+        }
+      } else {
+        gx = Number.NaN;
+        gy = Number.NaN;
       }
       dCoords[2 * q] = gx;
       dCoords[2 * q + 1] = gy;
