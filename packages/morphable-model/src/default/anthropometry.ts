@@ -4,7 +4,7 @@
  * women rounded) — not from any 3DMM. Frontal layout: x to the subject's left, y up, the
  * midline at x = 0; heights before the final re-centring (nasion at 36).
  */
-export const FACE = {
+export const FACE = Object.freeze({
   /** Trichion (hairline), the top of the mesh at the midline. n–tr ≈ 60. */
   trichionY: 98,
   /** Glabella (brow midpoint). */
@@ -44,4 +44,4 @@ export const FACE = {
   gonionY: -55,
   /** Eyebrow: its midpoint ≈ 17 above the eye, length ≈ 50. */
   browY: 49,
-} as const;
+} as const);

@@ -44,7 +44,7 @@ export const IBUG_MIRROR: readonly number[] = (() => {
     m[a] = b;
     m[b] = a;
   }
-  return m;
+  return Object.freeze(m);
 })();
 
 /**

@@ -32,7 +32,7 @@ const signOf = (x: number) => (x < 0 ? -1 : x > 0 ? 1 : 0);
 const softPlus = (u: number) => (Math.sqrt(u * u + 4) + u) / 2;
 
 /** Identity modes, in decreasing order of their variance. */
-export const IDENTITY_MODES: readonly ModeDefinition[] = [
+export const IDENTITY_MODES: readonly ModeDefinition[] = Object.freeze([
   {
     // lower face height (n–gn SD ≈ 6 mm): stretch below the eyes, a little above
     name: 'face height',
@@ -108,10 +108,10 @@ export const IDENTITY_MODES: readonly ModeDefinition[] = [
       return [0, 0, 0.7 * browDepth(x, y) + 0.15 * eyeDepth(x, y)];
     },
   },
-];
+]);
 
 /** Expression modes, in decreasing order of their variance. */
-export const EXPRESSION_MODES: readonly ModeDefinition[] = [
+export const EXPRESSION_MODES: readonly ModeDefinition[] = Object.freeze([
   {
     // jaw drop: the lower face turns about a hinge in front of the ears (4.5° at 1 SD); the
     // lips part at the mouth line, the cheeks stretch over a band widening to the sides.
@@ -172,7 +172,7 @@ export const EXPRESSION_MODES: readonly ModeDefinition[] = [
       return [-2 * signOf(x) * b, -3 * b, 1 * b];
     },
   },
-];
+]);
 
 /**
  * Evaluates mode definitions into a mode-major [D, N, 3] basis (1-SD offsets, mm) and the

@@ -120,10 +120,10 @@ export function browDepth(x: number, y: number): number {
 }
 
 /** Eye centre (between the canthi) on the subject's left; the right one is its mirror. */
-export const EYE_CENTRE: readonly [number, number] = [
+export const EYE_CENTRE: readonly [number, number] = Object.freeze([
   (FACE.endocanthionX + FACE.exocanthionX) / 2,
   (FACE.endocanthionY + FACE.exocanthionY) / 2,
-];
+] as const);
 
 /** The eye sockets (negative) with the eyes in them, mm. */
 export function eyeDepth(x: number, y: number): number {
