@@ -285,6 +285,32 @@ describe('tutteEmbedding on synthetic meshes', () => {
     }
   });
 
+  it('computeSymmetry: topology recovers the exact map where perturbed geometry misleads nearest-vertex matching', () => {
+    const base = faceLike();
+    const exact = computeSymmetry(base, { method: 'geometric' });
+    expect(symmetryReport(exact, base.triangles).trianglesMapped).toBe(base.triangles.length / 3);
+    const rnd = mulberry32(13);
+    // Shift vertices by up to ±0.45 of the grid step: nearest mirrored vertices go wrong.
+    const positions = base.positions.map((v, k) =>
+      k % 3 === 2 ? v : v + (0.9 * (rnd() - 0.5) * 2) / 24,
+    );
+    const noisy = { positions, triangles: base.triangles };
+    const geo = computeSymmetry(noisy, { method: 'geometric' });
+    let wrong = 0;
+    for (let i = 0; i < geo.length; i++) if (geo[i] !== exact[i]) wrong++;
+    expect(wrong).toBeGreaterThan(0);
+    expect(computeSymmetry(noisy)).toEqual(exact);
+    expect(computeSymmetry(noisy, { method: 'topological' })).toEqual(exact);
+    // Without triangles only the geometric map is possible.
+    expect(computeSymmetry({ positions })).toEqual(geo);
+    expect(() => computeSymmetry({ positions }, { method: 'topological' })).toThrow(
+      /needs triangles/,
+    );
+    expect(() => computeSymmetry(noisy, { method: 'nearest' as 'geometric' })).toThrow(
+      /auto, geometric, topological/,
+    );
+  });
+
   it('symmetric on an asymmetric geometry: solves the mirror-averaged system and stays flip-free', () => {
     const base = faceLike();
     const sym = computeSymmetry(base);

@@ -18,7 +18,8 @@ export interface SymmetryOptions {
    * automorphism (an orientation-reversing triangle-to-triangle map) from the best geometric
    * seed triangles, so the map is exact wherever the mesh connectivity is symmetric even if the
    * shape is only roughly so. 'auto' (default): topological when the mesh has such an
-   * automorphism (and triangles are given), else geometric.
+   * automorphism (and triangles are given) that agrees with the geometric map on at least half
+   * of the vertices, else geometric.
    */
   method?: 'auto' | 'geometric' | 'topological';
   /** The plane x = planeX to reflect across. Default: estimated (`estimateSymmetryPlane`). */
@@ -117,7 +118,14 @@ export function computeSymmetry(
   }
   checkTriangles('computeSymmetry', triangles, p.length / 3);
   const topo = topologicalSymmetry(p, c, triangles, geometric);
-  if (topo) return topo;
+  if (topo && method === 'topological') return topo;
+  if (topo) {
+    // Guard against another automorphism of a very regular mesh (a different reflection):
+    // the topological map must mostly agree with the nearest-vertex one.
+    let agree = 0;
+    for (let i = 0; i < topo.length; i++) if (topo[i] === geometric[i]) agree++;
+    if (agree >= 0.5 * topo.length) return topo;
+  }
   if (method === 'topological') {
     throw new GeometryError(
       'computeSymmetry: the mesh has no orientation-reversing automorphism near the mirror map.',
