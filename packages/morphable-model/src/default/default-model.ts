@@ -27,7 +27,7 @@ export type UvFunction = (mesh: {
  * |---|---|
  * | mesh | 71 × 65 grid, 4,615 vertices, 8,960 triangles; a disc (one boundary loop, the mouth closed) |
  * | mean | mm, y up, z towards the camera, x to the subject's left; origin at the centroid of the 68 landmarks |
- * | shape | 8 identity modes (face height, face width, jaw width, cheek fullness, chin protrusion, eye spacing, nose size, brow depth) |
+ * | shape | 8 identity modes (face height, face width, jaw width, cheek fullness, chin protrusion, nose size, eye spacing, brow depth) |
  * | expression | 5 modes (mouth open, brow raise, smile, pucker, frown) |
  * | variance | Σ offset² of each 1-SD mode (basis / √variance has unit norm; modes are not orthogonal) |
  * | landmarks | all 68 ibug points; 1–17 on the jaw outline |

@@ -76,18 +76,6 @@ export const IDENTITY_MODES: readonly ModeDefinition[] = Object.freeze([
     },
   },
   {
-    // intercanthal width (en–en SD ≈ 3 mm): each eye region shifts 1.5 mm sideways, rigidly
-    // (the plateau covers both canthi; its support stops short of the midline)
-    name: 'eye spacing',
-    offset(i, m) {
-      const x = m.base[2 * i];
-      const y = m.base[2 * i + 1];
-      const [ex, ey] = EYE_CENTRE;
-      const b = plateau(x, y, ex, ey, ex - 0.5, 22) + plateau(x, y, -ex, ey, ex - 0.5, 22);
-      return [1.5 * signOf(x) * b, 0, 0];
-    },
-  },
-  {
     // nose size: 20 % more protrusion, longer (tip 3 mm down) and wider
     name: 'nose size',
     offset(i, m) {
@@ -97,6 +85,18 @@ export const IDENTITY_MODES: readonly ModeDefinition[] = Object.freeze([
       const w = nose / 20; // 0 … ~1 over the nose
       const along = smoothstep((FACE.nasionY - y) / (FACE.nasionY - FACE.pronasaleY));
       return [0.1 * x * w, -3 * w * along, 0.2 * nose];
+    },
+  },
+  {
+    // intercanthal width (en–en SD ≈ 3 mm): each eye region shifts 1.5 mm sideways, rigidly
+    // (the plateau covers both canthi; its support stops short of the midline)
+    name: 'eye spacing',
+    offset(i, m) {
+      const x = m.base[2 * i];
+      const y = m.base[2 * i + 1];
+      const [ex, ey] = EYE_CENTRE;
+      const b = plateau(x, y, ex, ey, ex - 0.5, 22) + plateau(x, y, -ex, ey, ex - 0.5, 22);
+      return [1.5 * signOf(x) * b, 0, 0];
     },
   },
   {

@@ -75,14 +75,14 @@ const noseHeight = monotoneCubic([
   [FACE.subnasaleY - 4, 0],
 ]);
 const noseWidth = monotoneCubic([
-  [52, 12],
-  [FACE.nasionY, 12],
-  [20, 11.5],
-  [5, 12],
-  [FACE.pronasaleY, 14],
-  [FACE.pronasaleY - 7, 17],
-  [FACE.subnasaleY, 16],
-  [FACE.subnasaleY - 4, 14],
+  [52, 16],
+  [FACE.nasionY, 15],
+  [20, 16],
+  [5, 17],
+  [FACE.pronasaleY, 18],
+  [FACE.pronasaleY - 7, 21],
+  [FACE.subnasaleY, 19],
+  [FACE.subnasaleY - 4, 16],
 ]);
 
 /** Height of the jaw line at longitude φ: the menton at φ = 0, the gonial angle at the side. */
@@ -128,7 +128,7 @@ export const EYE_CENTRE: readonly [number, number] = Object.freeze([
 /** The eye sockets (negative) with the eyes in them, mm. */
 export function eyeDepth(x: number, y: number): number {
   const [ex, ey] = EYE_CENTRE;
-  return -10 * bumpPair(x, y, ex, ey, 24, 17) + 6 * bumpPair(x, y, ex, ey + 0.5, 15, 10);
+  return -11 * bumpPair(x, y, ex, ey + 1, 24, 17) + 8 * bumpPair(x, y, ex, ey + 0.5, 14.5, 9);
 }
 
 /** The chin: pogonion bump and labiomental fold, mm. */
@@ -149,7 +149,7 @@ export function featureDepth(x: number, y: number): number {
   dz += 3 * bump(x, y, 0, FACE.labraleSuperiusY - 2, FACE.cheilionX - 1, 6);
   dz += 4 * bump(x, y, 0, FACE.labraleInferiusY + 3, FACE.cheilionX - 4, 7);
   dz -= 2.5 * bump(x, y, 0, FACE.stomionY, FACE.cheilionX + 1, 2.8);
-  dz -= 2 * bumpPair(x, y, FACE.cheilionX + 1, FACE.stomionY, 6, 6);
+  dz -= 1 * bumpPair(x, y, FACE.cheilionX + 1, FACE.stomionY, 8, 6);
   return dz;
 }
 
