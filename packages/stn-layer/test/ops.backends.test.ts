@@ -3,6 +3,7 @@ import { selectBackend } from '@3dmm-stn/backend';
 import { describe, expect, it } from 'vitest';
 import { affineGrid, gridSample, morphShape, projectVertices } from '../src/index';
 import { gridSampleComposed } from '../src/ops/grid_sample_composed';
+import { projectVerticesComposed } from '../src/ops/project_vertices';
 import { f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
 import { gridSample64 } from './ops-reference';
 
@@ -51,6 +52,7 @@ function runAll(): Record<string, Float32Array> {
       tf.sum(tf.square(projectVertices(a as tf.Tensor3D, b as tf.Tensor2D, tt, lt))),
     )([Xt, rt]);
     out['projectVertices dX'] = gp[0].dataSync() as Float32Array;
+    out['projectVertices composed'] = projectVerticesComposed(Xt, rt, tt, lt).dataSync() as Float32Array;
     out['projectVertices dr'] = gp[1].dataSync() as Float32Array;
     out.morphShape = morphShape(
       tf.tensor2d(f32(alpha), [B, D]),

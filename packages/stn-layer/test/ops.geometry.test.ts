@@ -4,10 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   axisAngleToRotation,
   morphShape,
-  projectVertices,
+  projectVertices as projectVerticesOp,
   rotateVertices,
   splitTheta,
 } from '../src/index';
+import { projectVerticesComposed } from '../src/ops/project_vertices';
 import { checkGradient, f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
 import {
   axisAngleToRotation64,
@@ -210,89 +211,92 @@ describe('morphShape', () => {
   });
 });
 
-describe('projectVertices', () => {
-  const B = 3;
-  const N = 6;
-  const rand = seededRandom(7);
-  const X = uniform(rand, B * N * 3, -80, 80);
-  const r = axisAngles([0, 0.5, 2.5], 8);
-  const t = uniform(rand, B * 2, 50, 150);
-  const logS = uniform(rand, B, -1, 0.5);
+const PROJECTIONS = { kernel: projectVerticesOp, composed: projectVerticesComposed };
 
-  it('matches the float64 reference p = s·[x′, −y′] + t', () => {
-    const out = tf.tidy(() =>
-      projectVertices(
-        tf.tensor3d(f32(X), [B, N, 3]),
-        tf.tensor2d(f32(r), [B, 3]),
-        tf.tensor2d(f32(t), [B, 2]),
-        tf.tensor2d(f32(logS), [B, 1]),
-      ).dataSync(),
-    );
-    expect(maxAbsDiff(out, projectVertices64(X, r, t, logS, B, N))).toBeLessThan(1e-4);
-  });
+for (const [implName, projectVertices] of Object.entries(PROJECTIONS))
+  describe(`projectVertices (${implName})`, () => {
+    const B = 6;
+    const N = 6;
+    const rand = seededRandom(7);
+    const X = uniform(rand, B * N * 3, -80, 80);
+    const r = axisAngles([0, 1e-8, 1e-4, 0.5, 2.5, Math.PI - 1e-3], 8);
+    const t = uniform(rand, B * 2, 50, 150);
+    const logS = uniform(rand, B, -1, 0.5);
 
-  it('shows an upright face at r = 0: model +y is image up (smaller pixel y)', () => {
-    const p = tf.tidy(() =>
-      projectVertices(
-        tf.tensor3d([0, 0, 0, 0, 10, 0, 10, 0, 0], [1, 3, 3]),
-        tf.zeros([1, 3]) as tf.Tensor2D,
-        tf.tensor2d([[100, 100]]),
-        tf.tensor2d([[Math.log(2)]]),
-      ).arraySync(),
-    );
-    expect(p[0][0]).toEqual([100, 100]);
-    expect(p[0][1][1]).toBeCloseTo(80, 5);
-    expect(p[0][2][0]).toBeCloseTo(120, 5);
-  });
-
-  it('gradients in X, r, t, log s match central differences', () => {
-    const w = uniform(rand, B * N * 2);
-    const grads = tf.tidy(() =>
-      tf
-        .grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
-          tf.sum(
-            tf.mul(
-              projectVertices(
-                a as tf.Tensor3D,
-                b as tf.Tensor2D,
-                c as tf.Tensor2D,
-                d as tf.Tensor2D,
-              ),
-              tf.tensor3d(f32(w), [B, N, 2]),
-            ),
-          ),
-        )([
+    it('matches the float64 reference p = s·[x′, −y′] + t', () => {
+      const out = tf.tidy(() =>
+        projectVertices(
           tf.tensor3d(f32(X), [B, N, 3]),
           tf.tensor2d(f32(r), [B, 3]),
           tf.tensor2d(f32(t), [B, 2]),
           tf.tensor2d(f32(logS), [B, 1]),
-        ])
-        .map((g) => g.dataSync()),
-    );
-    const f = (
-      x: ArrayLike<number>,
-      rr: ArrayLike<number>,
-      tt: ArrayLike<number>,
-      ll: ArrayLike<number>,
-    ) => dot64(projectVertices64(x, rr, tt, ll, B, N), w);
-    const tol = { atol: 1e-3, rtol: 1e-4, h: 1e-5 };
-    checkGradient('dX', (x) => f(x, r, t, logS), X, grads[0], tol);
-    checkGradient('dr', (x) => f(X, x, t, logS), r, grads[1], tol);
-    checkGradient('dt', (x) => f(X, r, x, logS), t, grads[2], tol);
-    checkGradient('dlogS', (x) => f(X, r, t, x), logS, grads[3], tol);
-  });
+        ).dataSync(),
+      );
+      expect(maxAbsDiff(out, projectVertices64(X, r, t, logS, B, N))).toBeLessThan(1e-4);
+    });
 
-  it('checks its arguments', () => {
-    expect(() =>
-      projectVertices(
-        tf.zeros([2, 5, 3]) as tf.Tensor3D,
-        tf.zeros([2, 3]) as tf.Tensor2D,
-        tf.zeros([2, 3]) as tf.Tensor2D,
-        tf.zeros([2, 1]) as tf.Tensor2D,
-      ),
-    ).toThrow('Error in projectVertices: t must have shape [B,2], but got [2,3].');
+    it('shows an upright face at r = 0: model +y is image up (smaller pixel y)', () => {
+      const p = tf.tidy(() =>
+        projectVertices(
+          tf.tensor3d([0, 0, 0, 0, 10, 0, 10, 0, 0], [1, 3, 3]),
+          tf.zeros([1, 3]) as tf.Tensor2D,
+          tf.tensor2d([[100, 100]]),
+          tf.tensor2d([[Math.log(2)]]),
+        ).arraySync(),
+      );
+      expect(p[0][0]).toEqual([100, 100]);
+      expect(p[0][1][1]).toBeCloseTo(80, 5);
+      expect(p[0][2][0]).toBeCloseTo(120, 5);
+    });
+
+    it('gradients in X, r, t, log s match central differences', () => {
+      const w = uniform(rand, B * N * 2);
+      const grads = tf.tidy(() =>
+        tf
+          .grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                projectVertices(
+                  a as tf.Tensor3D,
+                  b as tf.Tensor2D,
+                  c as tf.Tensor2D,
+                  d as tf.Tensor2D,
+                ),
+                tf.tensor3d(f32(w), [B, N, 2]),
+              ),
+            ),
+          )([
+            tf.tensor3d(f32(X), [B, N, 3]),
+            tf.tensor2d(f32(r), [B, 3]),
+            tf.tensor2d(f32(t), [B, 2]),
+            tf.tensor2d(f32(logS), [B, 1]),
+          ])
+          .map((g) => g.dataSync()),
+      );
+      const f = (
+        x: ArrayLike<number>,
+        rr: ArrayLike<number>,
+        tt: ArrayLike<number>,
+        ll: ArrayLike<number>,
+      ) => dot64(projectVertices64(x, rr, tt, ll, B, N), w);
+      const tol = { atol: 1e-3, rtol: 1e-4, h: 1e-5 };
+      checkGradient('dX', (x) => f(x, r, t, logS), X, grads[0], tol);
+      checkGradient('dr', (x) => f(X, x, t, logS), r, grads[1], tol);
+      checkGradient('dt', (x) => f(X, r, x, logS), t, grads[2], tol);
+      checkGradient('dlogS', (x) => f(X, r, t, x), logS, grads[3], tol);
+    });
+
+    it.runIf(implName === 'kernel')('checks its arguments', () => {
+      expect(() =>
+        projectVertices(
+          tf.zeros([2, 5, 3]) as tf.Tensor3D,
+          tf.zeros([2, 3]) as tf.Tensor2D,
+          tf.zeros([2, 3]) as tf.Tensor2D,
+          tf.zeros([2, 1]) as tf.Tensor2D,
+        ),
+      ).toThrow('Error in projectVertices: t must have shape [B,2], but got [2,3].');
+    });
   });
-});
 
 describe('splitTheta', () => {
   it('splits [r0 r1 r2, tx ty, log s, α…]', () => {

@@ -9,22 +9,22 @@
  * on first use so that importing the package has no side effects.
  */
 import {
-  type BackendValues,
-  type DataId,
-  type DataType,
   engine,
   type GradConfig,
   getGradient,
-  getKernel,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   registerGradient,
-  registerKernel,
   type Tensor,
   type TensorInfo,
-  type TypedArray,
 } from '@tensorflow/tfjs-core';
+import {
+  JS_KERNEL_BACKENDS,
+  type JsKernelBackend,
+  memoryOf,
+  registerMissing,
+} from './kernel_memory';
 import {
   gridSampleForward,
   gridSampleGradCoords,
@@ -51,63 +51,15 @@ export interface GridSampleGradImageAttrs {
 export type GridSampleGradCoordsInputs = { dy: TensorInfo; image: TensorInfo; coords: TensorInfo };
 
 /** Backends whose kernels here exist. */
-export const GRID_SAMPLE_BACKENDS = ['cpu', 'wasm'] as const;
-
-/**
- * What a kernel needs from a backend: float32 views of the inputs and a writable float32
- * output. Structural, so that the library depends on tfjs-core only.
- */
-interface Memory {
-  read(t: TensorInfo): Float32Array;
-  /** Allocates the output; `fill` writes it (views of inputs must be taken inside `fill`). */
-  output(
-    shape: number[],
-    fill: (out: Float32Array, read: (t: TensorInfo) => Float32Array) => void,
-  ): TensorInfo;
-}
-
-interface CpuBackendLike {
-  data: { get(id: DataId): { values: BackendValues } };
-  makeTensorInfo(shape: number[], dtype: DataType, values?: BackendValues): TensorInfo;
-}
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): TypedArray;
-}
-
-const cpuMemory = (backend: CpuBackendLike): Memory => {
-  const read = (t: TensorInfo) => backend.data.get(t.dataId).values as Float32Array;
-  return {
-    read,
-    output(shape, fill) {
-      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      fill(out, read);
-      return backend.makeTensorInfo(shape, 'float32', out);
-    },
-  };
-};
-
-const wasmMemory = (backend: WasmBackendLike): Memory => {
-  const read = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
-  return {
-    read,
-    output(shape, fill) {
-      const info = backend.makeOutput(shape, 'float32');
-      // Views are taken after makeOutput: allocating can grow (and detach) the wasm heap.
-      const out = backend.typedArrayFromHeap(info) as Float32Array;
-      out.fill(0);
-      fill(out, read);
-      return info;
-    },
-  };
-};
+export const GRID_SAMPLE_BACKENDS = JS_KERNEL_BACKENDS;
 
 function dims(image: readonly number[], coords: readonly number[]) {
   const [B, H, W, C] = image;
   return { B, H, W, C, P: coords[1] * coords[2] };
 }
 
-function kernels(memory: (backend: unknown) => Memory) {
+function kernels(kind: JsKernelBackend) {
+  const memory = (backend: unknown) => memoryOf(kind, backend);
   const forward: KernelFunc = ({ inputs, backend, attrs }) => {
     const { image, coords } = inputs as GridSampleInputs;
     const { padding } = attrs as unknown as GridSampleAttrs;
@@ -140,9 +92,9 @@ function kernels(memory: (backend: unknown) => Memory) {
   return { forward, gradImage, gradCoords };
 }
 
-const KERNELS: Record<(typeof GRID_SAMPLE_BACKENDS)[number], ReturnType<typeof kernels>> = {
-  cpu: kernels((b) => cpuMemory(b as CpuBackendLike)),
-  wasm: kernels((b) => wasmMemory(b as WasmBackendLike)),
+const KERNELS: Record<JsKernelBackend, ReturnType<typeof kernels>> = {
+  cpu: kernels('cpu'),
+  wasm: kernels('wasm'),
 };
 
 /** Gradients of `GridSample`; each input's gradient is computed only if backprop asks for it. */
@@ -172,21 +124,16 @@ export const gridSampleGradConfig: GradConfig = {
  * Returns the kernel names registered by this call.
  */
 export function registerGridSampleKernels(): string[] {
-  const done: string[] = [];
-  for (const backendName of GRID_SAMPLE_BACKENDS) {
-    const k = KERNELS[backendName];
-    const configs: KernelConfig[] = [
-      { kernelName: GridSample, backendName, kernelFunc: k.forward },
-      { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
-      { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
-    ];
-    for (const config of configs) {
-      if (getKernel(config.kernelName, backendName) == null) {
-        registerKernel(config);
-        done.push(`${config.kernelName}/${backendName}`);
-      }
-    }
-  }
+  const done = registerMissing(
+    JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
+      const k = KERNELS[backendName];
+      return [
+        { kernelName: GridSample, backendName, kernelFunc: k.forward },
+        { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
+        { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
+      ];
+    }),
+  );
   if (getGradient(GridSample) == null) registerGradient(gridSampleGradConfig);
   return done;
 }

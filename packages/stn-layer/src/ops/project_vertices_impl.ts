@@ -1,0 +1,190 @@
+/**
+ * Scaled orthographic projection on flat typed arrays: the arithmetic behind the
+ * `ProjectVertices` kernels. Per batch element the pose is (r0 r1 r2, tx, ty, log s); the
+ * rotation, its derivative and the 2 × 3 projection M = s · [R₀; −R₁] are computed in float64.
+ *
+ * Layouts: X [B, N, 3], pose [B, 6], p / dp [B, N, 2], row-major.
+ */
+
+/** Below this θ² the Taylor series are used (see `axisAngleToRotation`). */
+const TAYLOR_THETA_SQ = 1e-4;
+
+/**
+ * R(r) (row-major, 9) and, if `jac` is given, ∂R/∂r_k (at `jac[9k + 3i + j]`), in float64:
+ *
+ *   R = c I + A [r]× + B r rᵀ,  c = cos θ, A = sin θ/θ, B = (1 − cos θ)/θ²
+ *   ∂R/∂r_k = −A r_k I + A₁ r_k [r]× + A [e_k]× + B₁ r_k r rᵀ + B (e_k rᵀ + r e_kᵀ)
+ *
+ * with A₁ = (θ cos θ − sin θ)/θ³ and B₁ = (θ sin θ − 2(1 − cos θ))/θ⁴ (their Taylor series
+ * −1/3 + θ²/30 − θ⁴/840 and −1/12 + θ²/180 − θ⁴/6720 for small θ), so both are finite at r = 0.
+ */
+export function rodrigues(
+  r0: number,
+  r1: number,
+  r2: number,
+  R: Float64Array,
+  jac?: Float64Array,
+): void {
+  const t2 = r0 * r0 + r1 * r1 + r2 * r2;
+  let a: number;
+  let b: number;
+  let c: number;
+  let a1 = 0;
+  let b1 = 0;
+  if (t2 < TAYLOR_THETA_SQ) {
+    const t4 = t2 * t2;
+    a = 1 - t2 / 6 + t4 / 120;
+    b = 0.5 - t2 / 24 + t4 / 720;
+    c = 1 - b * t2;
+    a1 = -1 / 3 + t2 / 30 - t4 / 840;
+    b1 = -1 / 12 + t2 / 180 - t4 / 6720;
+  } else {
+    const t = Math.sqrt(t2);
+    const sin = Math.sin(t);
+    const half = Math.sin(t / 2);
+    const oneMinusCos = 2 * half * half;
+    a = sin / t;
+    b = oneMinusCos / t2;
+    c = Math.cos(t);
+    a1 = (t * c - sin) / (t2 * t);
+    b1 = (t * sin - 2 * oneMinusCos) / (t2 * t2);
+  }
+  const r = [r0, r1, r2];
+  // [r]× row-major.
+  const K = [0, -r2, r1, r2, 0, -r0, -r1, r0, 0];
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) {
+      R[3 * i + j] = (i === j ? c : 0) + a * K[3 * i + j] + b * r[i] * r[j];
+    }
+  if (!jac) return;
+  for (let k = 0; k < 3; k++) {
+    const rk = r[k];
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        // [e_k]×_ij = −ε_ijk
+        const ek = i === j || i === k || j === k ? 0 : (j - i + 3) % 3 === 1 ? -1 : 1;
+        jac[9 * k + 3 * i + j] =
+          (i === j ? -a * rk : 0) +
+          a1 * rk * K[3 * i + j] +
+          a * ek +
+          b1 * rk * r[i] * r[j] +
+          b * ((i === k ? r[j] : 0) + (j === k ? r[i] : 0));
+      }
+  }
+}
+
+/** M (6, rows x then y) and t (2) of one batch element's pose. */
+function projection(
+  pose: Float32Array,
+  b: number,
+  M: Float64Array,
+  R: Float64Array,
+  jac?: Float64Array,
+) {
+  const o = 6 * b;
+  rodrigues(pose[o], pose[o + 1], pose[o + 2], R, jac);
+  const s = Math.exp(pose[o + 5]);
+  for (let j = 0; j < 3; j++) {
+    M[j] = s * R[j];
+    M[3 + j] = -s * R[3 + j];
+  }
+}
+
+export function projectVerticesForward(
+  X: Float32Array,
+  pose: Float32Array,
+  out: Float32Array,
+  B: number,
+  N: number,
+): void {
+  const M = new Float64Array(6);
+  const R = new Float64Array(9);
+  for (let b = 0; b < B; b++) {
+    projection(pose, b, M, R);
+    const tx = pose[6 * b + 3];
+    const ty = pose[6 * b + 4];
+    for (let n = 0; n < N; n++) {
+      const i = (b * N + n) * 3;
+      const x = X[i];
+      const y = X[i + 1];
+      const z = X[i + 2];
+      out[(b * N + n) * 2] = M[0] * x + M[1] * y + M[2] * z + tx;
+      out[(b * N + n) * 2 + 1] = M[3] * x + M[4] * y + M[5] * z + ty;
+    }
+  }
+}
+
+/** dX[b, n] = dp[b, n] · M[b]. */
+export function projectVerticesGradX(
+  dp: Float32Array,
+  pose: Float32Array,
+  dX: Float32Array,
+  B: number,
+  N: number,
+): void {
+  const M = new Float64Array(6);
+  const R = new Float64Array(9);
+  for (let b = 0; b < B; b++) {
+    projection(pose, b, M, R);
+    for (let n = 0; n < N; n++) {
+      const gx = dp[(b * N + n) * 2];
+      const gy = dp[(b * N + n) * 2 + 1];
+      const i = (b * N + n) * 3;
+      dX[i] = gx * M[0] + gy * M[3];
+      dX[i + 1] = gx * M[1] + gy * M[4];
+      dX[i + 2] = gx * M[2] + gy * M[5];
+    }
+  }
+}
+
+/**
+ * dPose[b] = (dr, dt, d log s): with G = Σₙ dpₙ Xₙᵀ (2 × 3, ∂/∂M), dt = Σₙ dpₙ,
+ * d log s = Σ G ⊙ M, and ∂/∂R = s · [G₀; −G₁; 0] chained through ∂R/∂r.
+ */
+export function projectVerticesGradPose(
+  dp: Float32Array,
+  X: Float32Array,
+  pose: Float32Array,
+  dPose: Float32Array,
+  B: number,
+  N: number,
+): void {
+  const M = new Float64Array(6);
+  const R = new Float64Array(9);
+  const jac = new Float64Array(27);
+  for (let b = 0; b < B; b++) {
+    projection(pose, b, M, R, jac);
+    const s = Math.exp(pose[6 * b + 5]);
+    const G = [0, 0, 0, 0, 0, 0];
+    let dtx = 0;
+    let dty = 0;
+    for (let n = 0; n < N; n++) {
+      const gx = dp[(b * N + n) * 2];
+      const gy = dp[(b * N + n) * 2 + 1];
+      const i = (b * N + n) * 3;
+      const x = X[i];
+      const y = X[i + 1];
+      const z = X[i + 2];
+      G[0] += gx * x;
+      G[1] += gx * y;
+      G[2] += gx * z;
+      G[3] += gy * x;
+      G[4] += gy * y;
+      G[5] += gy * z;
+      dtx += gx;
+      dty += gy;
+    }
+    let dlogS = 0;
+    for (let j = 0; j < 6; j++) dlogS += G[j] * M[j];
+    for (let k = 0; k < 3; k++) {
+      let d = 0;
+      for (let j = 0; j < 3; j++) {
+        d += s * G[j] * jac[9 * k + j] - s * G[3 + j] * jac[9 * k + 3 + j];
+      }
+      dPose[6 * b + k] = d;
+    }
+    dPose[6 * b + 3] = dtx;
+    dPose[6 * b + 4] = dty;
+    dPose[6 * b + 5] = dlogS;
+  }
+}
