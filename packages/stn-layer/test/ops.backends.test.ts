@@ -52,7 +52,12 @@ function runAll(): Record<string, Float32Array> {
       tf.sum(tf.square(projectVertices(a as tf.Tensor3D, b as tf.Tensor2D, tt, lt))),
     )([Xt, rt]);
     out['projectVertices dX'] = gp[0].dataSync() as Float32Array;
-    out['projectVertices composed'] = projectVerticesComposed(Xt, rt, tt, lt).dataSync() as Float32Array;
+    out['projectVertices composed'] = projectVerticesComposed(
+      Xt,
+      rt,
+      tt,
+      lt,
+    ).dataSync() as Float32Array;
     out['projectVertices dr'] = gp[1].dataSync() as Float32Array;
     out.morphShape = morphShape(
       tf.tensor2d(f32(alpha), [B, D]),
