@@ -449,4 +449,63 @@ describe('default model: landmarks and rendering', () => {
     expect(checked).toBeGreaterThan(40);
     expect(onSurface / checked).toBeGreaterThan(0.9);
   });
+
+  it("renders a prefix of the modes (the paper's 5 + 5) as the full α with zeros elsewhere", () => {
+    const Ds = model.shape.numModes;
+    const De = model.expression!.numModes;
+    const tex = { data: new Float32Array([0.8, 0.6, 0.5]), width: 1, height: 1, channels: 3 };
+    const pose = { r: [0.1, -0.4, 0.05], t: [100, 110], logS: Math.log(0.8) };
+    const short = Float32Array.from([0.5, -1, 0.3, 1.2, -0.7, 0.9, -0.2, 0.4, 1.1, -0.6]);
+    const full = new Float32Array(Ds + De);
+    full.set(short.subarray(0, 5), 0);
+    full.set(short.subarray(5), Ds);
+    const a = render(model, short, pose, tex, 200, 200, {
+      numShapeModes: 5,
+      numExpressionModes: 5,
+    });
+    const b = render(model, full, pose, tex, 200, 200);
+    expect(a.landmarks).toEqual(b.landmarks);
+    expect(a.faceId).toEqual(b.faceId);
+  });
+});
+
+describe('render on the SFM (a real model, its own texture coordinates)', () => {
+  it('draws the face with every mapped landmark visible from the front', () => {
+    const sfm = readEosModel(
+      readFileSync(fixturePath('sfm', 'sfm_shape_3448.bin')),
+      'sfm_shape_3448.bin',
+      {
+        landmarks: readLandmarkMapping(
+          readFileSync(fixturePath('sfm', 'ibug_to_sfm.txt'), 'utf8'),
+          'ibug_to_sfm.txt',
+        ),
+      },
+    );
+    const tex = { data: new Uint8Array([200, 160, 140]), width: 1, height: 1, channels: 3 };
+    const out = render(
+      sfm,
+      new Float32Array(63),
+      { r: [0, 0, 0], t: [112, 112], logS: Math.log(1) },
+      tex,
+      224,
+      224,
+    );
+    let mapped = 0;
+    for (let k = 0; k < 68; k++) {
+      if (sfm.landmarks[k] < 0) {
+        expect(out.landmarks[2 * k]).toBeNaN();
+        continue;
+      }
+      mapped++;
+      expect(out.landmarkVisible[k], `ibug ${k + 1}`).toBe(1);
+      // the landmark's pixel is covered by the face
+      const px = Math.round(out.landmarks[2 * k]);
+      const py = Math.round(out.landmarks[2 * k + 1]);
+      expect(out.faceId[py * 224 + px]).toBeGreaterThanOrEqual(0);
+    }
+    expect(mapped).toBe(50);
+    let covered = 0;
+    for (const f of out.faceId) if (f >= 0) covered++;
+    expect(covered / (224 * 224)).toBeGreaterThan(0.25);
+  });
 });
