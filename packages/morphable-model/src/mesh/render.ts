@@ -121,6 +121,13 @@ export function render(
 
   const tri = model.triangles;
   const F = tri.length / 3;
+  let maxId = -1;
+  for (let k = 0; k < tri.length; k++) if (tri[k] > maxId) maxId = tri[k];
+  if (tri.length % 3 !== 0 || maxId >= N) {
+    throw new ShapeError(
+      `Error in ${op}: model.triangles must have shape [F,3] with vertex ids < ${N}, but got length ${tri.length} and id ${maxId}.`,
+    );
+  }
   const HW = width * height;
   const depth = new Float32Array(HW).fill(Number.NEGATIVE_INFINITY);
   const faceId = new Int32Array(HW).fill(-1);
