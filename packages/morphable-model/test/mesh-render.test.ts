@@ -205,6 +205,9 @@ describe('render: analytic cases', () => {
     expect(() => render({ ...model, texCoords: undefined }, [0], pose, tex, 10, 10)).toThrow(
       /no texCoords/,
     );
+    expect(() =>
+      render({ ...model, triangles: new Uint32Array([0, 1, 4]) }, [0], pose, tex, 10, 10),
+    ).toThrow(/vertex ids < 4, but got length 3 and id 4/);
     expect(() => render(model, [0], pose, tex, 10, 10, { numShapeModes: 2 })).toThrow(
       /numShapeModes/,
     );
