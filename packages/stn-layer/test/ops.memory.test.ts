@@ -9,6 +9,8 @@ import {
   rotateVertices,
   splitTheta,
 } from '../src/index';
+import { gridSampleComposed } from '../src/ops/grid_sample_composed';
+import { projectVerticesComposed } from '../src/ops/project_vertices';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -76,7 +78,42 @@ describe('no tensor growth over 100 calls (forward and gradient)', () => {
           tf.sum(gridSample(a as tf.Tensor4D, b as tf.Tensor4D)),
         )([image, coords]),
     ],
+    [
+      'gridSample border grad',
+      () =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(gridSample(a as tf.Tensor4D, b as tf.Tensor4D, { padding: 'border' })),
+        )([image, coords]),
+    ],
+    ['gridSample composed', () => gridSampleComposed(image, coords, 'zeros')],
+    [
+      'gridSample composed grad',
+      () =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(gridSampleComposed(a as tf.Tensor4D, b as tf.Tensor4D, 'border')),
+        )([image, coords]),
+    ],
+    ['projectVertices composed', () => projectVerticesComposed(X, r, t, logS)],
+    [
+      'projectVertices composed grad',
+      () =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(projectVerticesComposed(a as tf.Tensor3D, b as tf.Tensor2D, t, logS)),
+        )([X, r]),
+    ],
+    [
+      'splitTheta grad',
+      () =>
+        tf.grad((a: tf.Tensor) => {
+          const p = splitTheta(a as tf.Tensor2D);
+          return tf.addN([tf.sum(p.r), tf.sum(p.t), tf.sum(p.logS), tf.sum(p.alpha)]);
+        })(thetaVector),
+    ],
     ['affineGrid', () => affineGrid(theta, [2, 4, 5])],
+    [
+      'affineGrid grad',
+      () => tf.grad((a: tf.Tensor) => tf.sum(affineGrid(a as tf.Tensor3D, [2, 4, 5])))(theta),
+    ],
     [
       'affineGrid + gridSample grad',
       () =>
