@@ -1,11 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // index: the programmatic API; bin: the `3dmm-stn` executable (package.json "bin").
+  entry: ['src/index.ts', 'src/bin.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: 'src/index.ts' },
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // The shebang makes dist/bin.js executable; Node ignores it in the other outputs.
+  banner: { js: '#!/usr/bin/env node' },
 });

@@ -1,0 +1,205 @@
+/**
+ * The `3dmm-stn` program: commander wiring, exit codes and error reporting.
+ * Exit codes: 0 success, 1 failure (including any input of a batch that failed), 2 bad usage.
+ */
+import { ModelFormatError } from '@3dmm-stn/morphable-model';
+import { Command, CommanderError } from 'commander';
+import { convertCommand } from './commands/convert';
+import { inspectCommand } from './commands/inspect';
+import { renderCommand } from './commands/render';
+import { resampleCommand } from './commands/resample';
+import { tutteCommand } from './commands/tutte';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError, UsageError } from './errors';
+import { type CliIO, processIO } from './io';
+
+const BACKEND_HELP =
+  'tfjs backend: auto, wasm, cpu, tensorflow, tensorflow-gpu (default: $STN_BACKEND, else auto)';
+
+function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
+  const program = new Command('3dmm-stn')
+    .description(
+      '3D morphable models as spatial transformers: fit face photos, sample UV textures, embed, resample, convert, inspect, render, train.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('fit')
+    .description(
+      'Detect faces and 68 landmarks, fit θ (localiser or per-image optimisation), write UV texture, mask, preview, OBJ and a JSON record per face',
+    )
+    .argument('<images...>', 'face photos (JPEG, PNG, WebP)')
+    .option('-o, --out <dir>', 'output folder (created if missing)')
+    .option(
+      '--model <file>',
+      'morphable model (.3dmm, eos .bin, BFM .h5, .obj; default: the embedded model)',
+    )
+    .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
+    .option(
+      '--localiser <dir>',
+      'trained network folder (model.json + weights.bin) giving θ instead of optimisation',
+    )
+    .option('--res <n>', 'UV grid side', '112')
+    .option('--steps <n>', 'optimisation steps (Adam on θ)', '60')
+    .option(
+      '--max-faces <n>',
+      'fit at most this many faces per image, largest first (default: all)',
+    )
+    .option('--min-confidence <x>', 'face detector score threshold', '0.5')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--json', 'print the records of all faces as JSON on stdout (no progress bar)')
+    .action(async (images: string[], opts) => {
+      // tfjs, face-api and the STN load only for the commands that need them.
+      const { fitCommand } = await import('./commands/fit');
+      setCode(await fitCommand(images, opts, io));
+    });
+
+  program
+    .command('sample')
+    .description('STN forward pass on a given θ: sample an image into the UV grid')
+    .requiredOption('--image <file>', 'input image')
+    .requiredOption('--theta <file>', 'θ JSON (an array, or a fit record with "theta")')
+    .option('--model <file>', 'morphable model (default: the embedded model)')
+    .option('--landmarks <file>', 'eos landmark mapping for --model')
+    .option('--res <n>', 'UV grid side', '112')
+    .requiredOption('-o, --out <file>', 'UV image PNG')
+    .option('--mask <file>', 'also write the visibility mask PNG')
+    .option('--masked <file>', 'also write the masked UV PNG')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (opts) => {
+      const { sampleCommand } = await import('./commands/sample');
+      await sampleCommand(opts, io);
+    });
+
+  program
+    .command('tutte')
+    .description(
+      'Tutte embedding of a mesh or model into the unit square/disc: UVs as JSON or a drawn layout PNG, with the fold count',
+    )
+    .argument('<mesh>', 'mesh or model file (.obj, .3dmm, eos .bin, BFM .h5)')
+    .option('-o, --out <file>', 'uv.json (UVs) or uv.png (drawing)')
+    .option('--weights <kind>', 'uniform, meanValue or cotangent', 'meanValue')
+    .option('--boundary <shape>', 'square or circle', 'square')
+    .option('--symmetric', 'exactly left-right symmetric embedding')
+    .option('--size <px>', 'PNG side', '1024')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (file: string, opts) => {
+      await tutteCommand(file, opts, io);
+    });
+
+  program
+    .command('resample')
+    .description(
+      "Resample a model onto the STN's res×res UV grid (symmetric Tutte embedding) and save it as .3dmm",
+    )
+    .argument('[model]', 'model file (default: the embedded model)')
+    .option('--res <n>', 'grid side', '112')
+    .option('-o, --out <file>', 'output .3dmm')
+    .option('--landmarks <file>', 'eos landmark mapping for the model')
+    .option('--shape-modes <n>', 'identity modes kept (default min(5, available))')
+    .option('--expression-modes <n>', 'expression modes kept (default min(5, available))')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (file: string | undefined, opts) => {
+      await resampleCommand(file, opts, io);
+    });
+
+  program
+    .command('convert')
+    .description(
+      'Convert a model between formats, by extension (in: .3dmm, .obj, eos .bin, BFM .h5; out: .3dmm, .obj)',
+    )
+    .argument('<in>', 'input model')
+    .argument('<out>', 'output .3dmm (whole model) or .obj (mean mesh)')
+    .option('--landmarks <file>', 'eos landmark mapping to attach')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (input: string, output: string, opts) => {
+      await convertCommand(input, output, opts, io);
+    });
+
+  program
+    .command('inspect')
+    .description(
+      'Vertices, triangles, modes, landmarks, symmetry, boundary loops and holes of a model',
+    )
+    .argument('<model>', 'model file')
+    .option('--landmarks <file>', 'eos landmark mapping to attach')
+    .option('--json', 'print the report as JSON on stdout')
+    .action(async (file: string, opts) => {
+      await inspectCommand(file, opts, io);
+    });
+
+  program
+    .command('render')
+    .description('Render a model instance with θ (orthographic, depth-tested) to a PNG')
+    .argument('[model]', 'model file (default: the embedded model)')
+    .option('--theta <file>', 'θ JSON in output-image pixels (default: frontal, centred)')
+    .option('-o, --out <file>', 'output PNG')
+    .option('--size <px>', 'image side', '224')
+    .option('--texture <file>', 'UV texture image (e.g. a fit uv.png; default: a shaded checker)')
+    .option('--landmarks <file>', 'eos landmark mapping for the model')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (file: string | undefined, opts) => {
+      await renderCommand(file, opts, io);
+    });
+
+  program
+    .command('train')
+    .description(
+      'Train the 3DMM-STN (delegates to @3dmm-stn/trainer; `3dmm-stn train --help` lists its flags)',
+    )
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]');
+
+  return program;
+}
+
+/**
+ * Runs the command line `argv` (without node and the script name) and resolves to its exit
+ * code: 0 success, 1 failure, 2 bad usage. Output goes to `io` (default: the process streams).
+ * `train` is handed to `runTrainCli` of @3dmm-stn/trainer, which writes to the process streams.
+ */
+export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
+  if (argv[0] === 'train') {
+    const { runTrainCli } = await import('@3dmm-stn/trainer');
+    return runTrainCli(argv.slice(1));
+  }
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+function reportError(e: unknown, io: CliIO): number {
+  if (e instanceof CommanderError) {
+    // Commander has already printed its message (and help where asked).
+    return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  if (e instanceof UsageError) {
+    io.stderr(`error: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if ((e as Error)?.name === 'BackendUnavailableError') {
+    io.stderr(`error: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof InputError || e instanceof ModelFormatError) {
+    io.stderr(`error: ${e.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
+    io.stderr(`error: ${err.message}\n`);
+    return EXIT_FAILURE;
+  }
+  io.stderr(`error: ${err?.stack ?? String(e)}\n`);
+  return EXIT_FAILURE;
+}

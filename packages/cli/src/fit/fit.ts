@@ -1,0 +1,211 @@
+/**
+ * Fitting the model to the faces of one photo: detection → crop → θ (optimisation or a trained
+ * localiser) → STN forward on the full-resolution photo → outputs.
+ */
+import { mkdir } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import type { GridModel } from '@3dmm-stn/morphable-model';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors';
+import { type RgbImage, readRgb } from '../image';
+import { cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
+import type { DetectedFace, FaceDetector } from './faces';
+import { optimiseTheta } from './optimise';
+import { writeFaceOutputs, writeRecord } from './outputs';
+import type { FitRecord } from './record';
+import { type GridTensors, type StnForward, stnForward } from './stn';
+
+/** A loaded localiser network (the trainer's exported model: image → [θ, …]). */
+export interface Localiser {
+  model: tf.LayersModel;
+  inputSize: number;
+}
+
+export interface FitImageOptions {
+  outDir: string;
+  /** Optimisation steps. Default 60. */
+  steps?: number;
+  /** Crop side for optimisation. Default 224 (the paper's input size). */
+  cropSize?: number;
+  localiser?: Localiser;
+  maxFaces?: number;
+  minConfidence?: number;
+  /** Output file stem (default: the image's base name without extension). */
+  stem?: string;
+}
+
+export interface FitImageResult {
+  image: string;
+  records: FitRecord[];
+  attempts: string[];
+  detectSeconds: number;
+}
+
+/** Detects and fits every face of one photo, writing the outputs; throws InputError if none. */
+export async function fitImage(
+  file: string,
+  detector: FaceDetector,
+  g: GridTensors,
+  options: FitImageOptions,
+): Promise<FitImageResult> {
+  const photo = await readRgb(file);
+  const t0 = performance.now();
+  const det = await detector.detect(photo, { minConfidence: options.minConfidence });
+  const detectSeconds = (performance.now() - t0) / 1000;
+  if (det.faces.length === 0)
+    throw new InputError(file, `no face found (tried ${det.attempts.join('; ')})`);
+  const faces = det.faces.slice(0, options.maxFaces ?? det.faces.length);
+  const stem = options.stem ?? basename(file, extname(file));
+  await mkdir(options.outDir, { recursive: true });
+  const photoT = tf.tensor4d(Float32Array.from(photo.data), [1, photo.height, photo.width, 3]);
+  const records: FitRecord[] = [];
+  try {
+    for (let k = 0; k < faces.length; k++) {
+      const t1 = performance.now();
+      const fit = fitFace(photo, photoT, faces[k], g, options);
+      const fitSeconds = (performance.now() - t1) / 1000;
+      const t2 = performance.now();
+      const record = buildRecord(file, photo, k, faces[k], g.grid, fit);
+      const prefix = join(options.outDir, `${stem}.face${k}`);
+      await writeFaceOutputs(prefix, photo, fit.forward, g.grid, record);
+      record.seconds = { fit: fitSeconds, outputs: (performance.now() - t2) / 1000 };
+      await writeRecord(record);
+      records.push(record);
+    }
+  } finally {
+    photoT.dispose();
+  }
+  return { image: file, records, attempts: det.attempts, detectSeconds };
+}
+
+interface FaceFit {
+  crop: ReturnType<typeof cropFrame>;
+  thetaCrop: number[];
+  theta: number[];
+  forward: StnForward;
+  method: FitRecord['method'];
+  optimisation?: FitRecord['optimisation'];
+}
+
+/** θ for one detected face, then the STN forward pass on the whole photo. */
+export function fitFace(
+  photo: RgbImage,
+  photoT: tf.Tensor4D,
+  face: DetectedFace,
+  g: GridTensors,
+  options: FitImageOptions,
+): FaceFit {
+  const grid = g.grid;
+  const size = options.localiser?.inputSize ?? options.cropSize ?? 224;
+  const crop = cropFrame(face.landmarks, size);
+  const cropPixels = cropImage(photo, crop);
+  let thetaCrop: number[];
+  let optimisation: FitRecord['optimisation'];
+  if (options.localiser) {
+    thetaCrop = runLocaliser(options.localiser, cropPixels, size, grid);
+  } else {
+    const L = grid.landmarkIds.length;
+    const target = new Float32Array(2 * L);
+    const conf = new Float32Array(L);
+    grid.landmarkIds.forEach((id, l) => {
+      const x = face.landmarks[2 * (id - 1)];
+      const y = face.landmarks[2 * (id - 1) + 1];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+      const [cx, cy] = toCrop(crop, x, y);
+      target[2 * l] = cx;
+      target[2 * l + 1] = cy;
+      conf[l] = 1;
+    });
+    const image = tf.tensor4d(cropPixels, [1, size, size, 3]);
+    try {
+      const r = optimiseTheta(g, target, conf, image, { steps: options.steps });
+      thetaCrop = Array.from(r.theta);
+      optimisation = {
+        steps: r.steps,
+        init: r.initial.method,
+        initRmsPx: r.initial.rms / (size / crop.side),
+        loss: r.loss,
+      };
+    } finally {
+      image.dispose();
+    }
+  }
+  const theta = thetaToPhoto(crop, thetaCrop);
+  const forward = stnForward(theta, photoT, g);
+  return {
+    crop,
+    thetaCrop,
+    theta,
+    forward,
+    method: options.localiser ? 'localiser' : 'optimisation',
+    optimisation,
+  };
+}
+
+function runLocaliser(loc: Localiser, crop: Float32Array, size: number, grid: GridModel): number[] {
+  const out = tf.tidy(() => {
+    const y = loc.model.predict(tf.tensor4d(crop, [1, size, size, 3]));
+    const theta = Array.isArray(y) ? y[0] : y;
+    return theta.clone();
+  });
+  const theta = Array.from(out.dataSync());
+  out.dispose();
+  if (theta.length !== 6 + grid.numModes) {
+    throw new Error(
+      `the localiser outputs θ of length ${theta.length} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model and --res it was trained with`,
+    );
+  }
+  return theta;
+}
+
+function buildRecord(
+  file: string,
+  photo: RgbImage,
+  k: number,
+  face: DetectedFace,
+  grid: GridModel,
+  fit: FaceFit,
+): FitRecord {
+  const detected: [number, number][] = [];
+  for (let i = 0; i < 68; i++) detected.push([face.landmarks[2 * i], face.landmarks[2 * i + 1]]);
+  const fitted: ([number, number] | null)[] = new Array(68).fill(null);
+  grid.landmarkIds.forEach((id, l) => {
+    fitted[id - 1] = [fit.forward.landmarks[2 * l], fit.forward.landmarks[2 * l + 1]];
+  });
+  let sq = 0;
+  let n = 0;
+  for (let i = 0; i < 68; i++) {
+    const f = fitted[i];
+    if (!f) continue;
+    sq += (f[0] - detected[i][0]) ** 2 + (f[1] - detected[i][1]) ** 2;
+    n++;
+  }
+  const rmsPx = n > 0 ? Math.sqrt(sq / n) : Number.NaN;
+  const eye = Math.hypot(detected[36][0] - detected[45][0], detected[36][1] - detected[45][1]);
+  let valid = 0;
+  let visible = 0;
+  for (let p = 0; p < grid.valid.length; p++) {
+    valid += grid.valid[p];
+    visible += fit.forward.mask[p];
+  }
+  const ds = grid.numShapeModes;
+  const modes = { shape: ds, expression: grid.numModes - ds };
+  return {
+    image: file,
+    imageSize: [photo.width, photo.height],
+    face: k,
+    detection: { detector: face.detector, score: face.score, box: face.box, padded: face.padded },
+    crop: { x0: fit.crop.x0, y0: fit.crop.y0, side: fit.crop.side, size: fit.crop.size },
+    model: { name: grid.metadata.name, res: grid.res, modes },
+    method: fit.method,
+    ...(fit.optimisation ? { optimisation: fit.optimisation } : {}),
+    theta: fit.theta,
+    modes,
+    thetaCrop: fit.thetaCrop,
+    landmarks: { detected, fitted },
+    error: { rmsPx, rmsNormalised: rmsPx / eye, eyeCornerDistancePx: eye, points: n },
+    visibleFraction: valid > 0 ? visible / valid : 0,
+    seconds: { fit: 0, outputs: 0 },
+    files: { uv: '', mask: '', maskedUv: '', preview: '', obj: '', mtl: '', json: '' },
+  };
+}

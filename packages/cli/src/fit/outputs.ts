@@ -1,0 +1,136 @@
+/**
+ * The files written for one fitted face, `<prefix>.<name>`:
+ * `uv.png` (res×res UV texture, unmasked), `mask.png` (visibility, 0/255), `uv_masked.png`,
+ * `preview.png` (the crop of the photo with the fitted mesh and both landmark sets), `obj` +
+ * `mtl` (the fitted mesh in model space, mm, textured with uv.png through the grid UVs) and
+ * `json` (the record). All written atomically.
+ */
+import { basename } from 'node:path';
+import { type GridModel, writeFileAtomic, writeMtl, writeObj } from '@3dmm-stn/morphable-model';
+import { Canvas } from '../draw';
+import { type RgbImage, toUint8, writePng } from '../image';
+import { gridTexCoords } from '../model';
+import { cropFrame, cropImage, toCrop } from './crop';
+import type { FitRecord } from './record';
+import type { StnForward } from './stn';
+
+/** Side of the preview image, pixels. */
+export const PREVIEW_SIZE = 512;
+
+export async function writeFaceOutputs(
+  prefix: string,
+  photo: RgbImage,
+  forward: StnForward,
+  grid: GridModel,
+  record: FitRecord,
+): Promise<void> {
+  const res = grid.res;
+  const np = res * res;
+  const files = {
+    uv: `${prefix}.uv.png`,
+    mask: `${prefix}.mask.png`,
+    maskedUv: `${prefix}.uv_masked.png`,
+    preview: `${prefix}.preview.png`,
+    obj: `${prefix}.obj`,
+    mtl: `${prefix}.mtl`,
+    json: `${prefix}.json`,
+  };
+  const uv = toUint8(forward.uv);
+  const mask = new Uint8Array(np);
+  const masked = new Uint8Array(np * 3);
+  for (let p = 0; p < np; p++) {
+    const m = forward.mask[p] > 0.5;
+    mask[p] = m ? 255 : 0;
+    if (m) masked.set(uv.subarray(3 * p, 3 * p + 3), 3 * p);
+  }
+  await writePng(files.uv, uv, res, res);
+  await writePng(files.mask, mask, res, res, 1);
+  await writePng(files.maskedUv, masked, res, res);
+  const preview = drawPreview(photo, forward, grid, record);
+  await writePng(files.preview, preview.data, preview.width, preview.height);
+  const mesh = fittedMesh(forward.vertices, grid);
+  await writeFileAtomic(
+    files.obj,
+    writeObj(mesh, {
+      mtl: basename(files.mtl),
+      comment: `3dmm-stn fit of ${record.image} face ${record.face} (${grid.metadata.name}), mm`,
+    }),
+  );
+  await writeFileAtomic(files.mtl, writeMtl(basename(files.uv)));
+  record.files = files;
+}
+
+export async function writeRecord(record: FitRecord): Promise<void> {
+  await writeFileAtomic(record.files.json, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** The valid grid points as a mesh: positions [n, 3] mm, grid UVs, triangles re-indexed. */
+export function fittedMesh(
+  vertices: Float32Array,
+  grid: GridModel,
+): { positions: Float32Array; texCoords: Float32Array; triangles: Uint32Array } {
+  const np = grid.res * grid.res;
+  const remap = new Int32Array(np).fill(-1);
+  let n = 0;
+  for (let p = 0; p < np; p++) if (grid.valid[p]) remap[p] = n++;
+  const positions = new Float32Array(3 * n);
+  const texCoords = new Float32Array(2 * n);
+  const tc = gridTexCoords(grid.res);
+  for (let p = 0; p < np; p++) {
+    const k = remap[p];
+    if (k < 0) continue;
+    positions.set(vertices.subarray(3 * p, 3 * p + 3), 3 * k);
+    texCoords.set(tc.subarray(2 * p, 2 * p + 2), 2 * k);
+  }
+  const triangles = new Uint32Array(grid.triangles.length);
+  for (let t = 0; t < triangles.length; t++) triangles[t] = remap[grid.triangles[t]];
+  return { positions, texCoords, triangles };
+}
+
+/**
+ * The crop of the photo around the face (a little wider than the fit's crop) at PREVIEW_SIZE,
+ * with the fitted mesh (every few grid lines, visible part cyan, hidden part dim), detected
+ * landmarks (green dots), fitted landmarks (red crosses) joined to their detections (yellow).
+ */
+export function drawPreview(
+  photo: RgbImage,
+  forward: StnForward,
+  grid: GridModel,
+  record: FitRecord,
+): Canvas {
+  const lm = new Float32Array(record.landmarks.detected.flat());
+  const frame = cropFrame(lm, PREVIEW_SIZE, 0.4);
+  const canvas = new Canvas(PREVIEW_SIZE, PREVIEW_SIZE, toUint8(cropImage(photo, frame)));
+  const res = grid.res;
+  const step = Math.max(1, Math.round(res / 28));
+  const P = (p: number) => toCrop(frame, forward.pixels[2 * p], forward.pixels[2 * p + 1]);
+  const edge = (p: number, q: number) => {
+    if (!grid.valid[p] || !grid.valid[q]) return;
+    const vis = forward.mask[p] > 0.5 && forward.mask[q] > 0.5;
+    const [x0, y0] = P(p);
+    const [x1, y1] = P(q);
+    canvas.line(x0, y0, x1, y1, vis ? [0, 230, 255] : [90, 90, 160], vis ? 0.55 : 0.3);
+  };
+  for (let i = 0; i < res; i++)
+    for (let j = 0; j < res; j++) {
+      const p = i * res + j;
+      if (i % step === 0 && j + 1 < res) edge(p, p + 1);
+      if (j % step === 0 && i + 1 < res) edge(p, p + res);
+    }
+  for (let i = 0; i < 68; i++) {
+    const [dx, dy] = toCrop(frame, ...record.landmarks.detected[i]);
+    const f = record.landmarks.fitted[i];
+    if (f) {
+      const [fx, fy] = toCrop(frame, f[0], f[1]);
+      canvas.line(dx, dy, fx, fy, [255, 230, 0], 0.9);
+    }
+    canvas.dot(dx, dy, 3, [0, 220, 0]);
+  }
+  for (let i = 0; i < 68; i++) {
+    const f = record.landmarks.fitted[i];
+    if (!f) continue;
+    const [fx, fy] = toCrop(frame, f[0], f[1]);
+    canvas.cross(fx, fy, 4, [255, 30, 30]);
+  }
+  return canvas;
+}

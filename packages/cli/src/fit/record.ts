@@ -1,0 +1,56 @@
+/** The JSON record written for every fitted face (`<stem>.face<k>.json`, `fit --json`). */
+export interface FitRecord {
+  image: string;
+  imageSize: [number, number];
+  face: number;
+  detection: {
+    detector: 'ssd' | 'tiny';
+    score: number;
+    /** [x, y, width, height], photo pixels. */
+    box: [number, number, number, number];
+    padded: boolean;
+  };
+  /** The square crop the fit worked on (photo pixels) and its side in pixels. */
+  crop: { x0: number; y0: number; side: number; size: number };
+  model: { name: string; res: number; modes: { shape: number; expression: number } };
+  method: 'optimisation' | 'localiser';
+  /** Optimisation only: steps, initial pose method and RMS, loss before/after. */
+  optimisation?: {
+    steps: number;
+    init: 'affine' | 'similarity';
+    initRmsPx: number;
+    loss: { initial: number; final: number };
+  };
+  /** θ = [r0 r1 r2, tx ty, log s, α…] in pixels of the input photo. */
+  theta: number[];
+  /** How α splits (identity modes first, then expression). */
+  modes: { shape: number; expression: number };
+  /** θ in pixels of the crop. */
+  thetaCrop: number[];
+  landmarks: {
+    /** [68] ibug order, [x, y] photo pixels (0-based). */
+    detected: [number, number][];
+    /** [68] the fitted model's landmarks, null where the model has no vertex for the point. */
+    fitted: ([number, number] | null)[];
+  };
+  error: {
+    /** RMS distance detected ↔ fitted over the points the model has, photo pixels. */
+    rmsPx: number;
+    /** rmsPx / distance of the detected outer eye corners (ibug 37, 46). */
+    rmsNormalised: number;
+    eyeCornerDistancePx: number;
+    points: number;
+  };
+  /** Visible fraction of the valid UV grid. */
+  visibleFraction: number;
+  seconds: { fit: number; outputs: number };
+  files: {
+    uv: string;
+    mask: string;
+    maskedUv: string;
+    preview: string;
+    obj: string;
+    mtl: string;
+    json: string;
+  };
+}

@@ -1,0 +1,164 @@
+/** `fitImages`: the programmatic `fit` — many photos, one failure never stops the others. */
+import { basename, extname } from 'node:path';
+import { fileSystemIO, selectBackend } from '@3dmm-stn/backend';
+import { MorphableModelSTN } from '@3dmm-stn/stn-layer';
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors';
+import { type AnyModel, gridFromModel, loadAnyModel } from '../model';
+import { FaceDetector } from './faces';
+import { type FitImageResult, fitImage, type Localiser } from './fit';
+import type { FitRecord } from './record';
+import { gridTensors } from './stn';
+
+export interface FitOptions {
+  /** Output folder (created if missing). */
+  outDir: string;
+  /** Model file (default: the embedded model) or an already loaded model. */
+  model?: string | AnyModel;
+  /** eos landmark mapping for a model file. */
+  landmarks?: string;
+  /** Folder of a trained network (model.json + weights.bin); θ from it instead of optimisation. */
+  localiser?: string;
+  /** UV grid side. Default 112. */
+  res?: number;
+  /** Optimisation steps. Default 60. */
+  steps?: number;
+  maxFaces?: number;
+  minConfidence?: number;
+  /** tfjs backend request (default: $STN_BACKEND, else auto). */
+  backend?: 'auto' | 'wasm' | 'cpu' | 'tensorflow' | 'tensorflow-gpu';
+  /** Called after each image (done, total, the image, its error if it failed). */
+  onImage?: (done: number, total: number, image: string, error?: Error) => void;
+}
+
+export interface FitFailure {
+  image: string;
+  error: string;
+}
+
+export interface FitSummary {
+  backend: string;
+  model: {
+    name: string;
+    res: number;
+    modes: { shape: number; expression: number };
+    landmarks: number;
+  };
+  images: number;
+  faces: number;
+  failed: FitFailure[];
+  records: FitRecord[];
+  /** Per image: detection attempts and time. */
+  detections: { image: string; attempts: string[]; seconds: number }[];
+  seconds: { setup: number; total: number };
+}
+
+let detectorPromise: Promise<FaceDetector> | null = null;
+
+/** face-api's models, loaded once per process. */
+export function faceDetector(): Promise<FaceDetector> {
+  detectorPromise ??= FaceDetector.load().catch((e) => {
+    detectorPromise = null;
+    throw e;
+  });
+  return detectorPromise;
+}
+
+/** Fits every face of every photo; failures (unreadable file, no face) are collected, not thrown. */
+export async function fitImages(images: string[], options: FitOptions): Promise<FitSummary> {
+  const t0 = performance.now();
+  const info = await selectBackend({ backend: options.backend });
+  const model =
+    typeof options.model === 'object'
+      ? options.model
+      : await loadAnyModel(options.model, options.landmarks);
+  const { grid } = gridFromModel(
+    model,
+    options.localiser && options.res === undefined ? undefined : (options.res ?? 112),
+  );
+  if (grid.landmarkIds.length < 6) {
+    throw new Error(
+      `the model "${grid.metadata.name}" has ${grid.landmarkIds.length} ibug landmarks; fitting needs ≥ 6 (pass --landmarks FILE)`,
+    );
+  }
+  let localiser: Localiser | undefined;
+  if (options.localiser) {
+    // The STN layer class must be registered before the network is deserialised.
+    void MorphableModelSTN;
+    const net = await tf.loadLayersModel(fileSystemIO(options.localiser));
+    const shape = net.inputs[0].shape;
+    if (
+      shape.length !== 4 ||
+      shape[1] !== shape[2] ||
+      shape[3] !== 3 ||
+      typeof shape[1] !== 'number'
+    ) {
+      throw new Error(
+        `${options.localiser}: expected a network with input [B, S, S, 3], got [${shape.join(', ')}]`,
+      );
+    }
+    localiser = { model: net, inputSize: shape[1] };
+  }
+  const detector = await faceDetector();
+  const g = gridTensors(grid);
+  const setup = (performance.now() - t0) / 1000;
+  const summary: FitSummary = {
+    backend: info.name,
+    model: {
+      name: grid.metadata.name,
+      res: grid.res,
+      modes: { shape: grid.numShapeModes, expression: grid.numModes - grid.numShapeModes },
+      landmarks: grid.landmarkIds.length,
+    },
+    images: images.length,
+    faces: 0,
+    failed: [],
+    records: [],
+    detections: [],
+    seconds: { setup, total: 0 },
+  };
+  const stems = uniqueStems(images);
+  try {
+    for (let i = 0; i < images.length; i++) {
+      let error: Error | undefined;
+      try {
+        const r: FitImageResult = await fitImage(images[i], detector, g, {
+          outDir: options.outDir,
+          steps: options.steps,
+          localiser,
+          maxFaces: options.maxFaces,
+          minConfidence: options.minConfidence,
+          stem: stems[i],
+        });
+        summary.records.push(...r.records);
+        summary.faces += r.records.length;
+        summary.detections.push({
+          image: images[i],
+          attempts: r.attempts,
+          seconds: r.detectSeconds,
+        });
+      } catch (e) {
+        const err = e as Error;
+        error = err instanceof InputError ? err : new InputError(images[i], err.message);
+        summary.failed.push({ image: images[i], error: error.message });
+      }
+      options.onImage?.(i + 1, images.length, images[i], error);
+    }
+  } finally {
+    g.dispose();
+    localiser?.model.dispose();
+  }
+  summary.seconds.total = (performance.now() - t0) / 1000;
+  return summary;
+}
+
+/** Base names without extension, made unique with -2, -3 … (a.jpg and a.png both → "a"). */
+export function uniqueStems(images: string[]): string[] {
+  const seen = new Map<string, number>();
+  return images.map((f) => {
+    const s = basename(f, extname(f));
+    const n = (seen.get(s) ?? 0) + 1;
+    seen.set(s, n);
+    return n === 1 ? s : `${s}-${n}`;
+  });
+}

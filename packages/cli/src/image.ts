@@ -1,0 +1,75 @@
+/**
+ * Image IO through sharp (libvips): JPEG, PNG, WebP (and whatever else libvips reads) in,
+ * PNG out, written atomically.
+ *
+ * Convention: an `RgbImage` is row-major [height, width, 3] uint8 RGB, row 0 at the top,
+ * the centre of pixel (row i, column j) at (x = j, y = i).
+ */
+import { writeFileAtomic } from '@3dmm-stn/morphable-model';
+import sharp from 'sharp';
+import { InputError } from './errors';
+
+export interface RgbImage {
+  /** [H, W, 3] uint8 RGB. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Decodes an image file to RGB (alpha dropped, EXIF orientation applied, sRGB). */
+export async function readRgb(path: string): Promise<RgbImage> {
+  try {
+    const { data, info } = await sharp(path)
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+    };
+  } catch (e) {
+    throw new InputError(path, `cannot read image: ${(e as Error).message}`);
+  }
+}
+
+/** Encodes [H, W, C] uint8 (C = 1 grey, 3 RGB, 4 RGBA) as PNG and writes it atomically. */
+export async function writePng(
+  path: string,
+  data: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3 | 4 = 3,
+): Promise<void> {
+  if (data.length !== width * height * channels) {
+    throw new RangeError(
+      `writePng: data must have ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${data.length}.`,
+    );
+  }
+  const png = await sharp(data, { raw: { width, height, channels } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+  await writeFileAtomic(path, png);
+}
+
+/** Float [H, W, C] in 0…255 → uint8, rounding and clamping (NaN → 0). */
+export function toUint8(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out[i] = v > 0 ? (v < 255 ? Math.round(v) : 255) : 0;
+  }
+  return out;
+}
+
+/** Bilinear resize of an RGB image (sharp, lanczos would ring on drawings; here photos only). */
+export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+}

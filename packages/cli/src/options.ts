@@ -1,0 +1,79 @@
+/** Parsing of flag values, with usage errors that name the flag. */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from './errors';
+
+export function parseIntFlag(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${flag} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got "${value}"`,
+    );
+  }
+  return n;
+}
+
+export function parseNumberFlag(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`${flag} must be a number in [${min}, ${max}], got "${value}"`);
+  return n;
+}
+
+export function parseChoice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T))
+    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+/** θ and, when the file says so, how its α splits into identity and expression modes. */
+export interface ThetaFile {
+  theta: number[];
+  modes?: { shape: number; expression: number };
+}
+
+/**
+ * Reads θ from JSON: a plain array `[r0 r1 r2 tx ty logS α…]`, or an object with a `theta`
+ * array (a `fit` record), optionally `modes: { shape, expression }`.
+ */
+export async function readThetaFile(path: string): Promise<ThetaFile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--theta ${path}: cannot read JSON: ${(e as Error).message}`);
+  }
+  const obj = (Array.isArray(json) ? { theta: json } : json) as Record<string, unknown>;
+  const theta = obj?.theta;
+  if (
+    !Array.isArray(theta) ||
+    theta.length < 6 ||
+    !theta.every((v) => typeof v === 'number' && Number.isFinite(v))
+  ) {
+    throw new UsageError(
+      `--theta ${path}: expected an array of ≥ 6 finite numbers [r0 r1 r2 tx ty logS α…] or an object with one in "theta"`,
+    );
+  }
+  const out: ThetaFile = { theta: theta as number[] };
+  const m = obj.modes as { shape?: unknown; expression?: unknown } | undefined;
+  if (m && Number.isInteger(m.shape) && Number.isInteger(m.expression)) {
+    out.modes = { shape: m.shape as number, expression: m.expression as number };
+  }
+  return out;
+}
