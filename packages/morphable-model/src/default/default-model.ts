@@ -43,6 +43,9 @@ export function defaultModel(): MorphableModel {
       boundary: 'square',
       symmetric: true,
       symmetry: mesh.symmetry,
+      // Relative residual 1e-8 already gives the 1e-12 solution to float32 rounding (max UV
+      // difference 6e-8, measured) in about half the time of the default 1e-10.
+      tolerance: 1e-8,
     });
     // Tutte's theorem guarantees both for positive weights on a disc; a failure is a bug here.
     if (result.flippedTriangles !== 0 || !result.converged) {
