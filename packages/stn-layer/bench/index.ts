@@ -1,6 +1,6 @@
 /**
  * Benchmarks of @3dmm-stn/stn-layer. Run from the package folder:
- *   npx tsx --tsconfig tsconfig.json bench/index.ts [--json] [--runs N] [--backend wasm|cpu]
+ *   npx tsx --tsconfig tsconfig.json bench/index.ts [--json] [--runs N] [--backend wasm|cpu] [--composed]
  * Runs every bench file present (ops.ts, layer.ts) and prints a table and machine info.
  */
 import { existsSync } from 'node:fs';
@@ -16,6 +16,7 @@ const flag = (name: string) => {
 const options: BenchOptions = {
   runs: flag('--runs') ? Number(flag('--runs')) : undefined,
   backends: flag('--backend') ? [flag('--backend') as 'wasm' | 'cpu'] : undefined,
+  composed: args.includes('--composed'),
 };
 
 type BenchModule = Record<string, unknown>;

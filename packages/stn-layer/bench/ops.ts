@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@3dmm-stn/backend';
 import { affineGrid, gridSample, morphShape, projectVertices } from '../src/index';
+import { gridSampleComposed } from '../src/ops/grid_sample_composed';
+import { projectVerticesComposed } from '../src/ops/project_vertices';
 
 export interface BenchRow {
   bench: string;
@@ -25,6 +27,11 @@ export interface BenchOptions {
   backends?: ('wasm' | 'cpu')[];
   /** Timed runs per case after 2 warm-up runs. Default 7 (≥ 5). */
   runs?: number;
+  /**
+   * Also time the composed-of-tfjs-ops fallbacks that other backends use (slow: seconds per
+   * call on cpu). Internal functions, timed to justify the kernels. Default false.
+   */
+  composed?: boolean;
 }
 
 /**
@@ -99,6 +106,13 @@ export async function benchOps(options: BenchOptions = {}): Promise<BenchRow[]> 
         gridSample(image, randomCoords).dataSync();
       }),
     );
+    if (options.composed) {
+      row('gridSample (composed fallback)', `forward ${shape}`, () =>
+        tf.tidy(() => {
+          gridSampleComposed(image, coords, 'zeros').dataSync();
+        }),
+      );
+    }
     const gradBoth = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(gridSample(a as tf.Tensor4D, b as tf.Tensor4D), w)),
     );
@@ -132,6 +146,13 @@ export async function benchOps(options: BenchOptions = {}): Promise<BenchRow[]> 
         projectVertices(morphShape(alpha, mean, basis), r, t, logS).dataSync();
       }),
     );
+    if (options.composed) {
+      row('projectVertices (composed fallback)', `forward ${gen}`, () =>
+        tf.tidy(() => {
+          projectVerticesComposed(morphShape(alpha, mean, basis), r, t, logS).dataSync();
+        }),
+      );
+    }
     const gradGen = tf.grads((a: tf.Tensor, rr: tf.Tensor, tt: tf.Tensor, ls: tf.Tensor) =>
       tf.sum(
         tf.mul(
