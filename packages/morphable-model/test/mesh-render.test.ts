@@ -208,6 +208,16 @@ describe('render: analytic cases', () => {
     expect(() =>
       render({ ...model, triangles: new Uint32Array([0, 1, 4]) }, [0], pose, tex, 10, 10),
     ).toThrow(/vertex ids < 4, but got length 3 and id 4/);
+    expect(() =>
+      render(
+        { ...model, shape: { numModes: 1, basis: new Float32Array(11) } },
+        [0],
+        pose,
+        tex,
+        10,
+        10,
+      ),
+    ).toThrow(/model.shape.basis must have shape \[1,4,3\], but got length 11/);
     expect(() => render(model, [0], pose, tex, 10, 10, { numShapeModes: 2 })).toThrow(
       /numShapeModes/,
     );

@@ -357,6 +357,16 @@ function synthesise(
       `Error in render: model.mean must have shape [${N},3], but got length ${model.mean.length}.`,
     );
   }
+  for (const [name, b] of [
+    ['shape', model.shape],
+    ['expression', model.expression],
+  ] as const) {
+    if (b && b.basis.length !== b.numModes * 3 * N) {
+      throw new ShapeError(
+        `Error in render: model.${name}.basis must have shape [${b.numModes},${N},3], but got length ${b.basis.length}.`,
+      );
+    }
+  }
   const X = Float64Array.from(model.mean);
   const add = (basis: Float32Array, k: number, w: number) => {
     if (w === 0) return;
