@@ -185,6 +185,24 @@ for (const [implName, gridSample] of Object.entries(IMPLEMENTATIONS))
       expect(maxAbsDiff(out, gridSample64(image, coords, imageShape, [N, 1]))).toBeLessThan(1e-5);
     });
 
+    it('NaN coordinates give NaN, never a silent zero', () => {
+      const [out, dImage, dCoords] = tf.tidy(() => {
+        const img = tf.randomUniform([1, 4, 4, 2]) as tf.Tensor4D;
+        const xy = tf.tensor4d([Number.NaN, 1, 1.5, 1.5], [1, 2, 1, 2]);
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(gridSample(a as tf.Tensor4D, b as tf.Tensor4D)),
+        )([img, xy]);
+        return [gridSample(img, xy).dataSync(), ...grads.map((g) => g.dataSync())];
+      });
+      expect(Number.isNaN(out[0]) && Number.isNaN(out[1])).toBe(true);
+      expect(Number.isFinite(out[2]) && Number.isFinite(out[3])).toBe(true);
+      if (implName === 'kernel') {
+        expect(Number.isNaN(dCoords[0]) && Number.isNaN(dCoords[1])).toBe(true);
+        expect(Number.isFinite(dCoords[2])).toBe(true);
+        expect(Array.from(dImage).every(Number.isNaN)).toBe(true);
+      }
+    });
+
     it('reads pixel centres exactly: (x = j, y = i) is image[i, j]', () => {
       const out = tf.tidy(() =>
         gridSample(

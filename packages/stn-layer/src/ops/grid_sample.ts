@@ -40,7 +40,8 @@ const PADDINGS: readonly GridSamplePadding[] = ['zeros', 'border'];
  * loops on the backend's memory, registered on first use; each gradient is computed only if
  * backprop needs it). Other backends (webgl, webgpu, tensorflow) get the same function composed
  * of tfjs ops (gather + `unsortedSegmentSum`). Second derivatives are not supported.
- * A NaN coordinate gives NaN outputs, a NaN coordinate gradient and a NaN image gradient.
+ * A NaN coordinate gives NaN outputs (on cpu/wasm also a NaN coordinate gradient and a NaN
+ * image gradient).
  *
  * @param image [B, H, W, C] float32, H, W ≥ 1.
  * @param coords [B, Ho, Wo, 2] (x, y) pixel coordinates of the input image, float32. For
