@@ -13,6 +13,7 @@ import {
   vertexAdjacency,
 } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
+import { AmgPreconditioner } from '../src/geometry/amg';
 
 /** (m+1)² grid on [-1, 1]², CCW from +z, minus the cells `drop(x, y)` selects (cell centres). */
 function grid(m: number, drop: (x: number, y: number) => boolean = () => false) {
@@ -212,6 +213,20 @@ describe('sparse solvers', () => {
     const jac = conjugateGradient(a, b, undefined, { tolerance: 1e-10, preconditioner: 'jacobi' });
     expect(amg.converged && jac.converged).toBe(true);
     expect(amg.iterations * 3).toBeLessThan(jac.iterations);
+  });
+
+  it('AMG stays a valid preconditioner when coarsening stalls (no strong connections: Gauss–Seidel coarse solve)', () => {
+    const { a, b } = randomSystem(30, true, 5);
+    const stalled = new AmgPreconditioner(a, { strength: 10 });
+    expect(stalled.sizes).toEqual([900]);
+    const ref = conjugateGradient(a, b, undefined, { tolerance: 1e-12, preconditioner: 'jacobi' });
+    const r = conjugateGradient(a, b, undefined, {
+      tolerance: 1e-12,
+      preconditioner: (x, z) => stalled.apply(x, z),
+    });
+    expect(r.converged).toBe(true);
+    for (let i = 0; i < ref.x.length; i++) expect(r.x[i]).toBeCloseTo(ref.x[i], 8);
+    expect(new AmgPreconditioner(a).sizes.length).toBeGreaterThan(1);
   });
 
   it('reports shape errors and an unknown preconditioner', () => {

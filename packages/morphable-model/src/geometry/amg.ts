@@ -21,6 +21,10 @@ interface Level {
   res: Float64Array;
 }
 
+/** Largest coarsest level solved by dense LU; beyond it, COARSE_SWEEPS symmetric Gauss–Seidel sweeps. */
+const MAX_DENSE = 600;
+const COARSE_SWEEPS = 4;
+
 export interface AmgOptions {
   /** Stop coarsening at this many unknowns and solve densely. Default 64. */
   maxCoarse?: number;
@@ -47,7 +51,8 @@ export class AmgPreconditioner {
       this.levels.push(level);
       if (cur.rows <= maxCoarse || this.levels.length >= maxLevels) break;
       const agg = aggregate(cur, level.invDiag, theta);
-      if (agg.count === 0 || agg.count >= cur.rows * 0.9) break;
+      // Weak coarsening would only add levels whose operators fill in: stop and solve there.
+      if (agg.count === 0 || agg.count > cur.rows * 0.5) break;
       const p = smoothedProlongation(cur, level.invDiag, agg.of, agg.count);
       const r = transpose(p);
       level.p = p;
@@ -56,6 +61,14 @@ export class AmgPreconditioner {
     }
     const coarse = this.levels[this.levels.length - 1].a;
     this.nc = coarse.rows;
+    if (this.nc > MAX_DENSE) {
+      // Coarsening stalled (weak connections everywhere): a dense LU would cost O(n³), so the
+      // coarsest level gets symmetric Gauss–Seidel sweeps instead (still a fixed, symmetric
+      // linear operator, as CG needs).
+      this.lu = new Float64Array(0);
+      this.piv = new Int32Array(0);
+      return;
+    }
     this.lu = new Float64Array(this.nc * this.nc);
     for (let i = 0; i < coarse.rows; i++) {
       for (let k = coarse.rowPtr[i]; k < coarse.rowPtr[i + 1]; k++) {
@@ -82,6 +95,14 @@ export class AmgPreconditioner {
     const lev = this.levels[l];
     const { a, invDiag, x, b, res } = lev;
     if (l === this.levels.length - 1) {
+      if (this.nc > MAX_DENSE) {
+        x.fill(0);
+        for (let sweep = 0; sweep < COARSE_SWEEPS; sweep++) {
+          gaussSeidel(a, invDiag, b, x, true);
+          gaussSeidel(a, invDiag, b, x, false);
+        }
+        return;
+      }
       x.set(b);
       luSolve(this.lu, this.piv, this.nc, x);
       return;
