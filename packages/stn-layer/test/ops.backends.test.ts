@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@3dmm-stn/backend';
 import { describe, expect, it } from 'vitest';
-import { affineGrid, gridSample, morphShape, projectVertices } from '../src/index';
+import {
+  affineGrid,
+  axisAngleToRotation,
+  gridSample,
+  morphShape,
+  projectVertices,
+  rotateVertices,
+} from '../src/index';
+import { axisAngleToRotationComposed } from '../src/ops/axis_angle_to_rotation';
+import { rotateVerticesComposed } from '../src/ops/rotate_vertices';
 import { gridSampleComposed } from '../src/ops/grid_sample_composed';
 import { projectVerticesComposed } from '../src/ops/project_vertices';
 import { f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
@@ -52,6 +61,24 @@ function runAll(): Record<string, Float32Array> {
       tf.sum(tf.square(projectVertices(a as tf.Tensor3D, b as tf.Tensor2D, tt, lt))),
     )([Xt, rt]);
     out['projectVertices dX'] = gp[0].dataSync() as Float32Array;
+    for (const [name, rot, rotate] of [
+      ['kernel', axisAngleToRotation, rotateVertices],
+      ['composed', axisAngleToRotationComposed, rotateVerticesComposed],
+    ] as const) {
+      out[`axisAngleToRotation ${name}`] = rot(rt).dataSync() as Float32Array;
+      out[`axisAngleToRotation ${name} dr`] = tf
+        .grad((a: tf.Tensor) =>
+          tf.sum(tf.mul(rot(a as tf.Tensor2D), tf.range(0, B * 9).reshape([B, 3, 3]))),
+        )(rt)
+        .dataSync() as Float32Array;
+      const R = rot(rt);
+      out[`rotateVertices ${name}`] = rotate(Xt, R).dataSync() as Float32Array;
+      const gr = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(rotate(a as tf.Tensor3D, b as tf.Tensor3D))),
+      )([Xt, R]);
+      out[`rotateVertices ${name} dX`] = gr[0].dataSync() as Float32Array;
+      out[`rotateVertices ${name} dR`] = gr[1].dataSync() as Float32Array;
+    }
     out['projectVertices composed'] = projectVerticesComposed(
       Xt,
       rt,

@@ -2,12 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  axisAngleToRotation,
+  axisAngleToRotation as axisAngleToRotationOp,
   morphShape,
   projectVertices as projectVerticesOp,
-  rotateVertices,
+  rotateVertices as rotateVerticesOp,
   splitTheta,
 } from '../src/index';
+import { axisAngleToRotationComposed } from '../src/ops/axis_angle_to_rotation';
+import { rotateVerticesComposed } from '../src/ops/rotate_vertices';
 import { projectVerticesComposed } from '../src/ops/project_vertices';
 import { checkGradient, f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
 import {
@@ -34,128 +36,136 @@ function axisAngles(norms: number[], seed: number): Float64Array {
   return r;
 }
 
-describe('axisAngleToRotation', () => {
-  const norms = [0, 1e-8, 1e-4, 5e-3, 1e-2 - 1e-6, 1e-2 + 1e-6, 0.3, 1, 2, Math.PI - 1e-3];
+/** Each op's cpu/wasm kernel (what it runs here, on cpu) and its composed fallback. */
+const ROTATIONS = { kernel: axisAngleToRotationOp, composed: axisAngleToRotationComposed };
+const ROTATE = { kernel: rotateVerticesOp, composed: rotateVerticesComposed };
 
-  it('matches exp([r]×) (power series, float64) at every angle, including 0', () => {
-    const r = axisAngles(norms, 1);
-    const R = tf.tidy(() => axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).dataSync());
-    expect(maxAbsDiff(R, axisAngleToRotation64(r, norms.length))).toBeLessThan(1e-6);
-  });
+for (const [implName, axisAngleToRotation] of Object.entries(ROTATIONS))
+  describe(`axisAngleToRotation (${implName})`, () => {
+    const norms = [0, 1e-8, 1e-4, 5e-3, 1e-2 - 1e-6, 1e-2 + 1e-6, 0.3, 1, 2, Math.PI - 1e-3];
 
-  it('is orthonormal with det = 1', () => {
-    const r = axisAngles(norms, 2);
-    const R = tf.tidy(() =>
-      axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).arraySync(),
-    );
-    for (const m of R) {
-      for (let i = 0; i < 3; i++)
-        for (let j = 0; j < 3; j++) {
-          const dot = m[i][0] * m[j][0] + m[i][1] * m[j][1] + m[i][2] * m[j][2];
-          expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-6);
-        }
-      const det =
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-        m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-        m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-      expect(Math.abs(det - 1)).toBeLessThan(1e-6);
-    }
-  });
-
-  it('rotates a vector about its axis by |r| counter-clockwise (right-handed)', () => {
-    const R = tf.tidy(() => axisAngleToRotation(tf.tensor2d([[0, 0, Math.PI / 2]])).arraySync());
-    // x̂ → ŷ for a quarter turn about +z.
-    expect(R[0][0][0]).toBeCloseTo(0, 6);
-    expect(R[0][1][0]).toBeCloseTo(1, 6);
-  });
-
-  it('has a finite gradient that matches central differences at |r| ∈ {0, 1e-8, 1e-4, 1, π − 1e-3}', () => {
-    const r = axisAngles(norms, 3);
-    const B = norms.length;
-    const w = uniform(seededRandom(4), 9 * B);
-    const grad = tf.tidy(() =>
-      tf
-        .grad((x: tf.Tensor) =>
-          tf.sum(tf.mul(axisAngleToRotation(x as tf.Tensor2D), tf.tensor3d(f32(w), [B, 3, 3]))),
-        )(tf.tensor2d(f32(r), [B, 3]))
-        .dataSync(),
-    );
-    for (const g of grad) expect(Number.isFinite(g)).toBe(true);
-    for (let b = 0; b < B; b++) {
-      const wb = w.subarray(9 * b, 9 * b + 9);
-      checkGradient(
-        `|r| = ${norms[b]}`,
-        (x) => dot64(rotation64(x[0], x[1], x[2]), wb),
-        r.subarray(3 * b, 3 * b + 3),
-        grad.subarray(3 * b, 3 * b + 3),
-        { atol: 2e-5, rtol: 1e-4 },
+    it('matches exp([r]×) (power series, float64) at every angle, including 0', () => {
+      const r = axisAngles(norms, 1);
+      const R = tf.tidy(() =>
+        axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).dataSync(),
       );
-    }
-  });
-
-  it('gradient at r = 0 is d R = [dr]× exactly', () => {
-    // ∂/∂r Σ W ⊙ R at 0: W₂₁ − W₁₂, W₀₂ − W₂₀, W₁₀ − W₀₁.
-    const w = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-    const g = tf.tidy(() =>
-      tf
-        .grad((x: tf.Tensor) =>
-          tf.sum(tf.mul(axisAngleToRotation(x as tf.Tensor2D), tf.tensor3d(f32(w), [1, 3, 3]))),
-        )(tf.zeros([1, 3]))
-        .dataSync(),
-    );
-    expect(Array.from(g)).toEqual([8 - 6, 3 - 7, 4 - 2]);
-  });
-
-  it('checks its argument', () => {
-    expect(() => axisAngleToRotation(tf.zeros([2, 4]) as tf.Tensor2D)).toThrow(
-      new ShapeError('Error in axisAngleToRotation: r must have shape [B,3], but got [2,4].'),
-    );
-  });
-});
-
-describe('rotateVertices', () => {
-  it('applies R to every vertex, and its gradients match central differences', () => {
-    const B = 2;
-    const N = 4;
-    const rand = seededRandom(5);
-    const X = uniform(rand, B * N * 3);
-    const R = uniform(rand, B * 9);
-    const w = uniform(rand, B * N * 3);
-    const ref = (x: ArrayLike<number>, m: ArrayLike<number>) => {
-      const out = new Float64Array(B * N * 3);
-      for (let b = 0; b < B; b++)
-        for (let n = 0; n < N; n++)
-          for (let i = 0; i < 3; i++)
-            for (let k = 0; k < 3; k++)
-              out[(b * N + n) * 3 + i] += m[b * 9 + 3 * i + k] * x[(b * N + n) * 3 + k];
-      return out;
-    };
-    const [out, gX, gR] = tf.tidy(() => {
-      const f = (x: tf.Tensor, m: tf.Tensor) =>
-        tf.sum(
-          tf.mul(
-            rotateVertices(x as tf.Tensor3D, m as tf.Tensor3D),
-            tf.tensor3d(f32(w), [B, N, 3]),
-          ),
-        );
-      const x = tf.tensor3d(f32(X), [B, N, 3]);
-      const m = tf.tensor3d(f32(R), [B, 3, 3]);
-      const grads = tf.grads(f)([x, m]);
-      return [rotateVertices(x, m).dataSync(), grads[0].dataSync(), grads[1].dataSync()];
+      expect(maxAbsDiff(R, axisAngleToRotation64(r, norms.length))).toBeLessThan(1e-6);
     });
-    expect(maxAbsDiff(out, ref(X, R))).toBeLessThan(1e-6);
-    checkGradient('dX', (x) => dot64(ref(x, R), w), X, gX, { atol: 1e-5, rtol: 1e-4 });
-    checkGradient('dR', (m) => dot64(ref(X, m), w), R, gR, { atol: 1e-5, rtol: 1e-4 });
+
+    it('is orthonormal with det = 1', () => {
+      const r = axisAngles(norms, 2);
+      const R = tf.tidy(() =>
+        axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).arraySync(),
+      );
+      for (const m of R) {
+        for (let i = 0; i < 3; i++)
+          for (let j = 0; j < 3; j++) {
+            const dot = m[i][0] * m[j][0] + m[i][1] * m[j][1] + m[i][2] * m[j][2];
+            expect(Math.abs(dot - (i === j ? 1 : 0))).toBeLessThan(1e-6);
+          }
+        const det =
+          m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+          m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+          m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+        expect(Math.abs(det - 1)).toBeLessThan(1e-6);
+      }
+    });
+
+    it('rotates a vector about its axis by |r| counter-clockwise (right-handed)', () => {
+      const R = tf.tidy(() => axisAngleToRotation(tf.tensor2d([[0, 0, Math.PI / 2]])).arraySync());
+      // x̂ → ŷ for a quarter turn about +z.
+      expect(R[0][0][0]).toBeCloseTo(0, 6);
+      expect(R[0][1][0]).toBeCloseTo(1, 6);
+    });
+
+    it('has a finite gradient that matches central differences at |r| ∈ {0, 1e-8, 1e-4, 1, π − 1e-3}', () => {
+      const r = axisAngles(norms, 3);
+      const B = norms.length;
+      const w = uniform(seededRandom(4), 9 * B);
+      const grad = tf.tidy(() =>
+        tf
+          .grad((x: tf.Tensor) =>
+            tf.sum(tf.mul(axisAngleToRotation(x as tf.Tensor2D), tf.tensor3d(f32(w), [B, 3, 3]))),
+          )(tf.tensor2d(f32(r), [B, 3]))
+          .dataSync(),
+      );
+      for (const g of grad) expect(Number.isFinite(g)).toBe(true);
+      for (let b = 0; b < B; b++) {
+        const wb = w.subarray(9 * b, 9 * b + 9);
+        checkGradient(
+          `|r| = ${norms[b]}`,
+          (x) => dot64(rotation64(x[0], x[1], x[2]), wb),
+          r.subarray(3 * b, 3 * b + 3),
+          grad.subarray(3 * b, 3 * b + 3),
+          { atol: 2e-5, rtol: 1e-4 },
+        );
+      }
+    });
+
+    it('gradient at r = 0 is d R = [dr]× exactly', () => {
+      // ∂/∂r Σ W ⊙ R at 0: W₂₁ − W₁₂, W₀₂ − W₂₀, W₁₀ − W₀₁.
+      const w = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+      const g = tf.tidy(() =>
+        tf
+          .grad((x: tf.Tensor) =>
+            tf.sum(tf.mul(axisAngleToRotation(x as tf.Tensor2D), tf.tensor3d(f32(w), [1, 3, 3]))),
+          )(tf.zeros([1, 3]))
+          .dataSync(),
+      );
+      expect(Array.from(g)).toEqual([8 - 6, 3 - 7, 4 - 2]);
+    });
+
+    it.runIf(implName === 'kernel')('checks its argument', () => {
+      expect(() => axisAngleToRotation(tf.zeros([2, 4]) as tf.Tensor2D)).toThrow(
+        new ShapeError('Error in axisAngleToRotation: r must have shape [B,3], but got [2,4].'),
+      );
+    });
   });
 
-  it('checks that X and R agree on B', () => {
-    expect(() =>
-      rotateVertices(tf.zeros([2, 5, 3]) as tf.Tensor3D, tf.zeros([3, 3, 3]) as tf.Tensor3D),
-    ).toThrow(
-      'Error in rotateVertices: R must have shape [B,3,3], but got [3,3,3] (B = 2 elsewhere).',
-    );
+for (const [implName, rotateVertices] of Object.entries(ROTATE))
+  describe(`rotateVertices (${implName})`, () => {
+    it('applies R to every vertex, and its gradients match central differences', () => {
+      const B = 2;
+      const N = 4;
+      const rand = seededRandom(5);
+      const X = uniform(rand, B * N * 3);
+      const R = uniform(rand, B * 9);
+      const w = uniform(rand, B * N * 3);
+      const ref = (x: ArrayLike<number>, m: ArrayLike<number>) => {
+        const out = new Float64Array(B * N * 3);
+        for (let b = 0; b < B; b++)
+          for (let n = 0; n < N; n++)
+            for (let i = 0; i < 3; i++)
+              for (let k = 0; k < 3; k++)
+                out[(b * N + n) * 3 + i] += m[b * 9 + 3 * i + k] * x[(b * N + n) * 3 + k];
+        return out;
+      };
+      const [out, gX, gR] = tf.tidy(() => {
+        const f = (x: tf.Tensor, m: tf.Tensor) =>
+          tf.sum(
+            tf.mul(
+              rotateVertices(x as tf.Tensor3D, m as tf.Tensor3D),
+              tf.tensor3d(f32(w), [B, N, 3]),
+            ),
+          );
+        const x = tf.tensor3d(f32(X), [B, N, 3]);
+        const m = tf.tensor3d(f32(R), [B, 3, 3]);
+        const grads = tf.grads(f)([x, m]);
+        return [rotateVertices(x, m).dataSync(), grads[0].dataSync(), grads[1].dataSync()];
+      });
+      expect(maxAbsDiff(out, ref(X, R))).toBeLessThan(1e-6);
+      checkGradient('dX', (x) => dot64(ref(x, R), w), X, gX, { atol: 1e-5, rtol: 1e-4 });
+      checkGradient('dR', (m) => dot64(ref(X, m), w), R, gR, { atol: 1e-5, rtol: 1e-4 });
+    });
+
+    it.runIf(implName === 'kernel')('checks that X and R agree on B', () => {
+      expect(() =>
+        rotateVertices(tf.zeros([2, 5, 3]) as tf.Tensor3D, tf.zeros([3, 3, 3]) as tf.Tensor3D),
+      ).toThrow(
+        'Error in rotateVertices: R must have shape [B,3,3], but got [3,3,3] (B = 2 elsewhere).',
+      );
+    });
   });
-});
 
 describe('morphShape', () => {
   const B = 3;

@@ -9,7 +9,9 @@ import {
   rotateVertices,
   splitTheta,
 } from '../src/index';
+import { axisAngleToRotationComposed } from '../src/ops/axis_angle_to_rotation';
 import { gridSampleComposed } from '../src/ops/grid_sample_composed';
+import { rotateVerticesComposed } from '../src/ops/rotate_vertices';
 import { projectVerticesComposed } from '../src/ops/project_vertices';
 
 beforeAll(async () => {
@@ -84,6 +86,19 @@ describe('no tensor growth over 100 calls (forward and gradient)', () => {
         tf.grads((a: tf.Tensor, b: tf.Tensor) =>
           tf.sum(gridSample(a as tf.Tensor4D, b as tf.Tensor4D, { padding: 'border' })),
         )([image, coords]),
+    ],
+    ['axisAngleToRotation composed', () => axisAngleToRotationComposed(r)],
+    [
+      'axisAngleToRotation composed grad',
+      () => tf.grad((a: tf.Tensor) => tf.sum(axisAngleToRotationComposed(a as tf.Tensor2D)))(r),
+    ],
+    ['rotateVertices composed', () => rotateVerticesComposed(X, R)],
+    [
+      'rotateVertices composed grad',
+      () =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(rotateVerticesComposed(a as tf.Tensor3D, b as tf.Tensor3D)),
+        )([X, R]),
     ],
     ['gridSample composed', () => gridSampleComposed(image, coords, 'zeros')],
     [

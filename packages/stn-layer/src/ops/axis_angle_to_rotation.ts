@@ -1,6 +1,16 @@
-import { op, type Tensor2D, type Tensor3D, tensor2d, tidy } from '@tensorflow/tfjs-core';
+import {
+  engine,
+  getBackend,
+  op,
+  type Tensor2D,
+  type Tensor3D,
+  tensor2d,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape } from '@3dmm-stn/morphable-model';
+import { isJsKernelBackend } from './kernel_memory';
+import { AxisAngleToRotation, registerRotationKernels } from './rotation_kernels';
 
 /**
  * Below this θ² the Taylor series replaces sin θ/θ and (1 − cos θ)/θ². At θ² = 1e-4 the
@@ -31,16 +41,35 @@ const CROSS_MATRIX_BASIS = [
  * produces a NaN or an infinity that could leak into the gradient: value and gradient are
  * finite everywhere, including r = 0 (where dR = [dr]×).
  *
+ * On cpu and wasm the same formulas (and the analytic derivative, with the Taylor series of
+ * the derivative coefficients) run in float64 in one `StnAxisAngleToRotation` kernel; other
+ * backends run the composed tfjs ops.
+ *
  * **Convention:** radians; the angle is |r| and the axis r/|r|; right-handed (a positive
  * angle turns counter-clockwise looking down the axis towards the origin); R acts on column
  * vectors, `X' = R · X` (for row-vector vertices `X' = X · Rᵀ`, see `rotateVertices`).
  *
  * @param r [B, 3] axis-angle vectors.
  * @returns [B, 3, 3] rotation matrices (orthonormal, det = 1).
- * @throws ShapeError if r is not [B, 3].
+ * @throws ShapeError if r is not [B, 3], Error if r is not float32.
  */
 function axisAngleToRotation_(r: Tensor2D): Tensor3D {
   assertShape('axisAngleToRotation', 'r', r.shape, ['B', 3]);
+  if (r.dtype !== 'float32') {
+    throw new Error(`Error in axisAngleToRotation: r must be float32, but got ${r.dtype}.`);
+  }
+  if (isJsKernelBackend(getBackend())) {
+    registerRotationKernels();
+    return engine().runKernel(AxisAngleToRotation, { r }) as Tensor3D;
+  }
+  return axisAngleToRotationComposed(r);
+}
+
+/**
+ * `axisAngleToRotation` composed of tfjs ops, the Taylor branch chosen with `where` (used on
+ * backends without the kernel).
+ */
+export function axisAngleToRotationComposed(r: Tensor2D): Tensor3D {
   const batch = r.shape[0];
   return tidy(() => {
     const thetaSq = tf.sum(tf.square(r), 1, true); // [B, 1]
