@@ -75,12 +75,13 @@ export async function fitCommand(
     const rms = summary.records.map((r) => r.error.rmsPx);
     const nrms = summary.records.map((r) => r.error.rmsNormalised);
     const fitS = summary.records.map((r) => r.seconds.fit);
+    const fitCpu = summary.records.map((r) => r.seconds.fitCpu);
     const med = (a: number[]) =>
       a.length ? [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] : Number.NaN;
     io.stderr(
       `${summary.images - summary.failed.length}/${summary.images} images, ${summary.faces} faces fitted (${summary.backend}, ${summary.model.name}, res ${summary.model.res}); ` +
         `landmark RMS median ${med(rms).toFixed(2)} px (${(100 * med(nrms)).toFixed(1)} % of the eye-corner distance); ` +
-        `fit median ${med(fitS).toFixed(2)} s/face; total ${summary.seconds.total.toFixed(1)} s; outputs in ${opts.out}\n`,
+        `fit median ${med(fitS).toFixed(2)} s/face (CPU ${med(fitCpu).toFixed(2)} s); total ${summary.seconds.total.toFixed(1)} s; outputs in ${opts.out}\n`,
     );
     for (const f of summary.failed) io.stderr(`failed: ${f.image}: ${f.error}\n`);
   }

@@ -62,13 +62,19 @@ export async function fitImage(
   try {
     for (let k = 0; k < faces.length; k++) {
       const t1 = performance.now();
+      const c1 = process.cpuUsage();
       const fit = fitFace(photo, photoT, faces[k], g, options);
       const fitSeconds = (performance.now() - t1) / 1000;
+      const cpu = process.cpuUsage(c1);
       const t2 = performance.now();
       const record = buildRecord(file, photo, k, faces[k], g.grid, fit);
       const prefix = join(options.outDir, `${stem}.face${k}`);
       await writeFaceOutputs(prefix, photo, fit.forward, g.grid, record);
-      record.seconds = { fit: fitSeconds, outputs: (performance.now() - t2) / 1000 };
+      record.seconds = {
+        fit: fitSeconds,
+        fitCpu: (cpu.user + cpu.system) / 1e6,
+        outputs: (performance.now() - t2) / 1000,
+      };
       await writeRecord(record);
       records.push(record);
     }
@@ -205,7 +211,7 @@ function buildRecord(
     landmarks: { detected, fitted },
     error: { rmsPx, rmsNormalised: rmsPx / eye, eyeCornerDistancePx: eye, points: n },
     visibleFraction: valid > 0 ? visible / valid : 0,
-    seconds: { fit: 0, outputs: 0 },
+    seconds: { fit: 0, fitCpu: 0, outputs: 0 },
     files: { uv: '', mask: '', maskedUv: '', preview: '', obj: '', mtl: '', json: '' },
   };
 }

@@ -43,7 +43,11 @@ export interface FitRecord {
   };
   /** Visible fraction of the valid UV grid. */
   visibleFraction: number;
-  seconds: { fit: number; outputs: number };
+  /**
+   * Wall-clock seconds of the fit (crop, θ, STN forward) and of writing the outputs, and the
+   * process CPU seconds of the fit (what the wall time would be on an idle core).
+   */
+  seconds: { fit: number; fitCpu: number; outputs: number };
   files: {
     uv: string;
     mask: string;
