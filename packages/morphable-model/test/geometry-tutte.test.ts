@@ -56,7 +56,14 @@ function symGrid(
       const cx = -1 + (2 * (j + 0.5)) / m;
       const cy = -1 + (2 * (i + 0.5)) / m;
       if (opts.drop?.(cx, cy)) continue;
-      if (cx > 0 || opts.oneDiagonal)
+      if (Math.abs(cx) < 1e-9) {
+        // Odd m: the middle column straddles x = 0; a centre vertex keeps it symmetric, and its
+        // bottom/top edges join mirror pairs directly across the line.
+        const c = pos.length / 3;
+        pos.push(0, cy, opts.z ? opts.z(0, cy) : 0);
+        const [bl, br, tr, tl] = [id(i, j), id(i, j + 1), id(i + 1, j + 1), id(i + 1, j)];
+        tri.push(bl, br, c, br, tr, c, tr, tl, c, tl, bl, c);
+      } else if (cx > 0 || opts.oneDiagonal)
         tri.push(
           id(i, j),
           id(i, j + 1),
@@ -309,6 +316,38 @@ describe('tutteEmbedding on synthetic meshes', () => {
     expect(() => computeSymmetry(noisy, { method: 'nearest' as 'geometric' })).toThrow(
       /auto, geometric, topological/,
     );
+  });
+
+  it('symmetric with edges crossing the line (odd grid): the top fixed point is an edge midpoint', () => {
+    const mesh = symGrid(15, {
+      z: (x, y) => 0.3 * Math.exp(-2 * (x * x + y * y)),
+      drop: (x, y) => Math.abs(x) < 0.3 && Math.abs(y + 0.45) < 0.05,
+    });
+    const sym = computeSymmetry(mesh);
+    const rep = symmetryReport(sym, mesh.triangles);
+    expect(rep.involutive).toBe(rep.numVertices);
+    expect(rep.trianglesMapped).toBe(rep.numTriangles);
+    const s = tutteEmbedding(mesh, {
+      weights: 'meanValue',
+      symmetric: true,
+      symmetry: sym,
+      tolerance: 1e-12,
+    });
+    const full = tutteEmbedding(mesh, { weights: 'meanValue', tolerance: 1e-12 });
+    expect(s.holes.length).toBe(1);
+    expect(s.flippedTriangles).toBe(0);
+    const top = s.boundary[0];
+    expect(sym[top]).toBe(s.boundary[s.boundary.length - 1]); // the top edge joins a mirror pair
+    expect(s.uv[2 * top + 1]).toBe(1);
+    expect(s.uv[2 * top]).toBeLessThan(0.5);
+    for (let i = 0; i < sym.length; i++) {
+      expect(Math.abs(s.uv[2 * i] + s.uv[2 * sym[i]] - 1)).toBeLessThan(1e-6);
+      expect(Math.abs(s.uv[2 * i + 1] - s.uv[2 * sym[i] + 1])).toBeLessThan(1e-6);
+    }
+    // Every vertex (both halves, and the line) satisfies the full system's equations.
+    expect(maxMeanResidual(mesh, s, 'meanValue', sym)).toBeLessThan(1e-6);
+    // The non-symmetric solve anchors its top at a vertex, not the edge midpoint, so it differs.
+    expect(full.flippedTriangles).toBe(0);
   });
 
   it('symmetric on an asymmetric geometry: solves the mirror-averaged system and stays flip-free', () => {
