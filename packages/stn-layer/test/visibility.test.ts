@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { visibilityMask } from '../src/visibility/visibility_mask';
-import { vertexNormalZ } from '../src/visibility/normals';
+import { vertexNormalZ, vertexNormalZData } from '../src/visibility/normals';
 import { buildVisibilityTopology } from '../src/visibility/topology';
 import { unoccludedVertices } from '../src/visibility/occlusion';
 import {
@@ -17,6 +17,7 @@ import {
 } from './layer.helpers';
 import { BACKENDS, useBackend } from './layer.backends';
 
+/** The mask by both implementations (tfjs ops and typed arrays); they must agree on these meshes. */
 const maskOf = (
   xyz: ArrayLike<number>,
   grid: Parameters<typeof visibilityMask>[1],
@@ -24,9 +25,16 @@ const maskOf = (
 ) =>
   tf.tidy(() => {
     const n = grid.res * grid.res;
-    return visibilityMask(tf.tensor3d(Float32Array.from(xyz), [1, n, 3]), grid, { method })
-      .dataSync()
-      .slice();
+    const [a, b] = (['tensor', 'host'] as const).map((implementation) =>
+      visibilityMask(tf.tensor3d(Float32Array.from(xyz), [1, n, 3]), grid, {
+        method,
+        implementation,
+      })
+        .dataSync()
+        .slice(),
+    );
+    expect(Array.from(b)).toEqual(Array.from(a));
+    return a;
   });
 
 describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
@@ -90,9 +98,11 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
           .dataSync()
           .slice(),
       );
+      const host = vertexNormalZData(Float32Array.from(xr), 1, n, topo.triangles);
       const m = maskOf(xr, g);
       for (let v = 0; v < n; v++) {
         expect(Math.abs(got[v] - ref[v])).toBeLessThan(1e-4 * (1 + Math.abs(ref[v])));
+        expect(Math.abs(host[v] - ref[v])).toBeLessThan(1e-5 * (1 + Math.abs(ref[v])));
         if (Math.abs(ref[v]) > 1e-4) expect(m[v]).toBe(g.valid[v] && ref[v] >= 0 ? 1 : 0);
       }
     }
@@ -150,9 +160,13 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
   it('passes no gradient: d/dXrot of a loss through the mask is exactly zero', () => {
     const g = capGridModel(12);
     const x = tf.tensor3d(g.mean, [1, 144, 3]);
-    for (const method of ['normals', 'zbuffer'] as const) {
+    for (const [method, implementation] of [
+      ['normals', 'tensor'],
+      ['normals', 'host'],
+      ['zbuffer', 'auto'],
+    ] as const) {
       const dx = tf.grad((xr: tf.Tensor) =>
-        tf.sum(visibilityMask(xr as tf.Tensor3D, g, { method })),
+        tf.sum(visibilityMask(xr as tf.Tensor3D, g, { method, implementation })),
       )(x);
       expect(Array.from(dx.dataSync()).every((d) => d === 0)).toBe(true);
       expect(dx.shape).toEqual([1, 144, 3]);
@@ -169,6 +183,9 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
     );
     expect(() => visibilityMask(x, g, { method: 'raycast' as 'zbuffer' })).toThrow(
       "visibility method must be one of 'normals', 'zbuffer', but got \"raycast\"",
+    );
+    expect(() => visibilityMask(x, g, { implementation: 'gpu' as 'host' })).toThrow(
+      "implementation must be one of 'auto', 'tensor', 'host', but got \"gpu\"",
     );
     expect(() => visibilityMask(x, { ...g, valid: new Uint8Array(10) })).toThrow(ShapeError);
     expect(() =>
@@ -190,6 +207,7 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
     for (let k = 0; k < 5; k++) {
       tf.dispose(visibilityMask(x, g));
       tf.dispose(visibilityMask(x, g, { method: 'zbuffer' }));
+      tf.dispose(visibilityMask(x, g, { implementation: 'tensor' }));
     }
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape, ShapeError } from '@3dmm-stn/morphable-model';
-import { facingCamera, type TopologyTensors } from './normals';
+import { type TopologyTensors, vertexNormalZ, vertexNormalZData } from './normals';
 import { unoccludedVertices } from './occlusion';
 import { buildVisibilityTopology, type VisibilityGrid } from './topology';
 
@@ -17,6 +17,11 @@ export interface VisibilityMaskOptions {
    * @default 'normals'
    */
   method?: VisibilityMethod;
+  /**
+   * Where to compute (see {@link VisibilityImplementation}); the result is the same.
+   * @default 'auto'
+   */
+  implementation?: VisibilityImplementation;
 }
 
 export function checkVisibilityMethod(op: string, method: unknown): VisibilityMethod {
@@ -37,6 +42,17 @@ export interface MaskTopology extends TopologyTensors {
 }
 
 /**
+ * Where the mask is computed: `'tensor'` with tfjs ops (stays on the device: webgl, webgpu),
+ * `'host'` on typed arrays after a download (cpu and wasm keep tensors in host memory, so the
+ * download is a copy and one loop beats a dozen gathers and slices). `'auto'` picks `'host'`
+ * on the cpu and wasm backends. Both give the same mask up to float rounding where n_z ≈ 0.
+ */
+export type VisibilityImplementation = 'auto' | 'tensor' | 'host';
+
+const IMPLEMENTATIONS: readonly VisibilityImplementation[] = ['auto', 'tensor', 'host'];
+const HOST_MEMORY_BACKENDS = ['cpu', 'wasm'];
+
+/**
  * The visibility mask from prepared topology tensors (what the layer calls with its weights).
  * No gradient flows through the mask: its gradient w.r.t. `xrot` is defined as zero.
  * @param xrot [B, res², 3]
@@ -47,18 +63,42 @@ export function maskFromTopology(
   topo: MaskTopology,
   res: number,
   method: VisibilityMethod,
+  implementation: VisibilityImplementation = 'auto',
 ): tf.Tensor4D {
+  const host =
+    implementation === 'host' ||
+    (implementation === 'auto' && HOST_MEMORY_BACKENDS.includes(tf.getBackend()));
   const noGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const x = args[0] as tf.Tensor;
+    const x = args[0] as tf.Tensor3D;
+    const [b, n] = x.shape;
     const value = tf.tidy(() => {
-      const [b, n] = x.shape;
-      let m: tf.Tensor2D = tf.mul(facingCamera(x as tf.Tensor3D, topo), topo.valid);
-      if (method === 'zbuffer') {
+      if (host || method === 'zbuffer') {
+        const data = x.dataSync() as Float32Array;
         const { triangles, valid } = topo.cpu();
-        const open = unoccludedVertices(x.dataSync() as Float32Array, b, triangles, valid);
-        m = tf.mul(m, tf.tensor2d(open, [b, n]));
+        const open = method === 'zbuffer' ? unoccludedVertices(data, b, triangles, valid) : null;
+        if (host) {
+          const nz = vertexNormalZData(data, b, n, triangles);
+          const m = new Float32Array(b * n);
+          for (let i = 0; i < b * n; i++)
+            m[i] = nz[i] >= 0 && valid[i % n] && (!open || open[i]) ? 1 : 0;
+          return tf.tensor4d(m, [b, res, res, 1]);
+        }
+        const facing = tf.mul(
+          tf.cast(tf.greaterEqual(vertexNormalZ(x, topo), 0), 'float32'),
+          topo.valid,
+        );
+        return tf.reshape(tf.mul(facing, tf.tensor2d(open as Float32Array, [b, n])), [
+          b,
+          res,
+          res,
+          1,
+        ]) as tf.Tensor4D;
       }
-      return tf.reshape(m, [b, res, res, 1]) as tf.Tensor4D;
+      const facing = tf.mul(
+        tf.cast(tf.greaterEqual(vertexNormalZ(x, topo), 0), 'float32'),
+        topo.valid,
+      );
+      return tf.reshape(facing, [b, res, res, 1]) as tf.Tensor4D;
     });
     return { value, gradFunc: () => tf.zerosLike(x) };
   });
@@ -86,6 +126,12 @@ export function visibilityMask(
   options: VisibilityMaskOptions = {},
 ): tf.Tensor4D {
   const method = checkVisibilityMethod('visibilityMask', options.method ?? 'normals');
+  const implementation = options.implementation ?? 'auto';
+  if (!IMPLEMENTATIONS.includes(implementation)) {
+    throw new ShapeError(
+      `Error in visibilityMask: implementation must be one of ${IMPLEMENTATIONS.map((m) => `'${m}'`).join(', ')}, but got ${JSON.stringify(implementation)}.`,
+    );
+  }
   const topo = buildVisibilityTopology(grid, 'visibilityMask');
   assertShape('visibilityMask', 'Xrot', Xrot.shape, ['B', topo.numVertices, 3]);
   const tensors = {
@@ -94,7 +140,13 @@ export function visibilityMask(
     valid: tf.tensor1d(topo.valid),
   };
   try {
-    return maskFromTopology(Xrot, { ...tensors, cpu: () => topo }, grid.res, method);
+    return maskFromTopology(
+      Xrot,
+      { ...tensors, cpu: () => topo },
+      grid.res,
+      method,
+      implementation,
+    );
   } finally {
     tf.dispose([tensors.triangles, tensors.vertexCorners, tensors.valid]);
   }
