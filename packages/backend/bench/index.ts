@@ -197,6 +197,16 @@ const machine = {
 console.log('machine:', JSON.stringify(machine));
 
 const results: Record<string, unknown> = { machine, filterGrad: [] };
+// Written after every section, so a run stopped during the (minutes-long) cpu step keeps the rest.
+function save(): void {
+  if (!quick) {
+    results.loadavg1End = Number(os.loadavg()[0].toFixed(2));
+    writeFileSync(
+      new URL('./results.json', import.meta.url),
+      `${JSON.stringify(results, null, 2)}\n`,
+    );
+  }
+}
 
 // cpu's rate, measured where it finishes in seconds.
 const small: FilterCase = { x: [1, 28, 28, 32], k: 3, cout: 32, stride: 1 };
@@ -239,6 +249,7 @@ for (const [i, c] of (quick ? cases.slice(0, 1) : cases).entries()) {
     cpuProjectedMs: projected,
   });
 }
+save();
 
 console.log('\nConv2DBackpropInput on wasm: this package vs the built-in kernel it replaces');
 console.log('| dy | filter | stride | ours | built-in | speed-up |');
@@ -284,6 +295,7 @@ for (const c of quick ? cases.slice(0, 1) : [cases[0], cases[1], cases[4]]) {
   });
 }
 results.inputGrad = inputGrad;
+save();
 
 // The sampler's gather: B·Ho·Wo·4 corner reads of a [B·H·W, C] image; its gradient scatters back.
 {
@@ -316,6 +328,7 @@ results.inputGrad = inputGrad;
       `([${small[0]}, ${C}] → ${small[1]}): ${fmt(tc)}`,
   );
   results.unsortedSegmentSum = { reads, segments, channels: C, wasm: t, cpuAtOneHundredth: tc };
+  save();
 }
 
 console.log(
@@ -327,6 +340,14 @@ useInputGrad(builtinInputGrad);
 const wasmBuiltinStep = await trainingStep('wasm', RUNS);
 useInputGrad(oursInputGrad);
 console.log(`  wasm with the built-in Conv2DBackpropInput: ${fmt(wasmBuiltinStep)}`);
+results.trainingStep = {
+  widths: VGG_WIDTHS,
+  batch: 8,
+  size: 112,
+  wasm: wasmStep,
+  wasmBuiltinInputGrad: wasmBuiltinStep,
+};
+save();
 // One cpu step takes minutes (its filter-gradient loop alone is ~0.7 GFLOP at a few MFLOP/s):
 // a single run without warm-up, reported as n=1.
 const cpuStep = quick ? null : await trainingStep('cpu', 1, 0);

@@ -201,9 +201,14 @@ async function prepareWasm(
   }
   if (tf.findBackend('wasm') == null) {
     // Not initialised yet: flags and paths still take effect.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    const dir = wasmBinaryDir();
-    if (dir !== null && typeof mod.setWasmPaths === 'function') mod.setWasmPaths(dir);
+    try {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      const dir = wasmBinaryDir();
+      if (dir !== null && typeof mod.setWasmPaths === 'function') mod.setWasmPaths(dir);
+    } catch {
+      // Only hints: the wasm backend's own defaults (its package folder) still work.
+      return null;
+    }
   }
   return null;
 }
