@@ -266,6 +266,43 @@ describe('Conv2DBackpropFilter on wasm', () => {
     expect(backend.numDataIds()).toBe(before);
   });
 
+  it('does not grow the wasm heap over repeated calls (XNNPACK operators are freed with dy)', async () => {
+    // Each call packs a fresh transposed dy into an XNNPACK operator; if those operators were
+    // cached and never released, 40 calls would grow the heap by 40 × 512 KiB.
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const x = tf.randomUniform([4, 32, 32, 16], -1, 1, 'float32', 1);
+    const dy = tf.randomUniform([4, 32, 32, 32], -1, 1, 'float32', 2);
+    const w = tf.randomUniform([3, 3, 16, 32], -1, 1, 'float32', 3);
+    const call = () =>
+      tf.tidy(() => {
+        const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+        (
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x, dy },
+              { ...attrs, filterShape: [3, 3, 16, 32] },
+            ) as tf.Tensor
+        ).dataSync();
+        (
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropInput',
+              { dy, filter: w },
+              { ...attrs, inputShape: [4, 32, 32, 16] },
+            ) as tf.Tensor
+        ).dataSync();
+      });
+    for (let i = 0; i < 3; i++) call();
+    const heap = backend.wasm.HEAPU8.length;
+    for (let i = 0; i < 40; i++) call();
+    expect(backend.wasm.HEAPU8.length).toBe(heap);
+    tf.dispose([x, dy, w]);
+  });
+
   it('rejects a dy whose shape does not match the forward convolution', async () => {
     await tf.setBackend('wasm');
     const x = tf.zeros([1, 5, 5, 2]);
