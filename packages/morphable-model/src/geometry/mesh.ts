@@ -56,10 +56,21 @@ export function vertexAdjacency(triangles: Uint32Array, numVertices: number): Ve
   const offsets = new Uint32Array(numVertices + 1);
   let out = 0;
   for (let i = 0; i < numVertices; i++) {
-    const row = raw.subarray(count[i], count[i + 1]).sort();
+    const lo = count[i];
+    const hi = count[i + 1];
+    // Insertion sort: rows are short (twice the vertex degree).
+    for (let k = lo + 1; k < hi; k++) {
+      const v = raw[k];
+      let q = k - 1;
+      while (q >= lo && raw[q] > v) {
+        raw[q + 1] = raw[q];
+        q--;
+      }
+      raw[q + 1] = v;
+    }
     offsets[i] = out;
-    for (let k = 0; k < row.length; k++) {
-      if (k === 0 || row[k] !== row[k - 1]) raw[out++] = row[k];
+    for (let k = lo; k < hi; k++) {
+      if (k === lo || raw[k] !== raw[k - 1]) raw[out++] = raw[k];
     }
   }
   offsets[numVertices] = out;
