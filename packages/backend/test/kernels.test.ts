@@ -297,9 +297,9 @@ describe('Conv2DBackpropFilter on wasm', () => {
         ).dataSync();
       });
     for (let i = 0; i < 3; i++) call();
-    const heap = backend.wasm.HEAPU8.length;
+    const heap = heapBytes(backend);
     for (let i = 0; i < 40; i++) call();
-    expect(backend.wasm.HEAPU8.length).toBe(heap);
+    expect(heapBytes(backend)).toBe(heap);
     tf.dispose([x, dy, w]);
   });
 
@@ -318,6 +318,11 @@ describe('Conv2DBackpropFilter on wasm', () => {
     tf.dispose([x, dy]);
   });
 });
+
+/** Size of the wasm module's linear memory (it only ever grows). */
+function heapBytes(backend: BackendWasm): number {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
+}
 
 /** dW[a,b,i,o] = Σ x[n, r·sh + a·dh − pt, c·sw + b·dw − pl, i] · dy[n, r, c, o], in float64. */
 function referenceFilterGrad(
