@@ -49,9 +49,10 @@ export async function writePng(
       `writePng: data must have ${width}×${height}×${channels} = ${width * height * channels} bytes, got ${data.length}.`,
     );
   }
-  const png = await sharp(data, { raw: { width, height, channels } })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  let img = sharp(data, { raw: { width, height, channels } });
+  // libvips would otherwise widen one raw channel to sRGB.
+  if (channels === 1) img = img.toColourspace('b-w');
+  const png = await img.png({ compressionLevel: 6 }).toBuffer();
   await writeFileAtomic(path, png);
 }
 

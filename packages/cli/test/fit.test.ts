@@ -1,0 +1,219 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fitImages } from '@3dmm-stn/cli';
+import { defaultModel, readObj, resampleToGrid } from '@3dmm-stn/morphable-model';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../testing/fixtures';
+import type { FitRecord } from '../src/fit/record';
+import { projectPoints } from '../src/fit/init';
+import { cli, samplePhoto, tempDir } from './helpers';
+
+let dir: string;
+let cropped: string;
+let blank: string;
+let broken: string;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  // A face filling a small image, as face datasets ship them (the largest face of sample1).
+  cropped = join(dir, 'cropped.png');
+  await sharp(samplePhoto(1))
+    .extract({ left: 1470, top: 215, width: 215, height: 215 })
+    .resize(128, 128)
+    .png()
+    .toFile(cropped);
+  blank = join(dir, 'blank.png');
+  await sharp({ create: { width: 160, height: 120, channels: 3, background: [128, 140, 150] } })
+    .png()
+    .toFile(blank);
+  broken = join(dir, 'broken.jpg');
+  await writeFile(broken, 'not a JPEG');
+});
+
+const readRecord = async (f: string): Promise<FitRecord> => JSON.parse(await readFile(f, 'utf8'));
+
+describe('fit on the default model', () => {
+  let out: string;
+  let run: Awaited<ReturnType<typeof cli>>;
+  beforeAll(async () => {
+    out = join(dir, 'fit-default');
+    run = await cli(
+      'fit',
+      samplePhoto(1),
+      broken,
+      cropped,
+      blank,
+      '--out',
+      out,
+      '--max-faces',
+      '2',
+      '--res',
+      '64',
+      '--steps',
+      '20',
+      '--json',
+    );
+  });
+
+  it('fits the photos, reports each bad file with its path, exits 1', () => {
+    expect(run.code).toBe(1);
+    const s = run.json();
+    expect(s.images).toBe(4);
+    expect(s.faces).toBe(3); // two of sample1 (--max-faces 2) and the cropped one
+    expect(s.failed.map((f: { image: string }) => f.image)).toEqual([broken, blank]);
+    expect(s.failed[0].error).toMatch(/broken\.jpg: cannot read image/);
+    expect(s.failed[1].error).toMatch(/blank\.png: no face found/);
+    expect(run.stderr).toMatch(/broken\.jpg/);
+    expect(run.stderr).not.toMatch(/\[=|░/); // no progress bar with --json
+  });
+
+  it('finds the already-cropped face', () => {
+    const s = run.json();
+    const rec = s.records.find((r: FitRecord) => r.image === cropped) as FitRecord;
+    expect(rec).toBeDefined();
+    expect(rec.error.rmsNormalised).toBeLessThan(0.15);
+  });
+
+  it('writes the UV, mask, masked UV, preview PNGs at their sizes', async () => {
+    const s = run.json();
+    for (const r of s.records as FitRecord[]) {
+      for (const [f, w, c] of [
+        [r.files.uv, 64, 3],
+        [r.files.mask, 64, 1],
+        [r.files.maskedUv, 64, 3],
+        [r.files.preview, 512, 3],
+      ] as const) {
+        const m = await sharp(f).metadata();
+        expect([m.format, m.width, m.height, m.channels]).toEqual(['png', w, w, c]);
+      }
+    }
+  });
+
+  it('writes a JSON record whose θ reproduces its fitted landmarks in photo pixels', async () => {
+    const s = run.json();
+    const rec = await readRecord((s.records[0] as FitRecord).files.json);
+    expect(rec.theta).toHaveLength(6 + 10);
+    expect(rec.modes).toEqual({ shape: 5, expression: 5 });
+    expect(rec.landmarks.detected).toHaveLength(68);
+    expect(rec.landmarks.fitted).toHaveLength(68);
+    expect(rec.landmarks.fitted.every((p) => p !== null)).toBe(true);
+    // Independent re-projection (float64) of the model's landmark rows with the record's θ.
+    const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 64);
+    const D = grid.numModes;
+    const L = grid.landmarkIds.length;
+    const X = new Float64Array(3 * L);
+    for (let i = 0; i < 3 * L; i++) {
+      X[i] = grid.landmarkMean[i];
+      for (let d = 0; d < D; d++) X[i] += rec.theta[6 + d] * grid.landmarkBasis[d * 3 * L + i];
+    }
+    const p = projectPoints(X, rec.theta.slice(0, 3), rec.theta.slice(3, 5), rec.theta[5]);
+    grid.landmarkIds.forEach((id, l) => {
+      const f = rec.landmarks.fitted[id - 1] as [number, number];
+      expect(Math.abs(f[0] - p[2 * l])).toBeLessThan(0.05);
+      expect(Math.abs(f[1] - p[2 * l + 1])).toBeLessThan(0.05);
+    });
+    // RMS recomputed from the two landmark sets; the fit is good (< 10 % of the eye-corner distance).
+    let sq = 0;
+    for (let i = 0; i < 68; i++) {
+      const f = rec.landmarks.fitted[i] as [number, number];
+      sq += (f[0] - rec.landmarks.detected[i][0]) ** 2 + (f[1] - rec.landmarks.detected[i][1]) ** 2;
+    }
+    expect(rec.error.rmsPx).toBeCloseTo(Math.sqrt(sq / 68), 4);
+    expect(rec.error.rmsNormalised).toBeLessThan(0.1);
+    // The fitted face lies inside the detection box (± a quarter of its size).
+    const [bx, by, bw, bh] = rec.detection.box;
+    expect(rec.theta[3]).toBeGreaterThan(bx - bw / 4);
+    expect(rec.theta[3]).toBeLessThan(bx + bw * 1.25);
+    expect(rec.theta[4]).toBeGreaterThan(by - bh / 4);
+    expect(rec.theta[4]).toBeLessThan(by + bh * 1.25);
+  });
+
+  it('writes an OBJ (+ MTL) that reads back with grid UVs and the UV texture', async () => {
+    const rec = run.json().records[0] as FitRecord;
+    const mesh = readObj(await readFile(rec.files.obj, 'utf8'), rec.files.obj);
+    const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 64);
+    let valid = 0;
+    for (const v of grid.valid) valid += v;
+    expect(mesh.positions.length / 3).toBe(valid);
+    expect(mesh.triangles.length).toBe(grid.triangles.length);
+    expect(mesh.texCoords?.length).toBe(2 * valid);
+    expect(mesh.materialLibraries).toEqual([rec.files.mtl.split('/').pop()]);
+    expect(await readFile(rec.files.mtl, 'utf8')).toMatch(/map_Kd .*\.uv\.png/);
+  });
+
+  it('sample with the record reproduces the fit UV image', async () => {
+    const rec = run.json().records[0] as FitRecord;
+    const uv = join(dir, 'resampled.png');
+    const mask = join(dir, 'resampled-mask.png');
+    const r = await cli(
+      'sample',
+      '--image',
+      samplePhoto(1),
+      '--theta',
+      rec.files.json,
+      '--res',
+      '64',
+      '--out',
+      uv,
+      '--mask',
+      mask,
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const [a, b] = await Promise.all([uv, rec.files.uv].map((f) => sharp(f).raw().toBuffer()));
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    expect(maxDiff).toBeLessThanOrEqual(1);
+    const [m1, m2] = await Promise.all(
+      [mask, rec.files.mask].map((f) => sharp(f).raw().toBuffer()),
+    );
+    expect(Buffer.compare(m1, m2)).toBe(0);
+  });
+});
+
+describe('fit on the SFM fixture', () => {
+  it('fits with --model/--landmarks; points the SFM lacks are null', async () => {
+    const out = join(dir, 'fit-sfm');
+    const r = await cli(
+      'fit',
+      samplePhoto(4),
+      '--out',
+      out,
+      '--model',
+      fixturePath('sfm', 'sfm_shape_3448.bin'),
+      '--landmarks',
+      fixturePath('sfm', 'ibug_to_sfm.txt'),
+      '--res',
+      '48',
+      '--steps',
+      '20',
+      '--max-faces',
+      '1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const rec = r.json().records[0] as FitRecord;
+    const nulls = rec.landmarks.fitted.flatMap((p, i) => (p === null ? [i + 1] : []));
+    expect(nulls).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 61, 65]);
+    expect(rec.error.points).toBe(50);
+    expect(rec.error.rmsNormalised).toBeLessThan(0.12);
+    expect(rec.modes).toEqual({ shape: 5, expression: 0 });
+    const m = await sharp(rec.files.uv).metadata();
+    expect([m.width, m.height]).toEqual([48, 48]);
+  });
+});
+
+describe('fitImages', () => {
+  it('leaves no tensors behind', async () => {
+    const out = join(dir, 'leak');
+    const model = defaultModel();
+    const opts = { outDir: out, model, res: 32, steps: 5, maxFaces: 1, backend: 'wasm' as const };
+    await fitImages([cropped], opts);
+    const before = tf.memory().numTensors;
+    const s = await fitImages([cropped], opts);
+    expect(s.faces).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,29 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryIO, runCli } from '@3dmm-stn/cli';
+import { faceApiRoot } from '../src/fit/faces';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: () => any;
+}
+
+/** Runs the CLI in-process with captured output. */
+export async function cli(...argv: string[]): Promise<CliRun> {
+  const io = memoryIO();
+  const code = await runCli(argv, io);
+  const stdout = io.out.join('');
+  return { code, stdout, stderr: io.err.join(''), json: () => JSON.parse(stdout) };
+}
+
+export async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), '3dmm-stn-cli-'));
+}
+
+/** The face photos @vladmandic/face-api ships (`demo/sample1.jpg` … `sample6.jpg`). */
+export function samplePhoto(k: number): string {
+  return join(faceApiRoot(), 'demo', `sample${k}.jpg`);
+}
