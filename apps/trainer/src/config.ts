@@ -76,6 +76,11 @@ export const configSchema = z.strictObject({
         .default('vgg-tiny'),
       /** Square input side, pixels. */
       inputSize: int(32).default(64),
+      /**
+       * Multiplies the VGG-Face-normalised input (BGR − mean, ±128): 1/128 keeps activations
+       * near 1 (an option for training from scratch); 1 = VGG-Face scale, what imported weights expect.
+       */
+      inputScale: positive.default(1),
       /** Dropout after fc6/fc7 (0 keeps a run bit-reproducible; the original used 0.5). */
       dropout: z.number().min(0).lt(1).default(0),
     })
@@ -98,6 +103,8 @@ export const configSchema = z.strictObject({
       pairs: z.boolean().default(true),
       /** Prefetch queue capacity, in batches. */
       prefetch: int(1).default(2),
+      /** Worker threads rendering synthetic batches (0 = render in the training thread). */
+      workers: int(0).default(1),
       /** Fraction of a folder dataset held out for validation. */
       valFraction: z.number().min(0).max(0.9).default(0.05),
       synthetic,
@@ -117,6 +124,13 @@ export const configSchema = z.strictObject({
       headLrMultiplier: positive.default(3),
       /** Learning-rate schedule: 'constant' or 'cosine' (to 5% of lr at the last step). */
       schedule: z.enum(['constant', 'cosine']).default('cosine'),
+      /**
+       * Wall-clock budget of the whole run in minutes (0 = none). When set, training stops early
+       * (then evaluates, exports and reports as usual) so the run ends within it, and the cosine
+       * schedule follows max(step / steps, time / budget). Runs with a budget are not
+       * bit-reproducible (where they stop depends on the machine).
+       */
+      maxMinutes: nonNeg.default(0),
       /** Linear warm-up steps. */
       warmupSteps: int(0).default(20),
       /** SGD momentum. */

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
  * `@3dmm-stn/stn-layer`, which registers the STN layer class):
  *
  *   image [B,S,S,3] RGB 0..255
- *     ├─ preprocess (frozen 1×1 conv: RGB→BGR minus the VGG-Face means, = localiser `preprocess`)
+ *     ├─ preprocess (frozen 1×1 conv: (RGB→BGR minus the VGG-Face means) × inputScale;
+ *     │    with inputScale 1 exactly the localiser's `preprocess`)
  *     │    └─ localiser (VGG-style backbone + θ head) → θ [B, 6+D]
  *     └─ MorphableModelSTN([image, θ]) → maskedUv [B,R,R,3], mask [B,R,R,1], landmarks [B,L,2]
  *
@@ -35,6 +36,8 @@ export interface NetworkOptions {
   fill: number;
   dropout: number;
   seed: number;
+  /** Multiplies the preprocessed image (1 = VGG-Face's scale, for imported weights). */
+  inputScale: number;
 }
 
 export function buildNetwork(o: NetworkOptions): Network {
@@ -50,13 +53,20 @@ export function buildNetwork(o: NetworkOptions): Network {
   });
   const input = tf.input({ shape: [S, S, 3], name: 'image' });
   const [mr, mg, mb] = VGG_FACE_MEAN_RGB;
+  const k = o.inputScale;
   const pre = tf.layers.conv2d({
     name: 'preprocess',
     filters: 3,
     kernelSize: 1,
     trainable: false,
     // kernel [1,1,in,out]: out BGR = reversed in RGB
-    weights: [tf.tensor4d([0, 0, 1, 0, 1, 0, 1, 0, 0], [1, 1, 3, 3]), tf.tensor1d([-mb, -mg, -mr])],
+    weights: [
+      tf.tensor4d(
+        [0, 0, 1, 0, 1, 0, 1, 0, 0].map((v) => v * k),
+        [1, 1, 3, 3],
+      ),
+      tf.tensor1d([-mb * k, -mg * k, -mr * k]),
+    ],
   });
   const theta = localiser.apply(pre.apply(input)) as tf.SymbolicTensor;
   const stn = morphableModelSTN({

@@ -123,16 +123,20 @@ export function clipByGlobalNorm(
   });
 }
 
-/** Learning rate at `step` (0-based): linear warm-up, then constant or cosine to 5%. */
+/**
+ * Learning rate at `step` (0-based): linear warm-up, then constant or cosine to 5%. `progress`
+ * overrides the cosine's position in [0, 1] (default step / (total − 1)).
+ */
 export function learningRate(
   step: number,
   base: number,
   total: number,
   schedule: 'constant' | 'cosine',
   warmup: number,
+  progress?: number,
 ): number {
   const w = warmup > 0 ? Math.min(1, (step + 1) / warmup) : 1;
   if (schedule === 'constant') return base * w;
-  const p = Math.min(1, step / Math.max(1, total - 1));
+  const p = Math.min(1, Math.max(0, progress ?? step / Math.max(1, total - 1)));
   return base * w * (0.05 + 0.95 * 0.5 * (1 + Math.cos(Math.PI * p)));
 }

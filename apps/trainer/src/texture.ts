@@ -245,16 +245,22 @@ export function proceduralBackground(size: number, rng: Rng): Float32Array {
   for (let y = 0; y < S; y++) {
     for (let x = 0; x < S; x++) {
       const t = Math.max(0, Math.min(1, 0.5 + ((x / S - 0.5) * gx + (y / S - 0.5) * gy)));
-      let c = [0, 1, 2].map((k) => c0[k] * (1 - t) + c1[k] * t);
+      let r = c0[0] * (1 - t) + c1[0] * t;
+      let g = c0[1] * (1 - t) + c1[1] * t;
+      let b = c0[2] * (1 - t) + c1[2] * t;
       for (const s of shapes) {
+        const dx = x - s.x;
+        const dy = y - s.y;
         const inside = s.box
-          ? Math.abs(x - s.x) < s.r && Math.abs(y - s.y) < s.r * 0.6
-          : Math.hypot(x - s.x, y - s.y) < s.r;
-        if (inside) c = s.c;
+          ? Math.abs(dx) < s.r && Math.abs(dy) < s.r * 0.6
+          : dx * dx + dy * dy < s.r * s.r;
+        if (inside) [r, g, b] = s.c;
       }
       const o = (y * S + x) * 3;
       const n = rng.range(-6, 6);
-      for (let k = 0; k < 3; k++) out[o + k] = Math.max(0, Math.min(255, c[k] + n));
+      out[o] = Math.max(0, Math.min(255, r + n));
+      out[o + 1] = Math.max(0, Math.min(255, g + n));
+      out[o + 2] = Math.max(0, Math.min(255, b + n));
     }
   }
   return out;

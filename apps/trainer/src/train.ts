@@ -20,6 +20,7 @@ import { writeReport } from './report';
 import type { FaceSample } from './sample';
 import { prefetch } from './stream';
 import { meanFaceWidth, SyntheticFaces } from './synthetic';
+import { SyntheticWorkerPool } from './synthetic_pool';
 import { registerFastConv2DBackpropInput } from './wasm_conv_backprop_input';
 
 /** One line of `log.jsonl` for a training step. */
@@ -71,6 +72,8 @@ export interface TrainResult {
   steps: number;
   /** True when stopped early by Ctrl-C / `stopAfter`. */
   interrupted: boolean;
+  /** True when `train.maxMinutes` ended training before `train.steps`. */
+  budgetStop: boolean;
   /** Validation metrics at step 0 and at the end. */
   initial: EvalMetrics | null;
   final: EvalMetrics | null;
@@ -131,6 +134,9 @@ export async function prepareModel(
  */
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const say = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const tStart = performance.now();
+  const budget = config.train.maxMinutes * 60; // seconds, 0 = none
+  const sinceStart = () => (performance.now() - tStart) / 1000;
   const backend = await selectBackend({
     backend: config.backend === 'auto' ? undefined : (config.backend as BackendRequest),
   });
@@ -161,6 +167,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     meanFaceWidth: faceWidth,
     fill: config.data.synthetic.faceFill,
     dropout: config.localiser.dropout,
+    inputScale: config.localiser.inputScale,
     seed: config.seed,
   });
   const opt = new GroupOptimizer(
@@ -185,6 +192,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let valSamples: FaceSample[];
   let valPairs = 0;
   let synth: SyntheticFaces | null = null;
+  let pool: SyntheticWorkerPool | null = null;
   if (config.data.source === 'synthetic' && mm) {
     synth = new SyntheticFaces(mm, {
       ...config.data.synthetic,
@@ -195,7 +203,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       batchSize: config.train.batchSize,
       pairs: config.data.pairs,
     });
-    source = synth;
+    pool = await SyntheticWorkerPool.create(
+      mm,
+      synth.options,
+      config.data.workers,
+      config.data.prefetch + 1,
+    );
+    if (config.data.workers > 0 && !pool)
+      say('data: rendering in-process (worker threads unavailable here)');
+    source = pool ?? synth;
     valSamples = synth.validation(config.eval.samples);
     valPairs = valSamples.length / 2;
   } else {
@@ -286,6 +302,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   };
 
   let initial: EvalMetrics | null = null;
+  const tEval = performance.now();
   if (startStep === 0) {
     initial = (await runEval(0)).metrics;
     say(`step 0: validation NME ${fmt(initial.nme)} (eye) / ${fmt(initial.nmeBox)} (box)`);
@@ -326,6 +343,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       config.checkpoint.keep,
     );
 
+  // Time kept for the final evaluation, checkpoint, export and report.
+  const reserve = budget > 0 ? 15 + 3 * ((performance.now() - tEval) / 1000) : 0;
+  const tLoop = sinceStart();
+  let budgetStop = false;
   let step = startStep;
   let stepsThisCall = 0;
   let lastEval: { metrics: EvalMetrics; predictions: Prediction[] } | null = null;
@@ -395,12 +416,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         const [tot, lm, sym, mv, pr, gn] = await Promise.all(
           [value, ...kept, clipped.norm].map(async (x) => (await x.data())[0]),
         );
+        const progressed =
+          budget > 0
+            ? Math.max(step / Math.max(1, total - 1), sinceStart() / Math.max(1, budget - reserve))
+            : undefined;
         const lr = learningRate(
           step,
           config.train.lr,
           total,
           config.train.schedule,
           config.train.warmupSteps,
+          progressed,
         );
         const finite = Number.isFinite(tot) && Number.isFinite(gn);
         if (finite) opt.apply(clipped.grads, lr);
@@ -440,14 +466,26 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       }
       if (step % config.checkpoint.every === 0 && step < total) await checkpoint(step);
       if (options.stopAfter !== undefined && stepsThisCall >= options.stopAfter) stop = true;
+      if (
+        budget > 0 &&
+        step < total &&
+        sinceStart() + reserve + (sinceStart() - tLoop) / stepsThisCall >= budget
+      ) {
+        say(
+          `time budget of ${config.train.maxMinutes} min: training stops at step ${step} of ${total}`,
+        );
+        budgetStop = true;
+        break;
+      }
     }
   } finally {
     await batches.return?.();
+    await pool?.close();
     progress.stop();
     if (options.handleSigint !== false) process.off('SIGINT', onSigint);
   }
 
-  const interrupted = step < total;
+  const interrupted = step < total && !budgetStop;
   let final: EvalMetrics | null = null;
   if (!interrupted) {
     lastEval = await runEval(step);
@@ -461,6 +499,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     runDir,
     steps: step,
     interrupted,
+    budgetStop,
     initial,
     final,
     best,
