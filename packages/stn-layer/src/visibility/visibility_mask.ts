@@ -54,7 +54,7 @@ const HOST_MEMORY_BACKENDS = ['cpu', 'wasm'];
 
 /**
  * The visibility mask from prepared topology tensors (what the layer calls with its weights).
- * No gradient flows through the mask: its gradient w.r.t. `xrot` is defined as zero.
+ * No gradient flows through the mask (see {@link visibilityMask}).
  * @param xrot [B, res², 3]
  * @returns [B, res, res, 1] float32 0/1.
  */
@@ -68,37 +68,29 @@ export function maskFromTopology(
   const host =
     implementation === 'host' ||
     (implementation === 'auto' && HOST_MEMORY_BACKENDS.includes(tf.getBackend()));
+  if (host) {
+    // Built from downloaded values, the mask is a constant: nothing connects it to the tape.
+    const [b, n] = xrot.shape;
+    const data = xrot.dataSync() as Float32Array;
+    const { triangles, valid } = topo.cpu();
+    const open = method === 'zbuffer' ? unoccludedVertices(data, b, triangles, valid) : null;
+    const nz = vertexNormalZData(data, b, n, triangles);
+    const m = new Float32Array(b * n);
+    for (let i = 0; i < b * n; i++) m[i] = nz[i] >= 0 && valid[i % n] && (!open || open[i]) ? 1 : 0;
+    return tf.tensor4d(m, [b, res, res, 1]);
+  }
+  // On the device: one tape node whose gradient is zero, so backprop skips the ops inside.
   const noGrad = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const x = args[0] as tf.Tensor3D;
     const [b, n] = x.shape;
     const value = tf.tidy(() => {
-      if (host || method === 'zbuffer') {
-        const data = x.dataSync() as Float32Array;
+      let m = tf.mul(tf.cast(tf.greaterEqual(vertexNormalZ(x, topo), 0), 'float32'), topo.valid);
+      if (method === 'zbuffer') {
         const { triangles, valid } = topo.cpu();
-        const open = method === 'zbuffer' ? unoccludedVertices(data, b, triangles, valid) : null;
-        if (host) {
-          const nz = vertexNormalZData(data, b, n, triangles);
-          const m = new Float32Array(b * n);
-          for (let i = 0; i < b * n; i++)
-            m[i] = nz[i] >= 0 && valid[i % n] && (!open || open[i]) ? 1 : 0;
-          return tf.tensor4d(m, [b, res, res, 1]);
-        }
-        const facing = tf.mul(
-          tf.cast(tf.greaterEqual(vertexNormalZ(x, topo), 0), 'float32'),
-          topo.valid,
-        );
-        return tf.reshape(tf.mul(facing, tf.tensor2d(open as Float32Array, [b, n])), [
-          b,
-          res,
-          res,
-          1,
-        ]) as tf.Tensor4D;
+        const open = unoccludedVertices(x.dataSync() as Float32Array, b, triangles, valid);
+        m = tf.mul(m, tf.tensor2d(open, [b, n]));
       }
-      const facing = tf.mul(
-        tf.cast(tf.greaterEqual(vertexNormalZ(x, topo), 0), 'float32'),
-        topo.valid,
-      );
-      return tf.reshape(facing, [b, res, res, 1]) as tf.Tensor4D;
+      return tf.reshape(m, [b, res, res, 1]) as tf.Tensor4D;
     });
     return { value, gradFunc: () => tf.zerosLike(x) };
   });
@@ -114,7 +106,9 @@ export function maskFromTopology(
  * viewer). Grid point (i, j) is vertex `i*res + j` and lands at mask pixel (i, j). Points that
  * `grid.valid` marks invalid are always 0.
  *
- * Not differentiable by design: the gradient w.r.t. `Xrot` is zero.
+ * Not differentiable by design: no gradient reaches `Xrot` through the mask (`'tensor'`: a tape
+ * node whose gradient is zero; `'host'`: a constant built from downloaded values, not on the tape).
+ * Use it beside a differentiable path (as the layer does), not as the only path to a variable.
  *
  * @param Xrot [B, res², 3] rotated grid vertices.
  * @param grid res, triangles [F, 3], valid [res²] (e.g. a GridModel).
