@@ -21,8 +21,10 @@ export {
   boundaryLoops,
   checkOrientation,
   countFlippedTriangles,
+  meshEdges,
   signedAreas2D,
   subdivideMesh,
+  triangleAdjacency,
   vertexAdjacency,
 } from './geometry/mesh';
 export type { OrientationReport, VertexAdjacency } from './geometry/mesh';

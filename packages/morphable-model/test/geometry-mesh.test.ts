@@ -7,9 +7,11 @@ import {
   csrFromTriplets,
   csrMultiply,
   GeometryError,
+  meshEdges,
   ShapeError,
   signedAreas2D,
   subdivideMesh,
+  triangleAdjacency,
   vertexAdjacency,
 } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
@@ -148,6 +150,39 @@ describe('mesh topology', () => {
     const flipped = Uint32Array.from(g.triangles);
     [flipped[1], flipped[2]] = [flipped[2], flipped[1]];
     expect(checkOrientation(flipped, g.n).duplicateHalfEdges).toBeGreaterThan(0);
+  });
+
+  it('meshEdges and triangleAdjacency agree with a brute-force scan', () => {
+    const g = grid(5, (x, y) => Math.abs(x) < 0.25 && Math.abs(y) < 0.25);
+    const edges = meshEdges(g.triangles, g.n);
+    const set = new Set<string>();
+    const t = g.triangles;
+    for (let k = 0; k < t.length; k += 3) {
+      for (let e = 0; e < 3; e++) {
+        const a = t[k + e];
+        const b = t[k + ((e + 1) % 3)];
+        set.add(`${Math.min(a, b)},${Math.max(a, b)}`);
+      }
+    }
+    expect(edges.length / 2).toBe(set.size);
+    for (let e = 0; e < edges.length; e += 2) {
+      expect(edges[e]).toBeLessThan(edges[e + 1]);
+      expect(set.has(`${edges[e]},${edges[e + 1]}`)).toBe(true);
+    }
+    const adj = triangleAdjacency(t, g.n);
+    let boundary = 0;
+    for (let k = 0; k < t.length; k++) {
+      const a = t[k];
+      const b = t[k - (k % 3) + (((k % 3) + 1) % 3)];
+      let want = -1;
+      for (let u = 0; u < t.length / 3; u++) {
+        for (let e = 0; e < 3; e++)
+          if (t[3 * u + e] === b && t[3 * u + ((e + 1) % 3)] === a) want = u;
+      }
+      expect(adj[k]).toBe(want);
+      if (want === -1) boundary++;
+    }
+    expect(boundary).toBe(checkOrientation(t, g.n).boundaryHalfEdges);
   });
 
   it('boundaryLoops rejects a pinched boundary and bad ids', () => {

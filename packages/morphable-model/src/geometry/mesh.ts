@@ -77,6 +77,53 @@ export function vertexAdjacency(triangles: Uint32Array, numVertices: number): Ve
   return { numVertices, offsets, neighbors: raw.slice(0, out) };
 }
 
+/** The undirected edges `[E, 2]` (a < b), ordered by a then b. */
+export function meshEdges(triangles: Uint32Array, numVertices: number): Uint32Array {
+  const adj = vertexAdjacency(triangles, numVertices);
+  const edges = new Uint32Array(adj.neighbors.length); // 2E entries = E pairs
+  let e = 0;
+  for (let a = 0; a < numVertices; a++) {
+    for (let k = adj.offsets[a]; k < adj.offsets[a + 1]; k++) {
+      const b = adj.neighbors[k];
+      if (b > a) {
+        edges[e++] = a;
+        edges[e++] = b;
+      }
+    }
+  }
+  return edges;
+}
+
+/**
+ * Triangle adjacency `[F, 3]`: entry (t, k) is the triangle across edge k of t — the edge from
+ * corner k to corner k+1 — or -1 on the boundary (or where the twin half-edge is missing
+ * because of inconsistent orientation).
+ */
+export function triangleAdjacency(triangles: Uint32Array, numVertices: number): Int32Array {
+  checkTriangles('triangleAdjacency', triangles, numVertices);
+  const { offsets, targets } = outgoingHalfEdges(triangles, numVertices);
+  // Triangle of each outgoing half-edge slot, in the same order outgoingHalfEdges fills them.
+  const owner = new Uint32Array(triangles.length);
+  const fill = offsets.slice(0, numVertices);
+  for (let t = 0; t < triangles.length; t += 3) {
+    for (let e = 0; e < 3; e++) owner[fill[triangles[t + e]]++] = t / 3;
+  }
+  const out = new Int32Array(triangles.length).fill(-1);
+  for (let t = 0; t < triangles.length; t += 3) {
+    for (let e = 0; e < 3; e++) {
+      const a = triangles[t + e];
+      const b = triangles[t + ((e + 1) % 3)];
+      for (let k = offsets[b]; k < offsets[b + 1]; k++) {
+        if (targets[k] === a) {
+          out[t + e] = owner[k];
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Outgoing half-edges per vertex: `out[i]` lists the `b` of every half-edge `i → b`. */
 function outgoingHalfEdges(triangles: Uint32Array, numVertices: number) {
   const offsets = new Uint32Array(numVertices + 1);
