@@ -81,8 +81,14 @@ export interface TutteResult {
  * the full Tutte system with mirror-averaged weights (w_ij + w_m(i)m(j))/2, so Tutte's
  * guarantee carries over whenever m maps triangles to triangles.
  *
- * Solves: conjugate gradients (Jacobi) for the symmetric uniform/cotangent systems, BiCGSTAB
- * (Jacobi) for mean-value weights.
+ * Solves: conjugate gradients for the symmetric uniform/cotangent systems, BiCGSTAB for
+ * mean-value weights, both preconditioned by a smoothed-aggregation AMG V-cycle (`amg.ts`), to
+ * a true relative residual ≤ `tolerance`. Which half is "solved" only picks representatives: any
+ * choice gives the same (symmetric) solution.
+ *
+ * @throws GeometryError for a mesh without boundary, or (symmetric) a mirror map that is not an
+ *   involution, maps boundary to interior, or crosses the outer boundary other than twice.
+ * @throws ShapeError for arrays of the wrong length; RangeError for unknown option values.
  */
 export function tutteEmbedding(mesh: TutteMesh, options: TutteOptions = {}): TutteResult {
   const kind = options.weights ?? 'meanValue';
