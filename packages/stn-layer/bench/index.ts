@@ -1,6 +1,6 @@
 /**
  * Benchmarks of @3dmm-stn/stn-layer. Run from the package folder:
- *   npx tsx --tsconfig tsconfig.json bench/index.ts [--json] [--runs N] [--backend wasm|cpu] [--composed]
+ *   npx tsx --tsconfig tsconfig.json bench/index.ts [--json] [--runs N] [--backend wasm|cpu] [--composed] [--only ops|layer]
  * Runs every bench file present (ops.ts, layer.ts) and prints a table and machine info.
  */
 import { existsSync } from 'node:fs';
@@ -21,7 +21,9 @@ const options: BenchOptions = {
 
 type BenchModule = Record<string, unknown>;
 const rows: BenchRow[] = [];
+const only = flag('--only');
 for (const file of ['ops', 'layer']) {
+  if (only && file !== only) continue;
   if (!existsSync(fileURLToPath(new URL(`./${file}.ts`, import.meta.url)))) continue;
   const mod = (await import(`./${file}`)) as BenchModule;
   // Each bench file exports one `bench…(options) → Promise<BenchRow[]>` function.

@@ -5,7 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '@3dmm-stn/backend';
-import { affineGrid, gridSample, morphShape, projectVertices } from '../src/index';
+import {
+  affineGrid,
+  axisAngleToRotation,
+  gridSample,
+  morphShape,
+  projectVertices,
+  rotateVertices,
+} from '../src/index';
 import { gridSampleComposed } from '../src/ops/grid_sample_composed';
 import { projectVerticesComposed } from '../src/ops/project_vertices';
 
@@ -146,8 +153,14 @@ export async function benchOps(options: BenchOptions = {}): Promise<BenchRow[]> 
         projectVertices(morphShape(alpha, mean, basis), r, t, logS).dataSync();
       }),
     );
+    const X = morphShape(alpha, mean, basis);
+    row('axisAngleToRotation+rotateVertices', `forward ${gen}`, () =>
+      tf.tidy(() => {
+        rotateVertices(X, axisAngleToRotation(r)).dataSync();
+      }),
+    );
     if (options.composed) {
-      row('projectVertices (composed fallback)', `forward ${gen}`, () =>
+      row('morphShape+projectVertices (composed fallback)', `forward ${gen}`, () =>
         tf.tidy(() => {
           projectVerticesComposed(morphShape(alpha, mean, basis), r, t, logS).dataSync();
         }),
@@ -171,7 +184,7 @@ export async function benchOps(options: BenchOptions = {}): Promise<BenchRow[]> 
         for (const g of gradGen([alpha, r, t, logS])) g.dataSync();
       }),
     );
-    tf.dispose([image, coords, randomCoords, w, alpha, mean, basis, r, t, logS, wp]);
+    tf.dispose([X, image, coords, randomCoords, w, alpha, mean, basis, r, t, logS, wp]);
   }
   return rows;
 }
