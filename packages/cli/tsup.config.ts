@@ -9,6 +9,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url (face-api's location) in the CommonJS build too.
+  shims: true,
   // The shebang makes dist/bin.js executable; Node ignores it in the other outputs.
   banner: { js: '#!/usr/bin/env node' },
 });

@@ -130,6 +130,48 @@ describe('fit on the default model', () => {
     expect(rec.theta[4]).toBeLessThan(by + bh * 1.25);
   });
 
+  it('the UV image is upright and centred: detected eyes, nose and mouth land where the UV grid has them', async () => {
+    const rec = run.json().records[0] as FitRecord;
+    const res = 64;
+    const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, res);
+    const D = grid.numModes;
+    const np = res * res;
+    const X = new Float64Array(3 * np);
+    for (let i = 0; i < 3 * np; i++) {
+      X[i] = grid.mean[i];
+      for (let d = 0; d < D; d++) X[i] += rec.theta[6 + d] * grid.basis[d * 3 * np + i];
+    }
+    const px = projectPoints(X, rec.theta.slice(0, 3), rec.theta.slice(3, 5), rec.theta[5]);
+    // UV (row, column) of the grid point whose projection is nearest to the mean of detected points.
+    const uvOf = (ids: number[]): [number, number] => {
+      const x = ids.reduce((a, id) => a + rec.landmarks.detected[id - 1][0], 0) / ids.length;
+      const y = ids.reduce((a, id) => a + rec.landmarks.detected[id - 1][1], 0) / ids.length;
+      let best = -1;
+      let bd = Infinity;
+      for (let p = 0; p < np; p++) {
+        if (!grid.valid[p]) continue;
+        const d = (px[2 * p] - x) ** 2 + (px[2 * p + 1] - y) ** 2;
+        if (d < bd) {
+          bd = d;
+          best = p;
+        }
+      }
+      return [Math.floor(best / res), best % res];
+    };
+    const rightEye = uvOf([37, 38, 39, 40, 41, 42]); // the subject's right: image left
+    const leftEye = uvOf([43, 44, 45, 46, 47, 48]);
+    const nose = uvOf([31]);
+    const mouth = uvOf([49, 55, 52, 58]);
+    expect(rightEye[1]).toBeLessThan(res / 2);
+    expect(leftEye[1]).toBeGreaterThan(res / 2);
+    expect(Math.abs(rightEye[0] - leftEye[0])).toBeLessThanOrEqual(3); // level: upright
+    expect(Math.abs(rightEye[1] + leftEye[1] - (res - 1))).toBeLessThanOrEqual(4); // mirror pair: centred
+    expect(Math.abs(nose[1] - (res - 1) / 2)).toBeLessThanOrEqual(3);
+    expect(rightEye[0]).toBeLessThan(nose[0]);
+    expect(nose[0]).toBeLessThan(mouth[0]);
+    expect(Math.abs(mouth[1] - (res - 1) / 2)).toBeLessThanOrEqual(3);
+  });
+
   it('writes an OBJ (+ MTL) that reads back with grid UVs and the UV texture', async () => {
     const rec = run.json().records[0] as FitRecord;
     const mesh = readObj(await readFile(rec.files.obj, 'utf8'), rec.files.obj);

@@ -8,6 +8,7 @@ export interface CliRun {
   code: number;
   stdout: string;
   stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test access to parsed JSON output
   json: () => any;
 }
 
