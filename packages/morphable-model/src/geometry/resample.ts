@@ -67,7 +67,10 @@ export function locateGridPoints(
     if (!(Number.isFinite(u0) && Number.isFinite(u1) && Number.isFinite(v0) && Number.isFinite(v1)))
       continue;
     if (u1 < 0 || u0 > 1 || v1 < 0 || v0 > 1) continue;
-    box.set([cell(u0), cell(u1), cell(v0), cell(v1)], 4 * t);
+    box[4 * t] = cell(u0);
+    box[4 * t + 1] = cell(u1);
+    box[4 * t + 2] = cell(v0);
+    box[4 * t + 3] = cell(v1);
     for (let by = box[4 * t + 2]; by <= box[4 * t + 3]; by++) {
       for (let bx = box[4 * t]; bx <= box[4 * t + 1]; bx++) start[by * nb + bx + 1]++;
     }
@@ -119,6 +122,8 @@ export function locateGridPoints(
           l0 = m0;
           l1 = m1;
           l2 = m2;
+          // Strictly inside: in an embedding no other triangle can be deeper.
+          if (mn > EPS) break;
         }
       }
       if (best >= 0) {
