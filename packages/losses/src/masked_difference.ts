@@ -15,8 +15,13 @@ import * as tf from '@tensorflow/tfjs-core';
 export function maskedMeanSquaredDifference(a: tf.Tensor, b: tf.Tensor, w: tf.Tensor): tf.Tensor1D {
   const channels = a.shape[3] as number;
   const diff = tf.sub(a, b);
-  const safe = tf.where(tf.greater(w, 0), diff, tf.zerosLike(diff));
-  const num = tf.sum(tf.mul(w, tf.square(safe)), [1, 2, 3]);
+  // where() would broadcast a [B,R,R,1] condition through BroadcastTo anyway; tiling the
+  // bool once is cheaper. Channels are summed before weighting so that the weight multiply
+  // runs on [B,R,R,1], not [B,R,R,C].
+  const visible = tf.tile(tf.greater(w, 0), [1, 1, 1, channels]);
+  const safe = tf.where(visible, diff, tf.zerosLike(diff));
+  const perPixel = tf.sum(tf.square(safe), 3, true); // [B, R, R, 1]
+  const num = tf.sum(tf.mul(w, perPixel), [1, 2, 3]);
   // max(…, 1): with binary masks the count is an integer, so this only guards the
   // no-overlap case (num is then 0 and the loss is 0).
   const count = tf.maximum(tf.mul(tf.sum(w, [1, 2, 3]), channels), 1);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertShape } from '@3dmm-stn/morphable-model';
 import type { LossOptions } from './landmark_loss';
 import { maskedMeanSquaredDifference } from './masked_difference';
+import { mirrorColumns } from './mirror';
 import { checkReduction, reduceBatch } from './reduction';
 
 /**
@@ -32,8 +33,8 @@ export function symmetryLoss(uv: tf.Tensor, mask: tf.Tensor, options: LossOption
   const dims = assertShape(op, 'uv', uv.shape, ['B', 'R', 'R', 'C']);
   assertShape(op, 'mask', mask.shape, ['B', 'R', 'R', 1], dims);
   return tf.tidy(() => {
-    const mirrored = tf.reverse(uv, 2);
-    const w = tf.mul(mask, tf.reverse(mask, 2));
+    const mirrored = mirrorColumns(uv);
+    const w = tf.mul(mask, mirrorColumns(mask));
     return reduceBatch(maskedMeanSquaredDifference(uv, mirrored, w), reduction);
   });
 }
