@@ -12,12 +12,17 @@ export type { AffineGridOptions } from './ops/affine_grid';
 
 // --- visibility and the MorphableModelSTN layer ---
 export { visibilityMask, VISIBILITY_METHODS } from './visibility/visibility_mask';
-export type { VisibilityMaskOptions, VisibilityMethod } from './visibility/visibility_mask';
+export type {
+  VisibilityImplementation,
+  VisibilityMaskOptions,
+  VisibilityMethod,
+} from './visibility/visibility_mask';
 export type { VisibilityGrid } from './visibility/topology';
 export {
   DEFAULT_STN_OUTPUTS,
   MorphableModelSTN,
   morphableModelSTN,
+  registerMorphableModelSTN,
   STN_OUTPUTS,
 } from './layer/morphable_model_stn';
 export type { MorphableModelSTNLayerArgs, STNOutput } from './layer/morphable_model_stn';

@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { fileSystemIO } from '@3dmm-stn/backend';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MorphableModelSTN, morphableModelSTN, type STNOutput, visibilityMask } from '../src/index';
+import {
+  MorphableModelSTN,
+  morphableModelSTN,
+  registerMorphableModelSTN,
+  type STNOutput,
+  visibilityMask,
+} from '../src/index';
 import { BACKENDS, useBackend } from './layer.backends';
 import {
   bilinear,
@@ -336,6 +342,7 @@ describe.each(BACKENDS)('MorphableModelSTN on %s', (backend) => {
         name: `stn_${padding}`,
       });
       // Through the serialization registry, as loadLayersModel does.
+      expect(registerMorphableModelSTN()).toBe(MorphableModelSTN);
       const [cls, fromConfig] =
         tf.serialization.SerializationMap.getMap().classNameMap.MorphableModelSTN;
       const copy = fromConfig(cls, config) as unknown as MorphableModelSTN;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { visibilityMask } from '../src/visibility/visibility_mask';
-import { vertexNormalZ, vertexNormalZData } from '../src/visibility/normals';
+import { facingCameraData, vertexNormalZ, vertexNormalZData } from '../src/visibility/normals';
 import { buildVisibilityTopology } from '../src/visibility/topology';
 import { unoccludedVertices } from '../src/visibility/occlusion';
 import {
@@ -84,6 +84,7 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
     const g = capGridModel(20, { numShapeModes: 3, numExpressionModes: 0, seed: 7 });
     const rand = rng(11);
     const n = 400;
+    const seen = [0, 0]; // valid vertices facing away / towards: both occur, so silhouettes are tested
     for (let trial = 0; trial < 4; trial++) {
       const alpha = [0, 1, 2].map(() => 3 * gaussian(rand));
       const r = [0, 1, 2].map(() => 1.2 * gaussian(rand));
@@ -99,13 +100,19 @@ describe.each(BACKENDS)('visibilityMask on %s', (backend) => {
           .slice(),
       );
       const host = vertexNormalZData(Float32Array.from(xr), 1, n, topo.triangles);
+      const facing = facingCameraData(Float32Array.from(xr), 1, n, topo.triangles);
+
       const m = maskOf(xr, g);
       for (let v = 0; v < n; v++) {
         expect(Math.abs(got[v] - ref[v])).toBeLessThan(1e-4 * (1 + Math.abs(ref[v])));
         expect(Math.abs(host[v] - ref[v])).toBeLessThan(1e-5 * (1 + Math.abs(ref[v])));
+        // The shortcut gives exactly the sign of the full float64 sum.
+        expect(facing[v]).toBe(host[v] >= 0 ? 1 : 0);
+        if (g.valid[v]) seen[facing[v]]++;
         if (Math.abs(ref[v]) > 1e-4) expect(m[v]).toBe(g.valid[v] && ref[v] >= 0 ? 1 : 0);
       }
     }
+    expect(Math.min(...seen)).toBeGreaterThan(20);
   });
 
   it('zbuffer: a ridge occludes front-facing points behind it; equals normals ∧ brute-force depth test', () => {

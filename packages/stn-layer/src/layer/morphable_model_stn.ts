@@ -343,6 +343,16 @@ export class MorphableModelSTN extends layers.Layer {
 serialization.registerClass(MorphableModelSTN);
 
 /**
+ * Registers {@link MorphableModelSTN} with tfjs serialization (idempotent) and returns the class.
+ * Loading this module already registers it; call this before `tf.loadLayersModel` where a
+ * bundler could drop the module as unused (the package is marked free of side effects).
+ */
+export function registerMorphableModelSTN(): typeof MorphableModelSTN {
+  serialization.registerClass(MorphableModelSTN);
+  return MorphableModelSTN;
+}
+
+/**
  * Creates a {@link MorphableModelSTN} layer (the lower-case factory, as `tf.layers.upSampling2d`).
  *
  *   const [uv, mask, landmarks] = morphableModelSTN({ gridModel }).apply([image, theta]);

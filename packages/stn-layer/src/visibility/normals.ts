@@ -108,3 +108,88 @@ export function vertexNormalZData(
   }
   return out;
 }
+
+/**
+ * 1 where {@link vertexNormalZData} is ≥ 0, computed with fewer transcendental calls: a vertex
+ * whose incident faces all have n_z of one sign (or 0) has that sign whatever the angle weights
+ * (corner angles of non-degenerate triangles are > 0), so only vertices with faces of both signs
+ * — the silhouette band — need the atan2 corner angles. Exactly the sign of the full sum.
+ *
+ * @param xyz [B, N, 3] row-major.
+ * @param triangles [F, 3] vertex ids.
+ * @returns [B, N] 1 where the angle-weighted normal has n_z ≥ 0, else 0 (validity not applied).
+ */
+export function facingCameraData(
+  xyz: ArrayLike<number>,
+  batch: number,
+  n: number,
+  triangles: ArrayLike<number>,
+): Uint8Array {
+  const out = new Uint8Array(batch * n);
+  const f = triangles.length / 3;
+  const faceNz = new Float64Array(f);
+  const sign = new Int8Array(n); // bit 1: a face with n_z > 0, bit 2: a face with n_z < 0
+  const sum = new Float64Array(n);
+  for (let b = 0; b < batch; b++) {
+    const o = 3 * b * n;
+    sign.fill(0);
+    for (let t = 0; t < f; t++) {
+      const ia = triangles[3 * t];
+      const ib = triangles[3 * t + 1];
+      const ic = triangles[3 * t + 2];
+      const ax = xyz[o + 3 * ia];
+      const ay = xyz[o + 3 * ia + 1];
+      const az = xyz[o + 3 * ia + 2];
+      const abx = xyz[o + 3 * ib] - ax;
+      const aby = xyz[o + 3 * ib + 1] - ay;
+      const abz = xyz[o + 3 * ib + 2] - az;
+      const acx = xyz[o + 3 * ic] - ax;
+      const acy = xyz[o + 3 * ic + 1] - ay;
+      const acz = xyz[o + 3 * ic + 2] - az;
+      const cx = aby * acz - abz * acy;
+      const cy = abz * acx - abx * acz;
+      const cz = abx * acy - aby * acx;
+      const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
+      const nz = area2 > 0 ? cz / area2 : 0;
+      faceNz[t] = nz;
+      const bit = nz > 0 ? 1 : nz < 0 ? 2 : 0;
+      sign[ia] |= bit;
+      sign[ib] |= bit;
+      sign[ic] |= bit;
+    }
+    // Mixed vertices: the full angle-weighted sum over their corners only.
+    sum.fill(0);
+    for (let t = 0; t < f; t++) {
+      const ia = triangles[3 * t];
+      const ib = triangles[3 * t + 1];
+      const ic = triangles[3 * t + 2];
+      if (sign[ia] !== 3 && sign[ib] !== 3 && sign[ic] !== 3) continue;
+      const nz = faceNz[t];
+      if (nz === 0) continue;
+      const ax = xyz[o + 3 * ia];
+      const ay = xyz[o + 3 * ia + 1];
+      const az = xyz[o + 3 * ia + 2];
+      const abx = xyz[o + 3 * ib] - ax;
+      const aby = xyz[o + 3 * ib + 1] - ay;
+      const abz = xyz[o + 3 * ib + 2] - az;
+      const acx = xyz[o + 3 * ic] - ax;
+      const acy = xyz[o + 3 * ic + 1] - ay;
+      const acz = xyz[o + 3 * ic + 2] - az;
+      const cx = aby * acz - abz * acy;
+      const cy = abz * acx - abx * acz;
+      const cz = abx * acy - aby * acx;
+      const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
+      const bcx = acx - abx;
+      const bcy = acy - aby;
+      const bcz = acz - abz;
+      if (sign[ia] === 3) sum[ia] += Math.atan2(area2, abx * acx + aby * acy + abz * acz) * nz;
+      if (sign[ib] === 3) sum[ib] += Math.atan2(area2, -(abx * bcx + aby * bcy + abz * bcz)) * nz;
+      if (sign[ic] === 3) sum[ic] += Math.atan2(area2, acx * bcx + acy * bcy + acz * bcz) * nz;
+    }
+    for (let v = 0; v < n; v++) {
+      const s = sign[v];
+      out[b * n + v] = s === 3 ? (sum[v] >= 0 ? 1 : 0) : s === 2 ? 0 : 1;
+    }
+  }
+  return out;
+}

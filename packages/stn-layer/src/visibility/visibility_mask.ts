@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape, ShapeError } from '@3dmm-stn/morphable-model';
-import { type TopologyTensors, vertexNormalZ, vertexNormalZData } from './normals';
+import { facingCameraData, type TopologyTensors, vertexNormalZ } from './normals';
 import { unoccludedVertices } from './occlusion';
 import { buildVisibilityTopology, type VisibilityGrid } from './topology';
 
@@ -74,9 +74,9 @@ export function maskFromTopology(
     const data = xrot.dataSync() as Float32Array;
     const { triangles, valid } = topo.cpu();
     const open = method === 'zbuffer' ? unoccludedVertices(data, b, triangles, valid) : null;
-    const nz = vertexNormalZData(data, b, n, triangles);
+    const facing = facingCameraData(data, b, n, triangles);
     const m = new Float32Array(b * n);
-    for (let i = 0; i < b * n; i++) m[i] = nz[i] >= 0 && valid[i % n] && (!open || open[i]) ? 1 : 0;
+    for (let i = 0; i < b * n; i++) m[i] = facing[i] && valid[i % n] && (!open || open[i]) ? 1 : 0;
     return tf.tensor4d(m, [b, res, res, 1]);
   }
   // On the device: one tape node whose gradient is zero, so backprop skips the ops inside.
