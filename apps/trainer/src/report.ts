@@ -401,7 +401,7 @@ export async function writeReport(input: ReportInput): Promise<string> {
     `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="300"><g>${strip(nmeSvg)}</g><g transform="translate(640,0)">${strip(poseSvg)}</g></svg>`,
     join(dir, 'metrics.png'),
   );
-  await svgToPng(await montageSvg(input), join(dir, 'montage.png'));
+  if (input.valSamples.length) await svgToPng(await montageSvg(input), join(dir, 'montage.png'));
   const mean = await meanUvSvg(input);
   if (mean) await svgToPng(mean, join(dir, 'mean_uv.png'));
   const row = (name: string, f: (m: EvalMetrics) => number, d = 4) =>

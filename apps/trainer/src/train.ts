@@ -1,11 +1,10 @@
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileSystemIO, selectBackend, type BackendRequest } from '@3dmm-stn/backend';
-import { stnLoss } from '@3dmm-stn/losses';
 import * as MM from '@3dmm-stn/morphable-model';
 import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
-import { arrangeBatch, batchTensors } from './batch_tensors';
+import { arrangeBatch } from './batch_tensors';
 import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import type { TrainConfig } from './config';
 import { DataReport } from './data_report';
@@ -14,7 +13,8 @@ import { type EvalMetrics, evaluate, type Prediction } from './evaluate';
 import { type Batch, FolderDataset, listFolderDataset, readManifest } from './folder_dataset';
 import { writeFileAtomic } from './fs_atomic';
 import { buildNetwork } from './network';
-import { clipByGlobalNorm, GroupOptimizer, learningRate } from './optimizer';
+import { GroupOptimizer, learningRate } from './optimizer';
+import { createTrainStep } from './train_step';
 import { createProgress } from './progress';
 import { writeReport } from './report';
 import type { FaceSample } from './sample';
@@ -310,8 +310,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     initial = await firstEval(logPath);
   }
 
-  const lossFn = stnLoss(config.train.lossWeights);
-  const varList = [...net.backboneVariables, ...net.headVariables];
+  const trainStep = createTrainStep({
+    net,
+    grid,
+    optimizer: opt,
+    lossWeights: config.train.lossWeights,
+    clipNorm: config.train.clipNorm,
+  });
   const total = config.train.steps;
   const progress = createProgress(
     config.report.progress && !!process.stderr.isTTY,
@@ -381,41 +386,6 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           applied: false,
         };
       } else {
-        const t = batchTensors(samples, grid.landmarkIds);
-        let kept: tf.Scalar[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const [theta, uv, maskOnTape, lms] = net.model.apply(t.images, {
-            training: true,
-          }) as tf.Tensor[];
-          const alpha = tf.slice(theta, [0, 6], [-1, D]);
-          // The mask carries no gradient; a fresh constant keeps the losses' comparisons on it
-          // (tf.greater has no gradient) off the tape.
-          const mask = tf.tensor(maskOnTape.dataSync(), maskOnTape.shape as number[]);
-          const terms = lossFn({
-            landmarks: { pred: lms, target: t.target, confidence: t.confidence },
-            uv,
-            mask,
-            alpha,
-            pairs:
-              pairs > 0
-                ? {
-                    uvA: tf.slice(uv, [0, 0, 0, 0], [pairs, -1, -1, -1]),
-                    maskA: tf.slice(mask, [0, 0, 0, 0], [pairs, -1, -1, -1]),
-                    uvB: tf.slice(uv, [pairs, 0, 0, 0], [pairs, -1, -1, -1]),
-                    maskB: tf.slice(mask, [pairs, 0, 0, 0], [pairs, -1, -1, -1]),
-                  }
-                : undefined,
-          });
-          kept = [terms.landmark, terms.symmetry, terms.multiview, terms.prior].map((x) =>
-            tf.keep(x),
-          );
-          return terms.total;
-        }, varList);
-        const gradList = varList.map((v) => grads[v.name]);
-        const clipped = clipByGlobalNorm(gradList, config.train.clipNorm);
-        const [tot, lm, sym, mv, pr, gn] = await Promise.all(
-          [value, ...kept, clipped.norm].map(async (x) => (await x.data())[0]),
-        );
         const progressed =
           budget > 0
             ? Math.max(step / Math.max(1, total - 1), sinceStart() / Math.max(1, budget - reserve))
@@ -428,19 +398,12 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           config.train.warmupSteps,
           progressed,
         );
-        const finite = Number.isFinite(tot) && Number.isFinite(gn);
-        if (finite) opt.apply(clipped.grads, lr);
-        else say(`step ${step}: non-finite loss or gradient (${tot}, ${gn}); update skipped`);
-        tf.dispose([
-          t.images,
-          t.target,
-          t.confidence,
-          value,
-          ...kept,
-          ...Object.values(grads),
-          ...clipped.grads,
-          clipped.norm,
-        ]);
+        const r = await trainStep(samples, pairs, lr);
+        const { total: tot, landmark: lm, symmetry: sym, multiview: mv, prior: pr } = r.loss;
+        const gn = r.gradNorm;
+        const finite = r.applied;
+        if (!finite)
+          say(`step ${step}: non-finite loss or gradient (${tot}, ${gn}); update skipped`);
         const secs = (performance.now() - tStep) / 1000;
         rec = {
           type: 'step',

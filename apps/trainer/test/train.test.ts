@@ -6,7 +6,8 @@ import { fileSystemIO } from '@3dmm-stn/backend';
 import '@3dmm-stn/stn-layer'; // registers the STN layer class for loading
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { defaultModel, type MorphableModel } from '@3dmm-stn/morphable-model';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type TrainConfigInput } from '../src/config';
 import { type StepLog, train } from '../src/train';
 
@@ -27,6 +28,10 @@ function tiny(over: TrainConfigInput = {}) {
 }
 
 const quiet = () => {};
+let model: MorphableModel;
+beforeAll(() => {
+  model = defaultModel(); // built once (≈ 1–3 s), shared by the runs below
+});
 
 async function readLog(runDir: string): Promise<(StepLog | { type: 'eval'; step: number })[]> {
   return (await readFile(join(runDir, 'log.jsonl'), 'utf8'))
@@ -39,7 +44,7 @@ describe('train (synthetic, end to end)', () => {
   it('runs 2 steps and writes the run folder, an exported model that loads, and the report', async () => {
     const out = await mkdtemp(join(tmpdir(), 'trainer-'));
     const cfg = tiny({ output: { dir: out, name: 'two' } });
-    const r = await train(cfg, { log: quiet, handleSigint: false });
+    const r = await train(cfg, { model, log: quiet, handleSigint: false });
     expect(r.steps).toBe(2);
     expect(r.interrupted).toBe(false);
     expect(r.initial?.nme).toBeGreaterThan(0);
@@ -78,12 +83,14 @@ describe('train (synthetic, end to end)', () => {
     const out = await mkdtemp(join(tmpdir(), 'trainer-'));
     const base = { train: { steps: 4, batchSize: 4, warmupSteps: 0 }, checkpoint: { every: 2 } };
     const straight = await train(tiny({ ...base, output: { dir: out, name: 'straight' } }), {
+      model,
       log: quiet,
       handleSigint: false,
       report: false,
     });
     const cfg = tiny({ ...base, output: { dir: out, name: 'resumed' } });
     const first = await train(cfg, {
+      model,
       log: quiet,
       handleSigint: false,
       stopAfter: 2,
@@ -93,6 +100,7 @@ describe('train (synthetic, end to end)', () => {
     expect(first.steps).toBe(2);
     const second = await train(cfg, {
       resume: first.runDir,
+      model,
       log: quiet,
       handleSigint: false,
       report: false,
@@ -122,6 +130,7 @@ describe('train (synthetic, end to end)', () => {
         output: { dir: out, name: 'mem' },
       }),
       {
+        model,
         log: quiet,
         handleSigint: false,
         report: false,
@@ -138,6 +147,7 @@ describe('train (synthetic, end to end)', () => {
     const r = await train(
       tiny({ train: { steps: 50, batchSize: 2 }, output: { dir: out, name: 'sigint' } }),
       {
+        model,
         log: quiet,
         report: false,
         onStep: (rec) => {
@@ -150,5 +160,57 @@ describe('train (synthetic, end to end)', () => {
     const latest = JSON.parse(await readFile(join(r.runDir, 'checkpoints', 'latest.json'), 'utf8'));
     expect(latest.step).toBe(3);
     expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+});
+
+describe('train (folder dataset)', () => {
+  it('trains on images + .pts, skipping and reporting a corrupt image', async () => {
+    const { SyntheticFaces } = await import('../src/synthetic');
+    const { formatPts } = await import('../src/pts');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const root = await mkdtemp(join(tmpdir(), 'folder-train-'));
+    const faces = new SyntheticFaces(model, {
+      ...parseConfig({}).data.synthetic,
+      textureSize: 32,
+      inputSize: 48,
+      shapeModes: 3,
+      expressionModes: 2,
+      seed: 5,
+      batchSize: 4,
+      pairs: true,
+    });
+    for (let k = 0; k < 3; k++) {
+      await mkdir(join(root, `id${k}`));
+      const views = faces.identityViews(3, 2)[k];
+      for (let v = 0; v < 2; v++) {
+        const s = views[v];
+        const png = await sharp(Buffer.from(s.image.map((x) => Math.round(x))), {
+          raw: { width: 48, height: 48, channels: 3 },
+        })
+          .png()
+          .toBuffer();
+        await writeFile(join(root, `id${k}`, `${v}.png`), png);
+        await writeFile(join(root, `id${k}`, `${v}.pts`), formatPts(s.landmarks));
+      }
+    }
+    await writeFile(join(root, 'id0', 'bad.jpg'), Buffer.from('not an image'));
+    await writeFile(join(root, 'id0', 'bad.pts'), formatPts(new Float32Array(136).fill(10)));
+    const out = await mkdtemp(join(tmpdir(), 'trainer-'));
+    const r = await train(
+      tiny({
+        data: { source: 'folder', root, valFraction: 0, margin: 0.1 },
+        train: { steps: 3, batchSize: 4, warmupSteps: 0 },
+        output: { dir: out, name: 'folder' },
+      }),
+      { model, log: quiet, handleSigint: false, report: false },
+    );
+    expect(r.steps).toBe(3);
+    expect(
+      r.data.problems.some(
+        (p) => p.path === join(root, 'id0', 'bad.jpg') && /unreadable image/.test(p.reason),
+      ),
+    ).toBe(true);
+    const steps = (await readLog(r.runDir)).filter((l) => l.type === 'step') as StepLog[];
+    expect(steps.every((s) => Number.isFinite(s.loss.total))).toBe(true);
   });
 });

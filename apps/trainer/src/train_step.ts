@@ -1,0 +1,82 @@
+import type { LossWeights } from '@3dmm-stn/losses';
+import { stnLoss } from '@3dmm-stn/losses';
+import type { GridModel } from '@3dmm-stn/morphable-model';
+import * as tf from '@tensorflow/tfjs';
+import { batchTensors } from './batch_tensors';
+import type { Network } from './network';
+import { clipByGlobalNorm, type GroupOptimizer } from './optimizer';
+import type { FaceSample } from './sample';
+
+export interface StepResult {
+  loss: { total: number; landmark: number; symmetry: number; multiview: number; prior: number };
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** false when the loss or gradient was not finite (no update was made). */
+  applied: boolean;
+}
+
+/**
+ * One optimisation step: images → network (θ, masked UV, mask, landmarks) → the four losses →
+ * gradients of the localiser's variables → global-norm clipping → optimiser update. Pairs: the
+ * first `pairs` samples are view A of the next `pairs` (multi-view loss). Frees every tensor it
+ * makes.
+ */
+export function createTrainStep(o: {
+  net: Network;
+  grid: GridModel;
+  optimizer: GroupOptimizer;
+  lossWeights: Partial<LossWeights>;
+  clipNorm: number;
+}): (samples: FaceSample[], pairs: number, lr: number) => Promise<StepResult> {
+  const lossFn = stnLoss(o.lossWeights);
+  const varList = [...o.net.backboneVariables, ...o.net.headVariables];
+  const D = o.grid.numModes;
+  return async (samples, pairs, lr) => {
+    const t = batchTensors(samples, o.grid.landmarkIds);
+    let kept: tf.Scalar[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const [theta, uv, maskOnTape, lms] = o.net.model.apply(t.images, {
+        training: true,
+      }) as tf.Tensor[];
+      const alpha = tf.slice(theta, [0, 6], [-1, D]);
+      // The mask carries no gradient; a fresh constant keeps the losses' comparisons on it
+      // (tf.greater has no gradient) off the tape.
+      const mask = tf.tensor(maskOnTape.dataSync(), maskOnTape.shape as number[]);
+      const terms = lossFn({
+        landmarks: { pred: lms, target: t.target, confidence: t.confidence },
+        uv,
+        mask,
+        alpha,
+        pairs:
+          pairs > 0
+            ? {
+                uvA: tf.slice(uv, [0, 0, 0, 0], [pairs, -1, -1, -1]),
+                maskA: tf.slice(mask, [0, 0, 0, 0], [pairs, -1, -1, -1]),
+                uvB: tf.slice(uv, [pairs, 0, 0, 0], [pairs, -1, -1, -1]),
+                maskB: tf.slice(mask, [pairs, 0, 0, 0], [pairs, -1, -1, -1]),
+              }
+            : undefined,
+      });
+      kept = [terms.landmark, terms.symmetry, terms.multiview, terms.prior].map((x) => tf.keep(x));
+      return terms.total;
+    }, varList);
+    const gradList = varList.map((v) => grads[v.name]);
+    const clipped = clipByGlobalNorm(gradList, o.clipNorm);
+    const [total, landmark, symmetry, multiview, prior, gradNorm] = await Promise.all(
+      [value, ...kept, clipped.norm].map(async (x) => (await x.data())[0]),
+    );
+    const applied = Number.isFinite(total) && Number.isFinite(gradNorm);
+    if (applied) o.optimizer.apply(clipped.grads, lr);
+    tf.dispose([
+      t.images,
+      t.target,
+      t.confidence,
+      value,
+      ...kept,
+      ...Object.values(grads),
+      ...clipped.grads,
+      clipped.norm,
+    ]);
+    return { loss: { total, landmark, symmetry, multiview, prior }, gradNorm, applied };
+  };
+}
