@@ -10,6 +10,7 @@ import { rotateVertices } from '../ops/rotate_vertices';
 import { splitTheta } from '../ops/split_theta';
 import { buildVisibilityTopology } from '../visibility/topology';
 import {
+  applyMask,
   checkVisibilityMethod,
   maskFromTopology,
   type VisibilityMethod,
@@ -264,7 +265,7 @@ export class MorphableModelSTN extends layers.Layer {
           case 'uv':
             return uv as tf.Tensor;
           case 'maskedUv':
-            return tf.mul(uv as tf.Tensor, mask as tf.Tensor);
+            return applyMask(uv as tf.Tensor4D, mask as tf.Tensor4D);
           case 'mask':
             return mask as tf.Tensor;
           case 'vertices':

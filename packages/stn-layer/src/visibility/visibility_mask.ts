@@ -52,6 +52,24 @@ export type VisibilityImplementation = 'auto' | 'tensor' | 'host';
 const IMPLEMENTATIONS: readonly VisibilityImplementation[] = ['auto', 'tensor', 'host'];
 const HOST_MEMORY_BACKENDS = ['cpu', 'wasm'];
 
+/** True on backends whose tensors live in host memory (cpu, wasm): downloads are copies. */
+export const onHostMemoryBackend = (): boolean => HOST_MEMORY_BACKENDS.includes(tf.getBackend());
+
+/**
+ * `uv · mask` for uv [B, H, W, C] and a 0/1 mask [B, H, W, 1] that carries no gradient. On cpu
+ * and wasm the mask is repeated over the channels on the host first: their broadcasting
+ * multiply is many times slower than an elementwise one (cpu: ~250 ms vs a few ms at
+ * B = 8, 112² × 3). The gradient w.r.t. uv is `dy · mask` either way.
+ */
+export function applyMask(uv: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+  const c = uv.shape[3];
+  if (c === 1 || !onHostMemoryBackend()) return tf.mul(uv, mask);
+  const m = mask.dataSync();
+  const rep = new Float32Array(m.length * c);
+  for (let i = 0; i < m.length; i++) if (m[i] !== 0) rep.fill(m[i], i * c, (i + 1) * c);
+  return tf.mul(uv, tf.tensor4d(rep, uv.shape));
+}
+
 /**
  * The visibility mask from prepared topology tensors (what the layer calls with its weights).
  * No gradient flows through the mask (see {@link visibilityMask}).
@@ -65,9 +83,7 @@ export function maskFromTopology(
   method: VisibilityMethod,
   implementation: VisibilityImplementation = 'auto',
 ): tf.Tensor4D {
-  const host =
-    implementation === 'host' ||
-    (implementation === 'auto' && HOST_MEMORY_BACKENDS.includes(tf.getBackend()));
+  const host = implementation === 'host' || (implementation === 'auto' && onHostMemoryBackend());
   if (host) {
     // Built from downloaded values, the mask is a constant: nothing connects it to the tape.
     const [b, n] = xrot.shape;
