@@ -2,7 +2,7 @@
  * Localiser throughput: forward (predict) and one training step (forward + backward + Adam
  * on a θ regression loss) in images/s, per backbone, at B = 8, on wasm and cpu.
  *
- *   npx tsx --tsconfig tsconfig.json bench/index.ts [--quick]
+ *   npx tsx --tsconfig tsconfig.json bench/index.ts [--quick] [--only=vgg16]
  *
  * Warm-up run, then the median (min, max) of up to 5 timed runs within a time budget per
  * cell; slow cells get fewer runs and the count is printed. Fixed seeds. Writes
@@ -199,11 +199,12 @@ const machine = {
   date: new Date().toISOString(),
   note: 'other helpers were running on the same 2 cores during this run',
 };
-const out = fileURLToPath(
-  new URL(quick ? './results-quick.json' : './results.json', import.meta.url),
-);
+// --only=<backbone> runs that backbone's cells alone (into results-<backbone>.json)
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const name = only ? `results-${only}` : quick ? 'results-quick' : 'results';
+const out = fileURLToPath(new URL(`./${name}.json`, import.meta.url));
 const results: Result[] = [];
-for (const cell of cells) {
+for (const cell of cells.filter((c) => !only || c.backbone === only)) {
   const r = await runCell(cell);
   results.push(r);
   const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(v < 10 ? 2 : 0) : '—');

@@ -4,7 +4,7 @@
  *
  *   npx tsx --tsconfig tsconfig.json bench/index.ts
  *
- * Warm-up, then median (min, max) of 7 runs. Fixed seeds. Writes bench/results.json.
+ * Warm-up, then median (min, max) of 5 runs. Fixed seeds. Writes bench/results.json.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,7 +14,7 @@ import { selectBackend } from '@3dmm-stn/backend';
 import { landmarkLoss, multiviewLoss, priorLoss, stnLoss, symmetryLoss } from '../src/index';
 
 const [B, R, L, D] = [16, 112, 68, 10];
-const RUNS = 7;
+const RUNS = 5;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
