@@ -149,6 +149,13 @@ describe('tutte', () => {
   });
 });
 
+describe('train', () => {
+  it('delegates to the trainer with the same flags and exit codes', async () => {
+    expect((await cli('train', '--print-config', '--steps', '3', '--backend', 'cpu')).code).toBe(0);
+    expect((await cli('train', '--steps', 'abc')).code).toBe(2);
+  });
+});
+
 describe('exit codes', () => {
   it('0 for --help, 2 for bad usage, 1 for unreadable inputs', async () => {
     expect((await cli('--help')).code).toBe(0);

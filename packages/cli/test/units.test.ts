@@ -182,39 +182,39 @@ describe('optimiseTheta', () => {
     await selectBackend({ backend: 'wasm' });
   });
 
-  it('recovers pose and shape from landmarks of a known θ, without leaking tensors', () => {
-    const truth = [
-      0.1,
-      -0.35,
-      0.12,
-      112,
-      118,
-      Math.log(1.1),
-      1.2,
-      -0.8,
-      0.5,
-      0,
-      0,
-      0.9,
-      0,
-      0,
-      0,
-      0,
+  it('recovers pose and shape from landmarks of a known θ, batch = independent faces, no leaks', () => {
+    const truths = [
+      [0.1, -0.35, 0.12, 112, 118, Math.log(1.1), 1.2, -0.8, 0.5, 0, 0, 0.9, 0, 0, 0, 0],
+      [-0.05, 0.3, -0.2, 100, 105, Math.log(0.9), -0.5, 0.6, 0, 0.7, 0, 0, 0.4, 0, 0, 0],
     ];
-    const target = Float32Array.from(landmarksFor(truth));
-    const conf = new Float32Array(L).fill(1);
+    const target = new Float32Array(2 * 2 * L);
+    truths.forEach((t, b) => target.set(landmarksFor(t), 2 * b * L));
+    const conf = new Float32Array(2 * L).fill(1);
     const g = gridTensors(grid);
-    const image = tf.randomUniform([1, 224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
+    const images = tf.randomUniform([2, 224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
+    const first = tf.slice(images, [0, 0, 0, 0], [1, 224, 224, 3]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
-    const r = optimiseTheta(g, target, conf, image, { steps: 80 });
+    const r = optimiseTheta(g, target, conf, images, { steps: 80 });
+    const alone = optimiseTheta(g, target.subarray(0, 2 * L), conf.subarray(0, L), first, {
+      steps: 80,
+    });
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([image]);
+    tf.dispose([images, first]);
     g.dispose();
-    const rmsInit = r.initial.rms;
-    const rmsFinal = weightedRms(landmarksFor(Array.from(r.theta)), target, conf);
-    expect(rmsInit).toBeGreaterThan(1); // the shape (α ≠ 0) is not in the initial pose
-    expect(rmsFinal).toBeLessThan(0.5 * rmsInit);
-    expect(r.loss.final).toBeLessThan(r.loss.initial);
-    for (let k = 0; k < 3; k++) expect(Math.abs(r.theta[k] - truth[k])).toBeLessThan(0.08);
+    truths.forEach((truth, b) => {
+      const rmsInit = r.initial[b].rms;
+      const rmsFinal = weightedRms(
+        landmarksFor(Array.from(r.theta[b])),
+        target.subarray(2 * b * L),
+        conf.subarray(0, L),
+      );
+      expect(rmsInit).toBeGreaterThan(1); // the shape (α ≠ 0) is not in the initial pose
+      expect(rmsFinal).toBeLessThan(0.5 * rmsInit);
+      expect(r.loss[b].final).toBeLessThan(r.loss[b].initial);
+      for (let k = 0; k < 3; k++) expect(Math.abs(r.theta[b][k] - truth[k])).toBeLessThan(0.08);
+    });
+    // A face's θ does not depend on the other faces of the batch.
+    for (let k = 0; k < r.theta[0].length; k++)
+      expect(alone.theta[0][k]).toBeCloseTo(r.theta[0][k], 3);
   });
 });

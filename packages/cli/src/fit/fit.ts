@@ -8,7 +8,7 @@ import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type RgbImage, readRgb } from '../image';
-import { cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
+import { type CropFrame, cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
 import type { DetectedFace, FaceDetector } from './faces';
 import { optimiseTheta } from './optimise';
 import { writeFaceOutputs, writeRecord } from './outputs';
@@ -60,19 +60,22 @@ export async function fitImage(
   const photoT = tf.tensor4d(Float32Array.from(photo.data), [1, photo.height, photo.width, 3]);
   const records: FitRecord[] = [];
   try {
+    const t1 = performance.now();
+    const c1 = process.cpuUsage();
+    const fits = fitFaces(photo, photoT, faces, g, options);
+    const fitImageSeconds = (performance.now() - t1) / 1000;
+    const cpu = process.cpuUsage(c1);
+    const fitImageCpu = (cpu.user + cpu.system) / 1e6;
     for (let k = 0; k < faces.length; k++) {
-      const t1 = performance.now();
-      const c1 = process.cpuUsage();
-      const fit = fitFace(photo, photoT, faces[k], g, options);
-      const fitSeconds = (performance.now() - t1) / 1000;
-      const cpu = process.cpuUsage(c1);
       const t2 = performance.now();
-      const record = buildRecord(file, photo, k, faces[k], g.grid, fit);
+      const record = buildRecord(file, photo, k, faces[k], g.grid, fits[k]);
       const prefix = join(options.outDir, `${stem}.face${k}`);
-      await writeFaceOutputs(prefix, photo, fit.forward, g.grid, record);
+      await writeFaceOutputs(prefix, photo, fits[k].forward, g.grid, record);
       record.seconds = {
-        fit: fitSeconds,
-        fitCpu: (cpu.user + cpu.system) / 1e6,
+        fit: fitImageSeconds / faces.length,
+        fitCpu: fitImageCpu / faces.length,
+        fitImage: fitImageSeconds,
+        fitImageCpu,
         outputs: (performance.now() - t2) / 1000,
       };
       await writeRecord(record);
@@ -85,7 +88,7 @@ export async function fitImage(
 }
 
 interface FaceFit {
-  crop: ReturnType<typeof cropFrame>;
+  crop: CropFrame;
   thetaCrop: number[];
   theta: number[];
   forward: StnForward;
@@ -93,75 +96,88 @@ interface FaceFit {
   optimisation?: FitRecord['optimisation'];
 }
 
-/** θ for one detected face, then the STN forward pass on the whole photo. */
-export function fitFace(
+/**
+ * θ for the detected faces of one photo — all faces in one batch (the optimisation or the
+ * localiser) — then the STN forward pass of each on the whole photo.
+ */
+export function fitFaces(
   photo: RgbImage,
   photoT: tf.Tensor4D,
-  face: DetectedFace,
+  faces: DetectedFace[],
   g: GridTensors,
   options: FitImageOptions,
-): FaceFit {
+): FaceFit[] {
   const grid = g.grid;
+  const B = faces.length;
   const size = options.localiser?.inputSize ?? options.cropSize ?? 224;
-  const crop = cropFrame(face.landmarks, size);
-  const cropPixels = cropImage(photo, crop);
-  let thetaCrop: number[];
-  let optimisation: FitRecord['optimisation'];
-  if (options.localiser) {
-    thetaCrop = runLocaliser(options.localiser, cropPixels, size, grid);
-  } else {
-    const L = grid.landmarkIds.length;
-    const target = new Float32Array(2 * L);
-    const conf = new Float32Array(L);
-    grid.landmarkIds.forEach((id, l) => {
-      const x = face.landmarks[2 * (id - 1)];
-      const y = face.landmarks[2 * (id - 1) + 1];
-      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
-      const [cx, cy] = toCrop(crop, x, y);
-      target[2 * l] = cx;
-      target[2 * l + 1] = cy;
-      conf[l] = 1;
-    });
-    const image = tf.tensor4d(cropPixels, [1, size, size, 3]);
-    try {
-      const r = optimiseTheta(g, target, conf, image, { steps: options.steps });
-      thetaCrop = Array.from(r.theta);
-      optimisation = {
-        steps: r.steps,
-        init: r.initial.method,
-        initRmsPx: r.initial.rms / (size / crop.side),
-        loss: r.loss,
-      };
-    } finally {
-      image.dispose();
+  const crops = faces.map((f) => cropFrame(f.landmarks, size));
+  const pixels = new Float32Array(B * size * size * 3);
+  crops.forEach((c, b) => {
+    pixels.set(cropImage(photo, c), b * size * size * 3);
+  });
+  let thetaCrop: number[][];
+  const optimisation: (FitRecord['optimisation'] | undefined)[] = new Array(B).fill(undefined);
+  const images = tf.tensor4d(pixels, [B, size, size, 3]);
+  try {
+    if (options.localiser) {
+      thetaCrop = runLocaliser(options.localiser, images, grid);
+    } else {
+      const L = grid.landmarkIds.length;
+      const target = new Float32Array(B * 2 * L);
+      const conf = new Float32Array(B * L);
+      faces.forEach((face, b) => {
+        grid.landmarkIds.forEach((id, l) => {
+          const x = face.landmarks[2 * (id - 1)];
+          const y = face.landmarks[2 * (id - 1) + 1];
+          if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+          const [cx, cy] = toCrop(crops[b], x, y);
+          target[2 * (b * L + l)] = cx;
+          target[2 * (b * L + l) + 1] = cy;
+          conf[b * L + l] = 1;
+        });
+      });
+      const r = optimiseTheta(g, target, conf, images, { steps: options.steps });
+      thetaCrop = r.theta.map((t) => Array.from(t));
+      for (let b = 0; b < B; b++) {
+        optimisation[b] = {
+          steps: r.steps,
+          init: r.initial[b].method,
+          initRmsPx: r.initial[b].rms / (size / crops[b].side),
+          loss: r.loss[b],
+        };
+      }
     }
+  } finally {
+    images.dispose();
   }
-  const theta = thetaToPhoto(crop, thetaCrop);
-  const forward = stnForward(theta, photoT, g);
-  return {
-    crop,
-    thetaCrop,
-    theta,
-    forward,
-    method: options.localiser ? 'localiser' : 'optimisation',
-    optimisation,
-  };
+  return faces.map((_, b) => {
+    const theta = thetaToPhoto(crops[b], thetaCrop[b]);
+    return {
+      crop: crops[b],
+      thetaCrop: thetaCrop[b],
+      theta,
+      forward: stnForward(theta, photoT, g),
+      method: options.localiser ? 'localiser' : 'optimisation',
+      optimisation: optimisation[b],
+    };
+  });
 }
 
-function runLocaliser(loc: Localiser, crop: Float32Array, size: number, grid: GridModel): number[] {
+function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): number[][] {
   const out = tf.tidy(() => {
-    const y = loc.model.predict(tf.tensor4d(crop, [1, size, size, 3]));
+    const y = loc.model.predict(images);
     const theta = Array.isArray(y) ? y[0] : y;
     return theta.clone();
   });
-  const theta = Array.from(out.dataSync());
+  const [B, P] = out.shape;
+  const flat = Array.from(out.dataSync());
   out.dispose();
-  if (theta.length !== 6 + grid.numModes) {
+  if (P !== 6 + grid.numModes) {
     throw new Error(
-      `the localiser outputs θ of length ${theta.length} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model and --res it was trained with`,
+      `the localiser outputs θ of length ${P} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model and --res it was trained with`,
     );
   }
-  return theta;
+  return Array.from({ length: B }, (_, b) => flat.slice(b * P, (b + 1) * P));
 }
 
 function buildRecord(
@@ -211,7 +227,7 @@ function buildRecord(
     landmarks: { detected, fitted },
     error: { rmsPx, rmsNormalised: rmsPx / eye, eyeCornerDistancePx: eye, points: n },
     visibleFraction: valid > 0 ? visible / valid : 0,
-    seconds: { fit: 0, fitCpu: 0, outputs: 0 },
+    seconds: { fit: 0, fitCpu: 0, fitImage: 0, fitImageCpu: 0, outputs: 0 },
     files: { uv: '', mask: '', maskedUv: '', preview: '', obj: '', mtl: '', json: '' },
   };
 }

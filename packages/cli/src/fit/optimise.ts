@@ -27,11 +27,12 @@ export interface OptimiseOptions {
 }
 
 export interface OptimiseResult {
-  /** [6 + D] θ in crop pixels. */
-  theta: Float64Array;
-  initial: InitialPose;
-  /** Total loss before the first and after the last step. */
-  loss: { initial: number; final: number };
+  /** Per face: [6 + D] θ in crop pixels. */
+  theta: Float64Array[];
+  /** Per face: the closed-form starting pose. */
+  initial: InitialPose[];
+  /** Per face: the loss before the first and after the last step. */
+  loss: { initial: number; final: number }[];
   steps: number;
 }
 
@@ -39,10 +40,14 @@ export interface OptimiseResult {
 const LR = { r: 0.02, t: 1, logS: 0.01, alpha: 0.1 };
 
 /**
+ * Optimises θ for a batch of B faces at once. Each face's loss depends only on its own θ, so
+ * the batch is B independent problems; batching them shares tfjs's per-op overhead, which is
+ * what the time is spent on (a face costs about as much as a batch of five).
+ *
  * @param g the grid model's tensors.
- * @param target [L, 2] detected landmarks in crop pixels, in the order of `g.grid.landmarkIds`.
- * @param confidence [L] 1 to use a landmark, 0 to ignore it.
- * @param image [1, S, S, 3] the crop (0…255), for the symmetry term; omitted → no symmetry term.
+ * @param target [B, L, 2] detected landmarks in crop pixels, in the order of `g.grid.landmarkIds`.
+ * @param confidence [B, L] 1 to use a landmark, 0 to ignore it.
+ * @param image [B, S, S, 3] the crops (0…255), for the symmetry term; omitted → no symmetry term.
  */
 export function optimiseTheta(
   g: GridTensors,
@@ -58,21 +63,36 @@ export function optimiseTheta(
   const D = grid.numModes;
   const P = 6 + D;
   const L = grid.landmarkIds.length;
-  let used = 0;
-  for (const c of confidence) if (c > 0) used++;
-  const init = initialPose(grid.landmarkMean, target, confidence);
-  const theta = new Float64Array(P);
-  theta.set(init.r, 0);
-  theta.set(init.t, 3);
-  theta[5] = init.logS;
+  const B = confidence.length / L;
+  if (!Number.isInteger(B) || B < 1 || target.length !== 2 * B * L) {
+    throw new RangeError(
+      `optimiseTheta: target must be [B, ${L}, 2] and confidence [B, ${L}], got lengths ${target.length} and ${confidence.length}.`,
+    );
+  }
+  if (image && image.shape[0] !== B)
+    throw new RangeError(`optimiseTheta: image batch ${image.shape[0]} ≠ ${B} faces.`);
+  const used = new Float32Array(B);
+  const initial: InitialPose[] = [];
+  const theta = new Float64Array(B * P);
+  for (let b = 0; b < B; b++) {
+    const conf = confidence.subarray(b * L, (b + 1) * L);
+    for (const c of conf) if (c > 0) used[b]++;
+    used[b] = Math.max(1, used[b]);
+    const init = initialPose(grid.landmarkMean, target.subarray(2 * b * L, 2 * (b + 1) * L), conf);
+    initial.push(init);
+    theta.set(init.r, b * P);
+    theta.set(init.t, b * P + 3);
+    theta[b * P + 5] = init.logS;
+  }
   const lr = new Float64Array(P);
   lr.fill(LR.r, 0, 3);
   lr.fill(LR.t, 3, 5);
   lr[5] = LR.logS;
   lr.fill(LR.alpha, 6);
 
-  const targetT = tf.tensor3d(target, [1, L, 2]);
-  const confT = tf.tensor2d(confidence, [1, L]);
+  const targetT = tf.tensor3d(target, [B, L, 2]);
+  const confT = tf.tensor2d(confidence, [B, L]);
+  const usedT = tf.tensor1d(used);
   const useSym = image !== undefined && w.symmetry > 0;
   const sub = useSym ? symmetrySubgrid(grid) : null;
   const subT = sub ? subgridTensors(grid, sub.index) : null;
@@ -82,66 +102,89 @@ export function optimiseTheta(
     const full = tf.tidy(() => maskFor(projectGrid(th, g).rotated, grid));
     const m = full.dataSync();
     full.dispose();
+    const np = grid.res * grid.res;
+    const n = sub.index.length;
+    const picked = new Float32Array(B * n);
+    for (let b = 0; b < B; b++)
+      for (let k = 0; k < n; k++) picked[b * n + k] = m[b * np + sub.index[k]];
     mask?.dispose();
-    mask = tf.tensor4d(
-      Float32Array.from(sub.index, (p) => m[p]),
-      [1, sub.side, sub.side, 1],
-    );
+    mask = tf.tensor4d(picked, [B, sub.side, sub.side, 1]);
   };
-  const lossOf = (th: tf.Tensor2D): tf.Scalar =>
+  /** [B] per-face losses. */
+  const perFace = (th: tf.Tensor2D): tf.Tensor1D =>
     tf.tidy(() => {
-      const lm = tf.div(landmarkLoss(projectLandmarks(th, g), targetT, confT), Math.max(1, used));
-      let total = tf.add(tf.mul(lm, w.landmark), tf.mul(priorLoss(splitTheta(th).alpha), w.prior));
+      const none = { reduction: 'none' as const };
+      const lm = tf.div(landmarkLoss(projectLandmarks(th, g), targetT, confT, none), usedT);
+      let total = tf.add(
+        tf.mul(lm, w.landmark),
+        tf.mul(priorLoss(splitTheta(th).alpha, none), w.prior),
+      );
       if (sub && subT && mask) {
         const { r, t, logS, alpha } = splitTheta(th);
         const px = projectVertices(morphShape(alpha, subT.mean, subT.basis), r, t, logS);
         const uv = gridSample(
           image as tf.Tensor4D,
-          tf.reshape(px, [1, sub.side, sub.side, 2]) as tf.Tensor4D,
+          tf.reshape(px, [B, sub.side, sub.side, 2]) as tf.Tensor4D,
         );
-        total = tf.add(total, tf.mul(symmetryLoss(uv, mask), w.symmetry));
+        total = tf.add(total, tf.mul(symmetryLoss(uv, mask, none), w.symmetry));
       }
-      return total as tf.Scalar;
+      return total as tf.Tensor1D;
     });
-  const valueAndGrad = tf.valueAndGrad(lossOf);
-  const m = new Float64Array(P);
-  const v = new Float64Array(P);
+  const valueAndGrad = tf.valueAndGrad((th: tf.Tensor2D) => tf.sum(perFace(th)) as tf.Scalar);
+  const lossValues = (th: tf.Tensor2D): number[] => {
+    const l = perFace(th);
+    const v = Array.from(l.dataSync());
+    l.dispose();
+    return v;
+  };
+  const m = new Float64Array(B * P);
+  const v = new Float64Array(B * P);
   const b1 = 0.9;
   const b2 = 0.999;
-  let first = Number.NaN;
-  let last = Number.NaN;
+  let first: number[] = [];
+  let last: number[] = [];
   try {
     for (let k = 0; k <= steps; k++) {
-      const th = tf.tensor2d(Float32Array.from(theta), [1, P]);
-      if (useSym && (k % maskEvery === 0 || mask === null)) refreshMask(th);
-      if (k === steps) {
-        const l = lossOf(th);
-        last = l.dataSync()[0];
-        tf.dispose([l, th]);
-        break;
-      }
-      const { value, grad } = valueAndGrad(th);
-      const gv = grad.dataSync();
-      const lv = value.dataSync()[0];
-      tf.dispose([value, grad, th]);
-      if (k === 0) first = lv;
-      if (!Number.isFinite(lv)) break;
-      // Adam with an exponential decay of the step size to 10 % over the run.
-      const decay = 0.1 ** (k / steps);
-      for (let i = 0; i < P; i++) {
-        m[i] = b1 * m[i] + (1 - b1) * gv[i];
-        v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
-        const mh = m[i] / (1 - b1 ** (k + 1));
-        const vh = v[i] / (1 - b2 ** (k + 1));
-        theta[i] -= (lr[i] * decay * mh) / (Math.sqrt(vh) + 1e-8);
+      const th = tf.tensor2d(Float32Array.from(theta), [B, P]);
+      try {
+        if (useSym && (k % maskEvery === 0 || mask === null)) refreshMask(th);
+        if (k === 0) first = lossValues(th);
+        if (k === steps) {
+          last = lossValues(th);
+          break;
+        }
+        const { value, grad } = valueAndGrad(th);
+        const gv = grad.dataSync();
+        const lv = value.dataSync()[0];
+        tf.dispose([value, grad]);
+        if (!Number.isFinite(lv)) {
+          last = lossValues(th);
+          break;
+        }
+        // Adam with an exponential decay of the step size to 10 % over the run.
+        const decay = 0.1 ** (k / steps);
+        for (let i = 0; i < B * P; i++) {
+          m[i] = b1 * m[i] + (1 - b1) * gv[i];
+          v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
+          const mh = m[i] / (1 - b1 ** (k + 1));
+          const vh = v[i] / (1 - b2 ** (k + 1));
+          theta[i] -= (lr[i % P] * decay * mh) / (Math.sqrt(vh) + 1e-8);
+        }
+      } finally {
+        th.dispose();
       }
     }
   } finally {
-    tf.dispose([targetT, confT]);
+    tf.dispose([targetT, confT, usedT]);
     if (subT) tf.dispose([subT.mean, subT.basis]);
     if (mask) (mask as tf.Tensor).dispose();
   }
-  return { theta, initial: init, loss: { initial: first, final: last }, steps };
+  return {
+    theta: Array.from({ length: B }, (_, b) => theta.slice(b * P, (b + 1) * P)),
+    initial,
+    loss: Array.from({ length: B }, (_, b) => ({ initial: first[b], final: last[b] })),
+    steps,
+  };
 }
 
 /**

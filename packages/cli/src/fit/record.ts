@@ -44,10 +44,11 @@ export interface FitRecord {
   /** Visible fraction of the valid UV grid. */
   visibleFraction: number;
   /**
-   * Wall-clock seconds of the fit (crop, θ, STN forward) and of writing the outputs, and the
-   * process CPU seconds of the fit (what the wall time would be on an idle core).
+   * Seconds. The faces of a photo are fitted in one batch: `fitImage` is that batch (crops, θ,
+   * STN forwards; wall clock), `fit` its share per face; `…Cpu` the process CPU time of the same
+   * (what the wall time would be on an idle core); `outputs` writing this face's files.
    */
-  seconds: { fit: number; fitCpu: number; outputs: number };
+  seconds: { fit: number; fitCpu: number; fitImage: number; fitImageCpu: number; outputs: number };
   files: {
     uv: string;
     mask: string;
