@@ -188,7 +188,9 @@ describe('optimiseTheta', () => {
       [-0.05, 0.3, -0.2, 100, 105, Math.log(0.9), -0.5, 0.6, 0, 0.7, 0, 0, 0.4, 0, 0, 0],
     ];
     const target = new Float32Array(2 * 2 * L);
-    truths.forEach((t, b) => target.set(landmarksFor(t), 2 * b * L));
+    truths.forEach((t, b) => {
+      target.set(landmarksFor(t), 2 * b * L);
+    });
     const conf = new Float32Array(2 * L).fill(1);
     const g = gridTensors(grid);
     const images = tf.randomUniform([2, 224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
