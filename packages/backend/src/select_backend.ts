@@ -89,6 +89,13 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     const failure = await tryBackend(name, importModule);
     if (failure === null) {
       const kernelsRegistered = name === 'wasm' ? registerWasmTrainingKernels() : [];
+      if (
+        name === 'tensorflow-gpu' &&
+        (tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === false
+      ) {
+        // tfjs-node-gpu loads without a usable CUDA device and then runs TensorFlow on the CPU.
+        log('backend: @tensorflow/tfjs-node-gpu found no GPU device; TensorFlow runs on the CPU');
+      }
       log(
         `backend: using ${name}` +
           (kernelsRegistered.length > 0 ? ` (+ kernels ${kernelsRegistered.join(', ')})` : ''),
