@@ -1,6 +1,10 @@
 import { getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterWasmConfig } from './kernels/conv2d_backprop_filter_wasm';
 import { conv2DBackpropInputWasmConfig } from './kernels/conv2d_backprop_input_wasm';
+import {
+  depthwiseConv2dNativeBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropInputWasmConfig,
+} from './kernels/depthwise_conv2d_backprop_wasm';
 import { unsortedSegmentSumWasmConfig } from './kernels/unsorted_segment_sum_wasm';
 import { WASM } from './kernels/wasm_kernel_utils';
 
@@ -14,6 +18,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterWasmConfig, // missing: gradient of conv2d w.r.t. its filter (tfjs issue 8474)
   unsortedSegmentSumWasmConfig, // missing: gradient of gather / gatherV2 (tfjs issue 8082)
   conv2DBackpropInputWasmConfig, // present but a slow loop: gradient of conv2d w.r.t. its input
+  depthwiseConv2dNativeBackpropFilterWasmConfig, // missing: depthwise / separable conv gradients
+  depthwiseConv2dNativeBackpropInputWasmConfig, // missing
 ];
 
 /** Kernels that wasm has but that ours replace (for speed); the others are only added if absent. */
