@@ -120,39 +120,30 @@ export function vertexNormalZData(
  * @returns [B, N] 1 where the angle-weighted normal has n_z ≥ 0, else 0 (validity not applied).
  */
 export function facingCameraData(
-  xyz: ArrayLike<number>,
+  xyz: Float32Array,
   batch: number,
   n: number,
-  triangles: ArrayLike<number>,
+  triangles: Int32Array,
 ): Uint8Array {
   const out = new Uint8Array(batch * n);
   const f = triangles.length / 3;
-  const faceNz = new Float64Array(f);
-  const sign = new Int8Array(n); // bit 1: a face with n_z > 0, bit 2: a face with n_z < 0
+  const sign = new Uint8Array(n); // bit 1: a face with n_z > 0, bit 2: a face with n_z < 0
   const sum = new Float64Array(n);
   for (let b = 0; b < batch; b++) {
     const o = 3 * b * n;
     sign.fill(0);
-    for (let t = 0; t < f; t++) {
-      const ia = triangles[3 * t];
-      const ib = triangles[3 * t + 1];
-      const ic = triangles[3 * t + 2];
-      const ax = xyz[o + 3 * ia];
-      const ay = xyz[o + 3 * ia + 1];
-      const az = xyz[o + 3 * ia + 2];
-      const abx = xyz[o + 3 * ib] - ax;
-      const aby = xyz[o + 3 * ib + 1] - ay;
-      const abz = xyz[o + 3 * ib + 2] - az;
-      const acx = xyz[o + 3 * ic] - ax;
-      const acy = xyz[o + 3 * ic + 1] - ay;
-      const acz = xyz[o + 3 * ic + 2] - az;
-      const cx = aby * acz - abz * acy;
-      const cy = abz * acx - abx * acz;
-      const cz = abx * acy - aby * acx;
-      const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
-      const nz = area2 > 0 ? cz / area2 : 0;
-      faceNz[t] = nz;
-      const bit = nz > 0 ? 1 : nz < 0 ? 2 : 0;
+    // Pass 1: only the sign of n_z, i.e. of the z component of the (unnormalised) face normal.
+    for (let t = 0; t < 3 * f; t += 3) {
+      const ia = triangles[t];
+      const ib = triangles[t + 1];
+      const ic = triangles[t + 2];
+      const pa = o + 3 * ia;
+      const pb = o + 3 * ib;
+      const pc = o + 3 * ic;
+      const cz =
+        (xyz[pb] - xyz[pa]) * (xyz[pc + 1] - xyz[pa + 1]) -
+        (xyz[pb + 1] - xyz[pa + 1]) * (xyz[pc] - xyz[pa]);
+      const bit = cz > 0 ? 1 : cz < 0 ? 2 : 0;
       sign[ia] |= bit;
       sign[ib] |= bit;
       sign[ic] |= bit;
@@ -164,8 +155,6 @@ export function facingCameraData(
       const ib = triangles[3 * t + 1];
       const ic = triangles[3 * t + 2];
       if (sign[ia] !== 3 && sign[ib] !== 3 && sign[ic] !== 3) continue;
-      const nz = faceNz[t];
-      if (nz === 0) continue;
       const ax = xyz[o + 3 * ia];
       const ay = xyz[o + 3 * ia + 1];
       const az = xyz[o + 3 * ia + 2];
@@ -179,6 +168,8 @@ export function facingCameraData(
       const cy = abz * acx - abx * acz;
       const cz = abx * acy - aby * acx;
       const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
+      if (!(area2 > 0) || cz === 0) continue;
+      const nz = cz / area2;
       const bcx = acx - abx;
       const bcy = acy - aby;
       const bcz = acz - abz;
