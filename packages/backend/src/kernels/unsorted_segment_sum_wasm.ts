@@ -51,15 +51,47 @@ export function unsortedSegmentSumWasm(args: {
   const outVals = backend.typedArrayFromHeap(out);
   outVals.fill(0);
   const xVals = backend.typedArrayFromHeap(x);
-  const ids = backend.typedArrayFromHeap(segmentIds);
-  for (let i = 0; i < ids.length; i++) {
-    const k = ids[i];
-    if (k < 0 || k >= numSegments) continue;
-    const src = i * inner;
-    const dst = k * inner;
-    for (let j = 0; j < inner; j++) outVals[dst + j] += xVals[src + j];
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
+  if (x.dtype === 'float32') {
+    scatterAdd(outVals as Float32Array, xVals as Float32Array, ids, inner, numSegments);
+  } else {
+    scatterAdd(outVals as Int32Array, xVals as Int32Array, ids, inner, numSegments);
   }
   return out;
+}
+
+/** out[ids[i]] += x[i] for rows of `inner` values; ids outside [0, n) skipped. */
+function scatterAdd<T extends Float32Array | Int32Array>(
+  out: T,
+  x: T,
+  ids: Int32Array,
+  inner: number,
+  n: number,
+): void {
+  // Rows of 1 and 3 (a mask, an RGB image) are the sampler's cases: unrolled.
+  if (inner === 1) {
+    for (let i = 0; i < ids.length; i++) {
+      const k = ids[i];
+      if (k >= 0 && k < n) out[k] += x[i];
+    }
+  } else if (inner === 3) {
+    for (let i = 0, s = 0; i < ids.length; i++, s += 3) {
+      const k = ids[i];
+      if (k < 0 || k >= n) continue;
+      const d = k * 3;
+      out[d] += x[s];
+      out[d + 1] += x[s + 1];
+      out[d + 2] += x[s + 2];
+    }
+  } else {
+    for (let i = 0; i < ids.length; i++) {
+      const k = ids[i];
+      if (k < 0 || k >= n) continue;
+      const s = i * inner;
+      const d = k * inner;
+      for (let j = 0; j < inner; j++) out[d + j] += x[s + j];
+    }
+  }
 }
 
 export const unsortedSegmentSumWasmConfig: KernelConfig = {
