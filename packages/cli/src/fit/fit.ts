@@ -174,7 +174,7 @@ function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): num
   out.dispose();
   if (P !== 6 + grid.numModes) {
     throw new Error(
-      `the localiser outputs θ of length ${P} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model and --res it was trained with`,
+      `the localiser outputs θ of length ${P} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model (and --landmarks) it was trained with`,
     );
   }
   return Array.from({ length: B }, (_, b) => flat.slice(b * P, (b + 1) * P));

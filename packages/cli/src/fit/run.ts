@@ -1,7 +1,7 @@
 /** `fitImages`: the programmatic `fit` — many photos, one failure never stops the others. */
 import { basename, extname } from 'node:path';
 import { fileSystemIO, selectBackend } from '@3dmm-stn/backend';
-import { MorphableModelSTN } from '@3dmm-stn/stn-layer';
+import { registerMorphableModelSTN } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type AnyModel, gridFromModel, loadAnyModel } from '../model';
@@ -84,7 +84,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
   let localiser: Localiser | undefined;
   if (options.localiser) {
     // The STN layer class must be registered before the network is deserialised.
-    void MorphableModelSTN;
+    registerMorphableModelSTN();
     const net = await tf.loadLayersModel(fileSystemIO(options.localiser));
     const shape = net.inputs[0].shape;
     if (

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { selectBackend } from '@3dmm-stn/backend';
+import { DEFAULT_FILL } from '@3dmm-stn/localiser';
+import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
+import { buildNetwork, exportModel, meanFaceWidth } from '@3dmm-stn/trainer';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixturePath } from '../../../testing/fixtures';
+import type { FitRecord } from '../src/fit/record';
+import { cli, samplePhoto, tempDir } from './helpers';
+
+describe('fit --localiser', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+    await selectBackend({ backend: 'wasm' });
+  });
+
+  it('takes θ from an exported network (untrained: its initial θ) and writes the same outputs', async () => {
+    const model = defaultModel();
+    const grid = resampleToGrid(model, model.texCoords as Float32Array, 32);
+    const net = buildNetwork({
+      backbone: 'vgg-tiny',
+      inputSize: 32,
+      grid,
+      meanFaceWidth: meanFaceWidth(model),
+      fill: DEFAULT_FILL,
+      dropout: 0,
+      seed: 1,
+      inputScale: 1,
+    });
+    const modelDir = join(dir, 'net');
+    await exportModel(net.model, modelDir, { test: true });
+    net.model.dispose();
+    const out = join(dir, 'fit');
+    const r = await cli(
+      'fit',
+      samplePhoto(1),
+      '--out',
+      out,
+      '--localiser',
+      modelDir,
+      '--res',
+      '32',
+      '--max-faces',
+      '1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const rec = r.json().records[0] as FitRecord;
+    expect(rec.method).toBe('localiser');
+    expect(rec.optimisation).toBeUndefined();
+    expect(rec.crop.size).toBe(32);
+    expect(rec.thetaCrop).toHaveLength(6 + grid.numModes);
+    // An untrained head outputs ≈ its bias: the face centred in the 32-px crop.
+    expect(Math.abs(rec.thetaCrop[3] - 15.5)).toBeLessThan(3);
+    const m = await sharp(rec.files.uv).metadata();
+    expect([m.width, m.height]).toEqual([32, 32]);
+
+    // θ does not depend on res, but on the model's modes: the SFM grid has 5, the network 10.
+    const bad = await cli(
+      'fit',
+      samplePhoto(1),
+      '--out',
+      out,
+      '--localiser',
+      modelDir,
+      '--max-faces',
+      '1',
+      '--model',
+      fixturePath('sfm', 'sfm_shape_3448.bin'),
+      '--landmarks',
+      fixturePath('sfm', 'ibug_to_sfm.txt'),
+      '--res',
+      '32',
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/the localiser outputs θ of length 16 but the model has 5 modes/);
+  });
+});
