@@ -571,6 +571,8 @@ describe('UnsortedSegmentSum on wasm', () => {
       idsShape: [5],
       n: 4,
     },
+    { name: 'out-of-range ids, rows of 3', x: [5, 3], ids: [4, -1, 3, 9, 1], idsShape: [5], n: 5 },
+    { name: 'out-of-range ids, scalar rows', x: [5], ids: [-2, 0, 3, 4, 0], idsShape: [5], n: 4 },
     { name: 'scalar rows', x: [7], ids: [1, 1, 0, 2, 2, 2, 0], idsShape: [7], n: 3 },
     { name: 'int32 values', x: [5, 2], ids: [1, 0, 1, 1, 0], idsShape: [5], n: 2, dtype: 'int32' },
   ];
