@@ -495,7 +495,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   if (interrupted) say(`stopped at step ${step}; resume with: --resume ${runDir}`);
   else
     say(
-      `done: ${step} steps in ${elapsed().toFixed(0)} s; validation NME ${fmt(initial?.nme)} → ${fmt(final?.nme)} (eye), ${fmt(initial?.nmeBox)} → ${fmt(final?.nmeBox)} (box); run folder ${runDir}`,
+      `done: ${step} steps in ${elapsed().toFixed(0)} s; validation NME ${fmt(initial?.nme)} → ${fmt(final?.nme)} (eye), ${fmt(initial?.nmeBox)} → ${fmt(final?.nmeBox)} (box); NME ${initial && final ? `${(initial.nme / final.nme).toFixed(2)}× lower` : 'n/a'}; run time ${sinceStart().toFixed(0)} s; run folder ${runDir}`,
     );
   opt.dispose();
   net.model.dispose();
