@@ -83,7 +83,7 @@ export async function fitCommand(
         `landmark RMS median ${med(rms).toFixed(2)} px (${(100 * med(nrms)).toFixed(1)} % of the eye-corner distance); ` +
         `fit median ${med(fitS).toFixed(2)} s/face (CPU ${med(fitCpu).toFixed(2)} s); total ${summary.seconds.total.toFixed(1)} s; outputs in ${opts.out}\n`,
     );
-    for (const f of summary.failed) io.stderr(`failed: ${f.image}: ${f.error}\n`);
+    for (const f of summary.failed) io.stderr(`failed: ${f.error}\n`);
   }
   return summary.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
 }
