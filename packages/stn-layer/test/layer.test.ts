@@ -129,8 +129,11 @@ describe.each(BACKENDS)('MorphableModelSTN on %s', (backend) => {
     for (let n = 0; n < b; n++) {
       const { r, alpha } = splitTheta64(thetas[n]);
       const xr = rotate(morph(g.mean, g.basis, alpha), r);
+      // The layer uses the host path on cpu/wasm; compare with the all-tensor one.
       const maskRef = tf.tidy(() =>
-        visibilityMask(tf.tensor3d(Float32Array.from(xr), [1, N, 3]), g).dataSync(),
+        visibilityMask(tf.tensor3d(Float32Array.from(xr), [1, N, 3]), g, {
+          implementation: 'tensor',
+        }).dataSync(),
       );
       const ones = new Float64Array(N).fill(1);
       const ref = reference(img.subarray(n * H * W * C, (n + 1) * H * W * C), thetas[n], ones);
@@ -359,6 +362,23 @@ describe.each(BACKENDS)('MorphableModelSTN on %s', (backend) => {
       copy.dispose();
     }
     tf.dispose([img, theta]);
+  });
+
+  it('works without modes and without landmarks (D = 0, L = 0)', () => {
+    const g0 = capGridModel(RES, { numShapeModes: 0, numExpressionModes: 0, numLandmarks: 0 });
+    const layer = morphableModelSTN({ gridModel: g0, outputs: ['landmarks', 'vertices', 'mask'] });
+    const th = [0.1, -0.2, 0.05, W / 2, H / 2, Math.log(0.2)];
+    const [lm, verts, mask] = tf.tidy(() =>
+      (layer.apply([tf.zeros([1, H, W, C]), tf.tensor2d([th])]) as tf.Tensor[]).map((t) => ({
+        shape: t.shape,
+        data: t.dataSync().slice(),
+      })),
+    );
+    expect(lm.shape).toEqual([1, 0, 2]);
+    expect(mask.shape).toEqual([1, RES, RES, 1]);
+    const ref = project(g0.mean, th.slice(0, 3), th.slice(3, 5), th[5]);
+    for (let k = 0; k < 2 * N; k++) expect(verts.data[k]).toBeCloseTo(ref[k], 3);
+    layer.dispose();
   });
 
   it('declares output shapes symbolically, one output as a tensor, several as an array', () => {
