@@ -136,7 +136,7 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .argument('[model]', 'model file (default: the embedded model)')
     .option('--theta <file>', 'θ JSON in output-image pixels (default: frontal, centred)')
     .option('-o, --out <file>', 'output PNG')
-    .option('--size <px>', 'image side', '224')
+    .option('--size <px>', "image side (default 224, or a fit record's photo size)")
     .option('--texture <file>', 'UV texture image (e.g. a fit uv.png; default: a shaded checker)')
     .option('--landmarks <file>', 'eos landmark mapping for the model')
     .option('--json', 'print a JSON summary on stdout')

@@ -46,6 +46,8 @@ export function parseChoice<T extends string>(
 export interface ThetaFile {
   theta: number[];
   modes?: { shape: number; expression: number };
+  /** [width, height] of the image θ refers to (a `fit` record's `imageSize`). */
+  imageSize?: [number, number];
 }
 
 /**
@@ -74,6 +76,10 @@ export async function readThetaFile(path: string): Promise<ThetaFile> {
   const m = obj.modes as { shape?: unknown; expression?: unknown } | undefined;
   if (m && Number.isInteger(m.shape) && Number.isInteger(m.expression)) {
     out.modes = { shape: m.shape as number, expression: m.expression as number };
+  }
+  const size = obj.imageSize;
+  if (Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v > 0)) {
+    out.imageSize = [size[0] as number, size[1] as number];
   }
   return out;
 }

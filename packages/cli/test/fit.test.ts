@@ -209,6 +209,44 @@ describe('fit on the default model', () => {
     expect(await readFile(rec.files.mtl, 'utf8')).toMatch(/map_Kd .*\.uv\.png/);
   });
 
+  it('render with the record and its uv.png puts the face back where it was in the photo', async () => {
+    const rec = run.json().records[0] as FitRecord;
+    const out = join(dir, 'rerender.png');
+    const r = await cli(
+      'render',
+      'default',
+      '--theta',
+      rec.files.json,
+      '--texture',
+      rec.files.uv,
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual(rec.imageSize);
+    const [W] = rec.imageSize;
+    const [a, b] = await Promise.all(
+      [out, samplePhoto(1)].map((f) => sharp(f).removeAlpha().raw().toBuffer()),
+    );
+    // Around the nose, eyes and mouth (detected landmarks 31, 37, 46, 52) the re-rendered face
+    // has the photo's colours (the texture is right way up and not mirrored).
+    for (const id of [31, 37, 46, 52]) {
+      const [x, y] = rec.landmarks.detected[id - 1].map(Math.round);
+      let diff = 0;
+      let n = 0;
+      for (let dy = -3; dy <= 3; dy++)
+        for (let dx = -3; dx <= 3; dx++)
+          for (let c = 0; c < 3; c++) {
+            const o = 3 * ((y + dy) * W + x + dx) + c;
+            diff += Math.abs(a[o] - b[o]);
+            n++;
+          }
+      expect(diff / n).toBeLessThan(40);
+    }
+  });
+
   it('sample with the record reproduces the fit UV image', async () => {
     const rec = run.json().records[0] as FitRecord;
     const uv = join(dir, 'resampled.png');

@@ -22,7 +22,9 @@ export interface RenderCommandOptions {
 /**
  * `render <model> --theta θ.json --out img.png`: the orthographic projection of the STN
  * (p = exp(log s)·[x', −y'] + t, pixels of the output image) with a depth test. Without θ the
- * mean face is shown frontally, filling 80 % of the image. Without a texture a checker in UV
+ * mean face is shown frontally, filling 80 % of the image. With a `fit` record as θ and no
+ * `--size`, the image has the photo's size, so the fit's uv.png as texture re-renders the face
+ * where it was. Without a texture a checker in UV
  * space (lines every 1/16) with Lambert shading shows the geometry and the embedding.
  */
 export async function renderCommand(
@@ -31,14 +33,18 @@ export async function renderCommand(
   io: CliIO,
 ) {
   if (!opts.out) throw new UsageError('render: --out FILE.png is required');
-  const size = parseIntFlag('--size', opts.size ?? '224', 8, 8192) as number;
+  const size = parseIntFlag('--size', opts.size, 8, 8192);
   const any = await loadAnyModel(file, opts.landmarks);
   const model = asRenderable(any);
   let theta: number[];
+  // A fit record's θ is in pixels of its photo: without --size, render at the photo's size.
+  let width = size ?? 224;
+  let height = size ?? 224;
   let modes = { shape: model.shape.numModes, expression: model.expression?.numModes ?? 0 };
   if (opts.theta) {
     const tf = await readThetaFile(opts.theta);
     theta = tf.theta;
+    if (size === undefined && tf.imageSize) [width, height] = tf.imageSize;
     const d = theta.length - 6;
     if (tf.modes) modes = tf.modes;
     else modes = { shape: Math.min(d, modes.shape), expression: Math.max(0, d - modes.shape) };
@@ -55,7 +61,7 @@ export async function renderCommand(
       );
     }
   } else {
-    theta = frontalTheta(model, size);
+    theta = frontalTheta(model, width);
     modes = { shape: 0, expression: 0 };
   }
   const texture = opts.texture ? await readRgb(opts.texture) : checkerTexture();
@@ -70,8 +76,8 @@ export async function renderCommand(
     theta.slice(6),
     { r: theta.slice(0, 3), t: theta.slice(3, 5), logS: theta[5] },
     tex,
-    size,
-    size,
+    width,
+    height,
     {
       numShapeModes: modes.shape,
       numExpressionModes: modes.expression,
@@ -79,19 +85,20 @@ export async function renderCommand(
       light: opts.texture ? undefined : { direction: [0.3, 0.4, 1], ambient: 0.35 },
     },
   );
-  await writePng(opts.out, r.image as Uint8Array, size, size);
+  await writePng(opts.out, r.image as Uint8Array, width, height);
   let covered = 0;
   for (const f of r.faceId) if (f >= 0) covered++;
   const result = {
     input: file ?? 'default',
     output: opts.out,
-    size,
+    width,
+    height,
     theta,
     modes,
     coveredPixels: covered,
   };
   if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-  else io.stderr(`wrote ${opts.out} (${size}×${size}, the face covers ${covered} pixels)\n`);
+  else io.stderr(`wrote ${opts.out} (${width}×${height}, the face covers ${covered} pixels)\n`);
   return result;
 }
 
