@@ -4,15 +4,17 @@ import { initializers, type LayerVariable, layers, type Shape } from '@tensorflo
 import { assertShape, type GridModel, ShapeError } from '@3dmm-stn/morphable-model';
 import { axisAngleToRotation } from '../ops/axis_angle_to_rotation';
 import { type GridSamplePadding, gridSample } from '../ops/grid_sample';
-import { morphShape } from '../ops/morph_shape';
-import { projectVertices } from '../ops/project_vertices';
+import { morphOffsets, morphProject } from '../ops/morph_project';
+import { rotateMorphedHost } from '../ops/project_vertices_impl';
 import { rotateVertices } from '../ops/rotate_vertices';
-import { splitTheta } from '../ops/split_theta';
 import { buildVisibilityTopology } from '../visibility/topology';
 import {
   applyMask,
+  applyMaskData,
   checkVisibilityMethod,
+  maskData,
   maskFromTopology,
+  onHostMemoryBackend,
   type VisibilityMethod,
 } from '../visibility/visibility_mask';
 
@@ -121,6 +123,11 @@ export class MorphableModelSTN extends layers.Layer {
 
   private pending: WeightValues | null;
   private vars: Record<string, LayerVariable> = {};
+  private basisTCache: { id: object; value: tf.Tensor2D } | null = null;
+  private hostCache: {
+    ids: object[];
+    values: { mean: Float32Array; triangles: Int32Array; valid: Float32Array };
+  } | null = null;
 
   constructor(args: MorphableModelSTNLayerArgs) {
     super(args);
@@ -231,49 +238,78 @@ export class MorphableModelSTN extends layers.Layer {
       assertShape(NAME, 'theta', theta.shape, ['B', 6 + this.numModes], bound);
       const b = image.shape[0];
       const r = this.res;
+      const n = r * r;
       const want = new Set(this.outputNames);
       const v = (name: string) => this.vars[name].read() as tf.Tensor2D;
-      const { r: rot, t, logS, alpha } = splitTheta(theta);
+      const d = this.numModes;
+      // θ = [pose (6) | α (D)]: two slices; the pose goes to the projection kernels whole.
+      const pose = tf.slice(theta, [0, 0], [b, 6]) as tf.Tensor2D;
+      const alpha = tf.slice(theta, [0, 6], [b, d]) as tf.Tensor2D;
       const needGrid = want.has('uv') || want.has('maskedUv') || want.has('vertices');
       const needMask = want.has('mask') || want.has('maskedUv');
-      const x = needGrid || needMask ? morphShape(alpha, v('mean'), v('basis')) : null;
+      // α·basis as one matMul; the mean is added inside the projection (no broadcast add).
+      const offsets =
+        needGrid || needMask
+          ? (tf.reshape(morphOffsets(alpha, v('basis'), this.basisT()), [b, n, 3]) as tf.Tensor3D)
+          : null;
       const vertices =
-        needGrid && x ? tf.reshape(projectVertices(x, rot, t, logS), [b, r, r, 2]) : null;
-      const uv = vertices
-        ? gridSample(image, vertices as tf.Tensor4D, { padding: this.padding })
-        : null;
+        needGrid && offsets
+          ? (tf.reshape(morphProject(offsets, v('mean'), pose), [b, r, r, 2]) as tf.Tensor4D)
+          : null;
+      const uv = vertices ? gridSample(image, vertices, { padding: this.padding }) : null;
       let mask: tf.Tensor4D | null = null;
-      if (needMask && x) {
-        const xrot = rotateVertices(x, axisAngleToRotation(rot));
-        mask = maskFromTopology(
-          xrot,
-          {
-            triangles: v('triangles'),
-            vertexCorners: v('vertex_corners'),
-            valid: this.vars.valid.read() as tf.Tensor1D,
-            cpu: () => ({
-              triangles: v('triangles').dataSync() as Int32Array,
-              valid: v('valid').dataSync() as Float32Array,
-            }),
-          },
-          r,
-          this.visibility,
-        );
+      let maskValues: Float32Array | null = null;
+      if (needMask && offsets) {
+        if (onHostMemoryBackend()) {
+          // Host memory: rotate on typed arrays and build the mask there (a constant).
+          const host = this.hostTopology();
+          const xrot = new Float32Array(b * n * 3);
+          rotateMorphedHost(
+            offsets.dataSync() as Float32Array,
+            host.mean,
+            theta.dataSync(),
+            6 + d,
+            xrot,
+            b,
+            n,
+          );
+          maskValues = maskData(xrot, b, n, host.triangles, host.valid, this.visibility);
+          if (want.has('mask')) mask = tf.tensor4d(maskValues, [b, r, r, 1]);
+        } else {
+          const x = tf.add(offsets, tf.expandDims(v('mean'), 0)) as tf.Tensor3D;
+          const rot = tf.slice(theta, [0, 0], [b, 3]) as tf.Tensor2D;
+          const xrot = rotateVertices(x, axisAngleToRotation(rot));
+          mask = maskFromTopology(
+            xrot,
+            {
+              triangles: v('triangles'),
+              vertexCorners: v('vertex_corners'),
+              valid: this.vars.valid.read() as tf.Tensor1D,
+              cpu: () => this.hostTopology(),
+            },
+            r,
+            this.visibility,
+            'tensor',
+          );
+        }
       }
       const result = this.outputNames.map((o): tf.Tensor => {
         switch (o) {
           case 'uv':
             return uv as tf.Tensor;
           case 'maskedUv':
-            return applyMask(uv as tf.Tensor4D, mask as tf.Tensor4D);
+            return maskValues
+              ? applyMaskData(uv as tf.Tensor4D, maskValues)
+              : applyMask(uv as tf.Tensor4D, mask as tf.Tensor4D);
           case 'mask':
             return mask as tf.Tensor;
           case 'vertices':
             return vertices as tf.Tensor;
           default: {
             // 'landmarks'
-            const xl = morphShape(alpha, v('landmark_mean'), v('landmark_basis'));
-            return projectVertices(xl, rot, t, logS);
+            const l = this.numLandmarks;
+            const xl = tf.reshape(tf.matMul(alpha, v('landmark_basis')), [b, l, 3]);
+            return morphProject(xl as tf.Tensor3D, v('landmark_mean'), pose);
           }
         }
       });
@@ -294,6 +330,47 @@ export class MorphableModelSTN extends layers.Layer {
       landmarkIds: [...this.landmarkIds],
     };
     return { ...super.getConfig(), ...config };
+  }
+
+  /**
+   * Host copies of the arrays the host visibility pass reads (mean, triangles, valid), cached
+   * per weight value: re-read only after the weights are written (load, setWeights).
+   */
+  private hostTopology(): {
+    mean: Float32Array;
+    triangles: Int32Array;
+    valid: Float32Array;
+  } {
+    const ids = ['mean', 'triangles', 'valid'].map((name) => this.vars[name].read().dataId);
+    const c = this.hostCache;
+    if (c?.ids.every((id, i) => id === ids[i])) return c.values;
+    const values = {
+      mean: this.vars.mean.read().dataSync() as Float32Array,
+      triangles: this.vars.triangles.read().dataSync() as Int32Array,
+      valid: this.vars.valid.read().dataSync() as Float32Array,
+    };
+    this.hostCache = { ids, values };
+    return values;
+  }
+
+  /** basisᵀ [3N, D] for the α gradient, cached per basis value (see `morphOffsets`). */
+  private basisT(): tf.Tensor2D {
+    const basis = this.vars.basis.read();
+    const c = this.basisTCache;
+    if (c && c.id === basis.dataId && !c.value.isDisposed) return c.value;
+    c?.value.dispose();
+    const value = tf.keep(tf.transpose(basis) as tf.Tensor2D);
+    this.basisTCache = { id: basis.dataId, value };
+    return value;
+  }
+
+  override dispose(): ReturnType<layers.Layer['dispose']> {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) {
+      this.basisTCache?.value.dispose();
+      this.basisTCache = null;
+    }
+    return result;
   }
 
   /** [name, shape, dtype] of every weight, in weight order. */

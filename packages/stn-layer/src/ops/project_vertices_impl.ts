@@ -90,12 +90,18 @@ function projection(
   }
 }
 
+/**
+ * p[b, n] = M[b] (X[b, n] + mean[n]) + t[b]; `mean` [N, 3] may be null (then X alone). The
+ * mean is folded in here so that the morphable model's `mean + α·basis` needs no broadcasting
+ * add (slow on cpu and wasm) before the projection.
+ */
 export function projectVerticesForward(
   X: Float32Array,
   pose: Float32Array,
   out: Float32Array,
   B: number,
   N: number,
+  mean: Float32Array | null = null,
 ): void {
   const M = new Float64Array(6);
   const R = new Float64Array(9);
@@ -103,6 +109,18 @@ export function projectVerticesForward(
     projection(pose, b, M, R);
     const tx = pose[6 * b + 3];
     const ty = pose[6 * b + 4];
+    if (mean) {
+      const [m0, m1, m2, m3, m4, m5] = M;
+      for (let n = 0; n < N; n++) {
+        const i = (b * N + n) * 3;
+        const x = X[i] + mean[3 * n];
+        const y = X[i + 1] + mean[3 * n + 1];
+        const z = X[i + 2] + mean[3 * n + 2];
+        out[(b * N + n) * 2] = m0 * x + m1 * y + m2 * z + tx;
+        out[(b * N + n) * 2 + 1] = m3 * x + m4 * y + m5 * z + ty;
+      }
+      continue;
+    }
     for (let n = 0; n < N; n++) {
       const i = (b * N + n) * 3;
       const x = X[i];
@@ -148,6 +166,7 @@ export function projectVerticesGradPose(
   dPose: Float32Array,
   B: number,
   N: number,
+  mean: Float32Array | null = null,
 ): void {
   const M = new Float64Array(6);
   const R = new Float64Array(9);
@@ -162,9 +181,9 @@ export function projectVerticesGradPose(
       const gx = dp[(b * N + n) * 2];
       const gy = dp[(b * N + n) * 2 + 1];
       const i = (b * N + n) * 3;
-      const x = X[i];
-      const y = X[i + 1];
-      const z = X[i + 2];
+      const x = mean ? X[i] + mean[3 * n] : X[i];
+      const y = mean ? X[i + 1] + mean[3 * n + 1] : X[i + 1];
+      const z = mean ? X[i + 2] + mean[3 * n + 2] : X[i + 2];
       G[0] += gx * x;
       G[1] += gx * y;
       G[2] += gx * z;
@@ -186,5 +205,57 @@ export function projectVerticesGradPose(
     dPose[6 * b + 3] = dtx;
     dPose[6 * b + 4] = dty;
     dPose[6 * b + 5] = dlogS;
+  }
+}
+
+/** dMean[n] = Σ_b dp[b, n] · M[b] (the gradient of the folded-in mean). */
+export function projectVerticesGradMean(
+  dp: Float32Array,
+  pose: Float32Array,
+  dMean: Float32Array,
+  B: number,
+  N: number,
+): void {
+  const M = new Float64Array(6);
+  const R = new Float64Array(9);
+  for (let b = 0; b < B; b++) {
+    projection(pose, b, M, R);
+    for (let n = 0; n < N; n++) {
+      const gx = dp[(b * N + n) * 2];
+      const gy = dp[(b * N + n) * 2 + 1];
+      dMean[3 * n] += gx * M[0] + gy * M[3];
+      dMean[3 * n + 1] += gx * M[1] + gy * M[4];
+      dMean[3 * n + 2] += gx * M[2] + gy * M[5];
+    }
+  }
+}
+
+/**
+ * Rotated vertices R(r[b]) (X[b, n] + mean[n]) for the host visibility pass; r is read at
+ * `pose[stride·b … stride·b + 2]` (θ rows can be passed directly).
+ */
+export function rotateMorphedHost(
+  X: Float32Array,
+  mean: Float32Array,
+  pose: ArrayLike<number>,
+  stride: number,
+  out: Float32Array,
+  B: number,
+  N: number,
+): void {
+  const R = new Float64Array(9);
+  for (let b = 0; b < B; b++) {
+    const o = stride * b;
+    rodrigues(pose[o], pose[o + 1], pose[o + 2], R);
+    const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = R;
+    for (let n = 0; n < N; n++) {
+      const i = (b * N + n) * 3;
+      const x = X[i] + mean[3 * n];
+      const y = X[i + 1] + mean[3 * n + 1];
+      const z = X[i + 2] + mean[3 * n + 2];
+      out[i] = r0 * x + r1 * y + r2 * z;
+      out[i + 1] = r3 * x + r4 * y + r5 * z;
+      out[i + 2] = r6 * x + r7 * y + r8 * z;
+    }
   }
 }

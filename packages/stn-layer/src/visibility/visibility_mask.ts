@@ -64,10 +64,34 @@ export const onHostMemoryBackend = (): boolean => HOST_MEMORY_BACKENDS.includes(
 export function applyMask(uv: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
   const c = uv.shape[3];
   if (c === 1 || !onHostMemoryBackend()) return tf.mul(uv, mask);
-  const m = mask.dataSync();
+  return applyMaskData(uv, mask.dataSync() as Float32Array);
+}
+
+/** `uv · mask` with the 0/1 mask [B·H·W] given as host data (cpu, wasm); no gradient to it. */
+export function applyMaskData(uv: tf.Tensor4D, m: Float32Array): tf.Tensor4D {
+  const c = uv.shape[3];
   const rep = new Float32Array(m.length * c);
   for (let i = 0; i < m.length; i++) if (m[i] !== 0) rep.fill(m[i], i * c, (i + 1) * c);
   return tf.mul(uv, tf.tensor4d(rep, uv.shape));
+}
+
+/**
+ * The mask on typed arrays: `xrot` [B, N, 3] rotated vertices → [B·N] float 0/1 (valid, facing
+ * the camera and, for `'zbuffer'`, not occluded).
+ */
+export function maskData(
+  xrot: Float32Array,
+  b: number,
+  n: number,
+  triangles: Int32Array,
+  valid: ArrayLike<number>,
+  method: VisibilityMethod,
+): Float32Array {
+  const open = method === 'zbuffer' ? unoccludedVertices(xrot, b, triangles, valid) : null;
+  const facing = facingCameraData(xrot, b, n, triangles);
+  const m = new Float32Array(b * n);
+  for (let i = 0; i < b * n; i++) m[i] = facing[i] && valid[i % n] && (!open || open[i]) ? 1 : 0;
+  return m;
 }
 
 /**
@@ -87,12 +111,8 @@ export function maskFromTopology(
   if (host) {
     // Built from downloaded values, the mask is a constant: nothing connects it to the tape.
     const [b, n] = xrot.shape;
-    const data = xrot.dataSync() as Float32Array;
     const { triangles, valid } = topo.cpu();
-    const open = method === 'zbuffer' ? unoccludedVertices(data, b, triangles, valid) : null;
-    const facing = facingCameraData(data, b, n, triangles);
-    const m = new Float32Array(b * n);
-    for (let i = 0; i < b * n; i++) m[i] = facing[i] && valid[i % n] && (!open || open[i]) ? 1 : 0;
+    const m = maskData(xrot.dataSync() as Float32Array, b, n, triangles, valid, method);
     return tf.tensor4d(m, [b, res, res, 1]);
   }
   // On the device: one tape node whose gradient is zero, so backprop skips the ops inside.
