@@ -17,11 +17,12 @@ let broken: string;
 
 beforeAll(async () => {
   dir = await tempDir();
-  // A face filling a small image, as face datasets ship them (the largest face of sample1).
+  // A face filling a small image, as face datasets ship them (the largest face of sample1,
+  // cropped so tightly that neither detector finds it before the image is padded).
   cropped = join(dir, 'cropped.png');
   await sharp(samplePhoto(1))
-    .extract({ left: 1470, top: 215, width: 215, height: 215 })
-    .resize(128, 128)
+    .extract({ left: 1500, top: 270, width: 160, height: 160 })
+    .resize(112, 112)
     .png()
     .toFile(cropped);
   blank = join(dir, 'blank.png');
@@ -69,16 +70,16 @@ describe('fit on the default model', () => {
     expect(run.stderr).not.toMatch(/\[=|░/); // no progress bar with --json
   });
 
-  it('finds the already-cropped face; a face-less image goes through every detector and the padding', () => {
+  it('finds the already-cropped face by padding; a face-less image goes through every detector and the padding', () => {
     const s = run.json();
     const rec = s.records.find((r: FitRecord) => r.image === cropped) as FitRecord;
     expect(rec).toBeDefined();
-    // Run alone (tsx) this crop needs the padding (SSD, tiny: 0 faces; SSD padded: 1); in this
-    // process SSD already finds it — detector scores near the threshold vary with the process.
+    expect(rec.detection.padded).toBe(true);
     const attempts: string[] = s.detections.find(
       (d: { image: string }) => d.image === cropped,
     ).attempts;
-    expect(rec.detection.padded).toBe(attempts.some((a) => a.includes('padded')));
+    expect(attempts.slice(0, 2)).toEqual(['ssd: 0 face(s)', 'tiny: 0 face(s)']);
+    expect(attempts[2]).toMatch(/^ssd padded 56px: 1 face/);
     // Landmarks are in the pixels of the unpadded 112 × 112 image (the crop cuts the chin, so
     // some lie a little outside it; the padding would shift them by 56).
     let cx = 0;
@@ -113,6 +114,11 @@ describe('fit on the default model', () => {
         expect([m.format, m.width, m.height, m.channels]).toEqual(['png', w, w, c]);
       }
     }
+    // The whole-photo preview: sample1 (1920 × 1280) at 1280 × 853; the cropped face at its size.
+    const o1 = await sharp(join(out, 'sample1.preview.png')).metadata();
+    expect([o1.width, o1.height]).toEqual([1280, 853]);
+    const o2 = await sharp(join(out, 'cropped.preview.png')).metadata();
+    expect([o2.width, o2.height]).toEqual([112, 112]);
   });
 
   it('writes a JSON record whose θ reproduces its fitted landmarks in photo pixels', async () => {

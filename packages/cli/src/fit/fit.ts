@@ -11,7 +11,7 @@ import { type RgbImage, readRgb } from '../image';
 import { type CropFrame, cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
 import type { DetectedFace, FaceDetector } from './faces';
 import { optimiseTheta } from './optimise';
-import { writeFaceOutputs, writeRecord } from './outputs';
+import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
 import type { FitRecord } from './record';
 import { type GridTensors, type StnForward, stnForward } from './stn';
 
@@ -78,9 +78,17 @@ export async function fitImage(
         fitImageCpu,
         outputs: (performance.now() - t2) / 1000,
       };
-      await writeRecord(record);
       records.push(record);
     }
+    const overview = join(options.outDir, `${stem}.preview.png`);
+    await writeOverview(
+      overview,
+      photo,
+      records.map((record, k) => ({ record, forward: fits[k].forward })),
+      g.grid,
+    );
+    for (const r of records) r.files.overview = overview;
+    for (const r of records) await writeRecord(r);
   } finally {
     photoT.dispose();
   }
@@ -228,6 +236,15 @@ function buildRecord(
     error: { rmsPx, rmsNormalised: rmsPx / eye, eyeCornerDistancePx: eye, points: n },
     visibleFraction: valid > 0 ? visible / valid : 0,
     seconds: { fit: 0, fitCpu: 0, fitImage: 0, fitImageCpu: 0, outputs: 0 },
-    files: { uv: '', mask: '', maskedUv: '', preview: '', obj: '', mtl: '', json: '' },
+    files: {
+      uv: '',
+      mask: '',
+      maskedUv: '',
+      preview: '',
+      overview: '',
+      obj: '',
+      mtl: '',
+      json: '',
+    },
   };
 }

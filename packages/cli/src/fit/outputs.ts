@@ -1,5 +1,6 @@
 /**
- * The files written for one fitted face, `<prefix>.<name>`:
+ * The files written for one photo: `<stem>.preview.png` (the whole photo, at most 1280 px, with
+ * every fitted face drawn on it), and for each fitted face, `<stem>.face<k>.<name>`:
  * `uv.png` (res×res UV texture, unmasked), `mask.png` (visibility, 0/255), `uv_masked.png`,
  * `preview.png` (the crop of the photo with the fitted mesh and both landmark sets), `obj` +
  * `mtl` (the fitted mesh in model space, mm, textured with uv.png through the grid UVs) and
@@ -8,7 +9,7 @@
 import { basename } from 'node:path';
 import { type GridModel, writeFileAtomic, writeMtl, writeObj } from '@3dmm-stn/morphable-model';
 import { Canvas } from '../draw';
-import { type RgbImage, toUint8, writePng } from '../image';
+import { type RgbImage, resizeRgb, toUint8, writePng } from '../image';
 import { gridTexCoords } from '../model';
 import { cropFrame, cropImage, toCrop } from './crop';
 import type { FitRecord } from './record';
@@ -31,6 +32,7 @@ export async function writeFaceOutputs(
     mask: `${prefix}.mask.png`,
     maskedUv: `${prefix}.uv_masked.png`,
     preview: `${prefix}.preview.png`,
+    overview: record.files.overview,
     obj: `${prefix}.obj`,
     mtl: `${prefix}.mtl`,
     json: `${prefix}.json`,
@@ -101,9 +103,56 @@ export function drawPreview(
   const lm = new Float32Array(record.landmarks.detected.flat());
   const frame = cropFrame(lm, PREVIEW_SIZE, 0.4);
   const canvas = new Canvas(PREVIEW_SIZE, PREVIEW_SIZE, toUint8(cropImage(photo, frame)));
+  drawFit(canvas, (x, y) => toCrop(frame, x, y), forward, grid, record, 1);
+  return canvas;
+}
+
+/** Side of the whole-photo preview's larger dimension (smaller photos keep their size). */
+export const OVERVIEW_SIZE = 1280;
+
+/** The whole photo (at most OVERVIEW_SIZE wide or high) with every fitted face drawn on it. */
+export async function writeOverview(
+  path: string,
+  photo: RgbImage,
+  fits: { forward: StnForward; record: FitRecord }[],
+  grid: GridModel,
+): Promise<void> {
+  const k = Math.min(1, OVERVIEW_SIZE / Math.max(photo.width, photo.height));
+  const w = Math.max(1, Math.round(photo.width * k));
+  const h = Math.max(1, Math.round(photo.height * k));
+  const small = k < 1 ? await resizeRgb(photo, w, h) : photo;
+  const canvas = new Canvas(w, h, small.data);
+  const kx = w / photo.width;
+  const ky = h / photo.height;
+  for (const f of fits) {
+    drawFit(
+      canvas,
+      (x, y) => [(x + 0.5) * kx - 0.5, (y + 0.5) * ky - 0.5],
+      f.forward,
+      grid,
+      f.record,
+      Math.max(0.5, kx * 2),
+    );
+  }
+  await writePng(path, canvas.data, w, h);
+}
+
+/**
+ * Draws a fit through `map` (photo pixels → canvas pixels): the mesh (every ~4th grid line;
+ * visible cyan, hidden dim), detected landmarks (green dots), fitted ones (red ×) joined to
+ * their detections (yellow). `scale` sizes the marks.
+ */
+function drawFit(
+  canvas: Canvas,
+  map: (x: number, y: number) => [number, number],
+  forward: StnForward,
+  grid: GridModel,
+  record: FitRecord,
+  scale: number,
+): void {
   const res = grid.res;
   const step = Math.max(1, Math.round(res / 28));
-  const P = (p: number) => toCrop(frame, forward.pixels[2 * p], forward.pixels[2 * p + 1]);
+  const P = (p: number) => map(forward.pixels[2 * p], forward.pixels[2 * p + 1]);
   const edge = (p: number, q: number) => {
     if (!grid.valid[p] || !grid.valid[q]) return;
     const vis = forward.mask[p] > 0.5 && forward.mask[q] > 0.5;
@@ -118,19 +167,18 @@ export function drawPreview(
       if (j % step === 0 && i + 1 < res) edge(p, p + res);
     }
   for (let i = 0; i < 68; i++) {
-    const [dx, dy] = toCrop(frame, ...record.landmarks.detected[i]);
+    const [dx, dy] = map(...record.landmarks.detected[i]);
     const f = record.landmarks.fitted[i];
     if (f) {
-      const [fx, fy] = toCrop(frame, f[0], f[1]);
+      const [fx, fy] = map(f[0], f[1]);
       canvas.line(dx, dy, fx, fy, [255, 230, 0], 0.9);
     }
-    canvas.dot(dx, dy, 3, [0, 220, 0]);
+    canvas.dot(dx, dy, 3 * scale, [0, 220, 0]);
   }
   for (let i = 0; i < 68; i++) {
     const f = record.landmarks.fitted[i];
     if (!f) continue;
-    const [fx, fy] = toCrop(frame, f[0], f[1]);
-    canvas.cross(fx, fy, 4, [255, 30, 30]);
+    const [fx, fy] = map(f[0], f[1]);
+    canvas.cross(fx, fy, 4 * scale, [255, 30, 30]);
   }
-  return canvas;
 }

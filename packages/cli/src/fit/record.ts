@@ -49,11 +49,13 @@ export interface FitRecord {
    * (what the wall time would be on an idle core); `outputs` writing this face's files.
    */
   seconds: { fit: number; fitCpu: number; fitImage: number; fitImageCpu: number; outputs: number };
+  /** `overview`: the whole photo with all its fitted faces (shared by the faces of a photo). */
   files: {
     uv: string;
     mask: string;
     maskedUv: string;
     preview: string;
+    overview: string;
     obj: string;
     mtl: string;
     json: string;
