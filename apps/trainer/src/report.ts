@@ -398,7 +398,7 @@ export async function writeReport(input: ReportInput): Promise<string> {
   );
   const strip = (svg: string) => svg.replace(/^<svg[^>]*>/, '').replace(/<\/svg>$/, '');
   await svgToPng(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="300"><g>${strip(nmeSvg)}</g><g transform="translate(640,0)">${strip(poseSvg)}</g></svg>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="300" font-family="DejaVu Sans, sans-serif" font-size="12"><g>${strip(nmeSvg)}</g><g transform="translate(640,0)">${strip(poseSvg)}</g></svg>`,
     join(dir, 'metrics.png'),
   );
   if (input.valSamples.length) await svgToPng(await montageSvg(input), join(dir, 'montage.png'));

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MorphableModel } from '@3dmm-stn/morphable-model';
@@ -45,9 +46,15 @@ export class SyntheticWorkerPool {
     count: number,
     ahead: number,
   ): Promise<SyntheticWorkerPool | null> {
-    const here = fileURLToPath(import.meta.url);
+    let here: string;
+    try {
+      here = fileURLToPath(import.meta.url);
+    } catch {
+      return null; // no module URL (e.g. a CommonJS bundle without shims)
+    }
     const ext = here.endsWith('.ts') ? '.ts' : here.endsWith('.cjs') ? '.cjs' : '.js';
-    const file = here.replace(/synthetic_pool\.(ts|js|cjs)$/, `synthetic_worker${ext}`);
+    // Beside this module: src/ (sources) or dist/ (tsup builds the worker as its own entry).
+    const file = join(dirname(here), `synthetic_worker${ext}`);
     if (!existsSync(file) || count < 1) return null;
     // From TypeScript sources (running under tsx) the worker registers tsx itself: Node 20
     // workers do not inherit the main thread's module hooks.
