@@ -1,6 +1,8 @@
 // Training
 export type { EvalLog, StepLog, TrainOptions, TrainResult } from './train';
-export { exportModel, prepareModel, train } from './train';
+export { checkBatch, exportModel, prepareModel, train } from './train';
+export type { StepResult } from './train_step';
+export { createTrainStep } from './train_step';
 export type { Network, NetworkOptions } from './network';
 export { buildNetwork } from './network';
 export type { OptimizerOptions, ParamGroup } from './optimizer';
@@ -62,3 +64,7 @@ export {
 } from './rotation';
 export type { ReportInput } from './report';
 export { lineChartSvg, meanUv, projectGrid, writeReport } from './report';
+
+// Backend helpers (to move into @3dmm-stn/backend)
+export { registerFastConv2DBackpropInput } from './wasm_conv_backprop_input';
+export { SyntheticWorkerPool } from './synthetic_pool';

@@ -17,7 +17,7 @@ import { GroupOptimizer, learningRate } from './optimizer';
 import { createTrainStep } from './train_step';
 import { createProgress } from './progress';
 import { writeReport } from './report';
-import type { FaceSample } from './sample';
+import { type FaceSample, sampleProblem } from './sample';
 import { prefetch } from './stream';
 import { meanFaceWidth, SyntheticFaces } from './synthetic';
 import { SyntheticWorkerPool } from './synthetic_pool';
@@ -364,7 +364,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       if (batch.step !== step)
         throw new Error(`data stream out of order: got step ${batch.step}, expected ${step}`);
       const tStep = performance.now();
-      const { samples, pairs } = arrangeBatch(batch, config.data.flip);
+      const { samples, pairs } = arrangeBatch(checkBatch(batch, report), config.data.flip);
       let rec: StepLog;
       if (samples.length === 0) {
         say(`step ${step}: no usable sample (all skipped); no update`);
@@ -500,6 +500,28 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   opt.dispose();
   net.model.dispose();
   return result;
+}
+
+/**
+ * NaN guard before a batch reaches the network: a sample with a non-finite image value or
+ * confident landmark is reported and dropped (with its pair partner, keeping pairs aligned).
+ */
+export function checkBatch(batch: Batch, report: DataReport): Batch {
+  const bad = batch.samples.map((s) => sampleProblem(s));
+  if (bad.every((b) => b === null)) return batch;
+  batch.samples.forEach((s, i) => {
+    if (bad[i]) report.add(s.source, `bad sample: ${bad[i]}`);
+  });
+  const P = batch.pairs;
+  if (P > 0) {
+    const keep = Array.from({ length: P }, (_, i) => i).filter((i) => !bad[i] && !bad[P + i]);
+    return {
+      step: batch.step,
+      samples: [...keep.map((i) => batch.samples[i]), ...keep.map((i) => batch.samples[P + i])],
+      pairs: keep.length,
+    };
+  }
+  return { step: batch.step, samples: batch.samples.filter((_, i) => !bad[i]), pairs: 0 };
 }
 
 /** x extent of the grid's landmark rows (mm), for the initial scale when only a grid is known. */
