@@ -3,14 +3,13 @@ import { serialization } from '@tensorflow/tfjs-core';
 import { initializers, type LayerVariable, layers, type Shape } from '@tensorflow/tfjs-layers';
 import { assertShape, type GridModel, ShapeError } from '@3dmm-stn/morphable-model';
 import { axisAngleToRotation } from '../ops/axis_angle_to_rotation';
-import { type GridSamplePadding, gridSample } from '../ops/grid_sample';
+import { type GridSamplePadding, gridSample, gridSampleMasked } from '../ops/grid_sample';
 import { morphOffsets, morphProject } from '../ops/morph_project';
 import { rotateMorphedHost } from '../ops/project_vertices_impl';
 import { rotateVertices } from '../ops/rotate_vertices';
 import { buildVisibilityTopology } from '../visibility/topology';
 import {
   applyMask,
-  applyMaskData,
   checkVisibilityMethod,
   maskData,
   maskFromTopology,
@@ -256,7 +255,11 @@ export class MorphableModelSTN extends layers.Layer {
         needGrid && offsets
           ? (tf.reshape(morphProject(offsets, v('mean'), pose), [b, r, r, 2]) as tf.Tensor4D)
           : null;
-      const uv = vertices ? gridSample(image, vertices, { padding: this.padding }) : null;
+      let uvTensor: tf.Tensor4D | null = null;
+      const uv = () => {
+        uvTensor ??= gridSample(image, vertices as tf.Tensor4D, { padding: this.padding });
+        return uvTensor;
+      };
       let mask: tf.Tensor4D | null = null;
       let maskValues: Float32Array | null = null;
       if (needMask && offsets) {
@@ -296,11 +299,17 @@ export class MorphableModelSTN extends layers.Layer {
       const result = this.outputNames.map((o): tf.Tensor => {
         switch (o) {
           case 'uv':
-            return uv as tf.Tensor;
+            return uv();
           case 'maskedUv':
+            // Host mask: the sampler applies it in the same pass and skips masked points.
             return maskValues
-              ? applyMaskData(uv as tf.Tensor4D, maskValues)
-              : applyMask(uv as tf.Tensor4D, mask as tf.Tensor4D);
+              ? gridSampleMasked(
+                  image,
+                  vertices as tf.Tensor4D,
+                  tf.tensor3d(maskValues, [b, r, r]),
+                  this.padding,
+                )
+              : applyMask(uv(), mask as tf.Tensor4D);
           case 'mask':
             return mask as tf.Tensor;
           case 'vertices':

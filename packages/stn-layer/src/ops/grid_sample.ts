@@ -1,7 +1,22 @@
-import { engine, getBackend, type NamedAttrMap, op, type Tensor4D } from '@tensorflow/tfjs-core';
+import {
+  engine,
+  expandDims,
+  getBackend,
+  mul,
+  type NamedAttrMap,
+  op,
+  type Tensor3D,
+  type Tensor4D,
+  tidy,
+} from '@tensorflow/tfjs-core';
 import { assertShape } from '@3dmm-stn/morphable-model';
 import { gridSampleComposed } from './grid_sample_composed';
-import { GRID_SAMPLE_BACKENDS, GridSample, registerGridSampleKernels } from './grid_sample_kernels';
+import {
+  GRID_SAMPLE_BACKENDS,
+  GridSample,
+  GridSampleMasked,
+  registerGridSampleKernels,
+} from './grid_sample_kernels';
 
 /** What `gridSample` reads outside the image. */
 export type GridSamplePadding = 'zeros' | 'border';
@@ -83,3 +98,23 @@ function gridSample_(image: Tensor4D, coords: Tensor4D, options: GridSampleOptio
 }
 
 export const gridSample = op({ gridSample_ });
+
+/**
+ * `gridSample(image, coords) · mask` in one kernel on cpu and wasm (points of mask 0 skipped,
+ * forward and backward); elsewhere the two ops. For the layer's `maskedUv`.
+ * @param mask [B, Ho, Wo] float32 weights, a constant (no gradient flows to it).
+ */
+export function gridSampleMasked(
+  image: Tensor4D,
+  coords: Tensor4D,
+  mask: Tensor3D,
+  padding: GridSamplePadding,
+): Tensor4D {
+  if (GRID_SAMPLE_BACKENDS.includes(getBackend() as (typeof GRID_SAMPLE_BACKENDS)[number])) {
+    registerGridSampleKernels();
+    return engine().runKernel(GridSampleMasked, { image, coords, mask }, {
+      padding,
+    } as unknown as NamedAttrMap) as Tensor4D;
+  }
+  return tidy(() => mul(gridSample(image, coords, { padding }), expandDims(mask, 3)));
+}

@@ -78,12 +78,18 @@ function corners(k: Corners, x: number, y: number, b: number, d: Dims, border: b
 const newCorners = (): Corners => ({ o00: -1, o01: -1, o10: -1, o11: -1, fx: 0, fy: 0 });
 
 /** out[b, p, c] = bilinear sample of image at coords[b, p]. */
+/**
+ * `weight` [B, P] (optional) scales each output point (the layer's 0/1 visibility mask), after
+ * the interpolation, so the result is bit-identical to `sample · weight`. The gradients skip
+ * points of weight 0.
+ */
 export function gridSampleForward(
   image: FloatArray,
   coords: FloatArray,
   out: FloatArray,
   d: Dims,
   padding: Padding,
+  weight: FloatArray | null = null,
 ): void {
   const { B, H, W, C, P } = d;
   const border = padding === 'border';
@@ -96,6 +102,8 @@ export function gridSampleForward(
       const dst = q * C;
       const x = coords[2 * q];
       const y = coords[2 * q + 1];
+      // Applied after the sum, so that a 0/1 mask gives exactly sample · mask (−0 included).
+      const m = weight ? weight[q] : 1;
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
@@ -110,10 +118,11 @@ export function gridSampleForward(
         const w11 = fx * fy;
         for (let c = 0; c < C; c++) {
           out[dst + c] =
-            w00 * image[o00 + c] +
-            w01 * image[o00 + C + c] +
-            w10 * image[o10 + c] +
-            w11 * image[o10 + C + c];
+            (w00 * image[o00 + c] +
+              w01 * image[o00 + C + c] +
+              w10 * image[o10 + c] +
+              w11 * image[o10 + C + c]) *
+            m;
         }
         continue;
       }
@@ -132,19 +141,22 @@ export function gridSampleForward(
         if (o01 >= 0) s += w01 * image[o01 + c];
         if (o10 >= 0) s += w10 * image[o10 + c];
         if (o11 >= 0) s += w11 * image[o11 + c];
-        out[dst + c] = s;
+        out[dst + c] = s * m;
       }
     }
   }
 }
 
-/** dImage += transpose of the interpolation applied to dy. `dImage` must start at 0. */
+/**
+ * dImage += transpose of the interpolation applied to dy (· weight). `dImage` must start at 0.
+ */
 export function gridSampleGradImage(
   dy: FloatArray,
   coords: FloatArray,
   dImage: FloatArray,
   d: Dims,
   padding: Padding,
+  weight: FloatArray | null = null,
 ): void {
   const { B, H, W, C, P } = d;
   const border = padding === 'border';
@@ -157,6 +169,8 @@ export function gridSampleGradImage(
       const src = q * C;
       const x = coords[2 * q];
       const y = coords[2 * q + 1];
+      const m = weight ? weight[q] : 1;
+      if (m === 0 && !Number.isNaN(x + y)) continue;
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       let o00: number;
@@ -179,10 +193,10 @@ export function gridSampleGradImage(
         dImage.fill(Number.NaN);
         return;
       }
-      const w00 = (1 - fx) * (1 - fy);
-      const w01 = fx * (1 - fy);
-      const w10 = (1 - fx) * fy;
-      const w11 = fx * fy;
+      const w00 = m * (1 - fx) * (1 - fy);
+      const w01 = m * fx * (1 - fy);
+      const w10 = m * (1 - fx) * fy;
+      const w11 = m * fx * fy;
       for (let c = 0; c < C; c++) {
         const g = dy[src + c];
         if (o00 >= 0) dImage[o00 + c] += w00 * g;
@@ -194,7 +208,7 @@ export function gridSampleGradImage(
   }
 }
 
-/** dCoords[b, p] = Σ_c dy[b, p, c] · ∂out[b, p, c]/∂(x, y). */
+/** dCoords[b, p] = weight[b, p] · Σ_c dy[b, p, c] · ∂out[b, p, c]/∂(x, y). */
 export function gridSampleGradCoords(
   dy: FloatArray,
   image: FloatArray,
@@ -202,6 +216,7 @@ export function gridSampleGradCoords(
   dCoords: FloatArray,
   d: Dims,
   padding: Padding,
+  weight: FloatArray | null = null,
 ): void {
   const { B, H, W, C, P } = d;
   const border = padding === 'border';
@@ -214,6 +229,12 @@ export function gridSampleGradCoords(
       const src = q * C;
       const x = coords[2 * q];
       const y = coords[2 * q + 1];
+      const m = weight ? weight[q] : 1;
+      if (m === 0 && !Number.isNaN(x + y)) {
+        dCoords[2 * q] = 0;
+        dCoords[2 * q + 1] = 0;
+        continue;
+      }
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       let gx = 0;
@@ -247,8 +268,8 @@ export function gridSampleGradCoords(
         gx = Number.NaN;
         gy = Number.NaN;
       }
-      dCoords[2 * q] = gx;
-      dCoords[2 * q + 1] = gy;
+      dCoords[2 * q] = m * gx;
+      dCoords[2 * q + 1] = m * gy;
     }
   }
 }

@@ -18,6 +18,7 @@ import {
   registerGradient,
   type Tensor,
   type TensorInfo,
+  zerosLike,
 } from '@tensorflow/tfjs-core';
 import {
   JS_KERNEL_BACKENDS,
@@ -35,6 +36,13 @@ import {
 export const GridSample = 'StnGridSample';
 export const GridSampleGradImage = 'StnGridSampleGradImage';
 export const GridSampleGradCoords = 'StnGridSampleGradCoords';
+/**
+ * `GridSample` times a per-point weight (the layer's 0/1 mask) in the same pass; points of
+ * weight 0 are skipped forward and backward. Internal to the layer (`maskedUv`).
+ */
+export const GridSampleMasked = 'StnGridSampleMasked';
+/** image, coords as `GridSample`; mask [B, Ho, Wo] (no gradient). */
+export type GridSampleMaskedInputs = GridSampleInputs & { mask: TensorInfo };
 
 /** image [B, H, W, C] float32, coords [B, Ho, Wo, 2] float32 → [B, Ho, Wo, C]. */
 export type GridSampleInputs = { image: TensorInfo; coords: TensorInfo };
@@ -60,23 +68,42 @@ function dims(image: readonly number[], coords: readonly number[]) {
 
 function kernels(kind: JsKernelBackend) {
   const memory = (backend: unknown) => memoryOf(kind, backend);
+  // `mask` is an optional input of every kernel here (present for GridSampleMasked).
+  const maskOf = (inputs: object) => (inputs as { mask?: TensorInfo }).mask ?? null;
   const forward: KernelFunc = ({ inputs, backend, attrs }) => {
     const { image, coords } = inputs as GridSampleInputs;
+    const mask = maskOf(inputs);
     const { padding } = attrs as unknown as GridSampleAttrs;
     const [B, Ho, Wo] = coords.shape;
     return memory(backend).output([B, Ho, Wo, image.shape[3]], (out, read) =>
-      gridSampleForward(read(image), read(coords), out, dims(image.shape, coords.shape), padding),
+      gridSampleForward(
+        read(image),
+        read(coords),
+        out,
+        dims(image.shape, coords.shape),
+        padding,
+        mask && read(mask),
+      ),
     );
   };
   const gradImage: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, coords } = inputs as GridSampleGradImageInputs;
+    const mask = maskOf(inputs);
     const { padding, imageShape } = attrs as unknown as GridSampleGradImageAttrs;
     return memory(backend).output(imageShape, (out, read) =>
-      gridSampleGradImage(read(dy), read(coords), out, dims(imageShape, coords.shape), padding),
+      gridSampleGradImage(
+        read(dy),
+        read(coords),
+        out,
+        dims(imageShape, coords.shape),
+        padding,
+        mask && read(mask),
+      ),
     );
   };
   const gradCoords: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, image, coords } = inputs as GridSampleGradCoordsInputs;
+    const mask = maskOf(inputs);
     const { padding } = attrs as unknown as GridSampleAttrs;
     return memory(backend).output(coords.shape, (out, read) =>
       gridSampleGradCoords(
@@ -86,6 +113,7 @@ function kernels(kind: JsKernelBackend) {
         out,
         dims(image.shape, coords.shape),
         padding,
+        mask && read(mask),
       ),
     );
   };
@@ -118,12 +146,39 @@ export const gridSampleGradConfig: GradConfig = {
   },
 };
 
+/** Gradients of `GridSampleMasked`: those of `GridSample` with dy scaled by the mask. */
+export const gridSampleMaskedGradConfig: GradConfig = {
+  kernelName: GridSampleMasked,
+  inputsToSave: ['image', 'coords', 'mask'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+    const [image, coords, mask] = saved;
+    const { padding } = attrs as unknown as GridSampleAttrs;
+    const g = dy as Tensor;
+    return {
+      image: () =>
+        engine().runKernel(GridSampleGradImage, { dy: g, coords, mask }, {
+          padding,
+          imageShape: image.shape,
+        } as unknown as NamedAttrMap) as Tensor,
+      coords: () =>
+        engine().runKernel(GridSampleGradCoords, { dy: g, image, coords, mask }, {
+          padding,
+        } as unknown as NamedAttrMap) as Tensor,
+      // The mask is a constant (no gradient by design); zeros if a caller ever asks.
+      mask: () => zerosLike(mask),
+    };
+  },
+};
+
+let registered = false;
+
 /**
  * Registers the `GridSample` kernels for the cpu and wasm backends and its gradient; a no-op
  * for anything already registered (so two copies of this package, ESM and CJS, coexist).
  * Returns the kernel names registered by this call.
  */
 export function registerGridSampleKernels(): string[] {
+  if (registered) return [];
   const done = registerMissing(
     JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
       const k = KERNELS[backendName];
@@ -131,9 +186,12 @@ export function registerGridSampleKernels(): string[] {
         { kernelName: GridSample, backendName, kernelFunc: k.forward },
         { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
         { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
+        { kernelName: GridSampleMasked, backendName, kernelFunc: k.forward },
       ];
     }),
   );
   if (getGradient(GridSample) == null) registerGradient(gridSampleGradConfig);
+  if (getGradient(GridSampleMasked) == null) registerGradient(gridSampleMaskedGradConfig);
+  registered = true;
   return done;
 }
