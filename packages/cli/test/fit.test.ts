@@ -68,6 +68,8 @@ describe('fit on the default model', () => {
     expect(s.failed[1].error).toMatch(/blank\.png: no face found/);
     expect(run.stderr).toMatch(/broken\.jpg/);
     expect(run.stderr).not.toMatch(/\[=|░/); // no progress bar with --json
+    expect(s.detections).toHaveLength(2);
+    for (const d of s.detections) expect(d.cpuSeconds).toBeGreaterThan(0);
   });
 
   it('finds the already-cropped face by padding; a face-less image goes through every detector and the padding', () => {

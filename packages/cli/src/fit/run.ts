@@ -48,8 +48,8 @@ export interface FitSummary {
   faces: number;
   failed: FitFailure[];
   records: FitRecord[];
-  /** Per image: detection attempts and time. */
-  detections: { image: string; attempts: string[]; seconds: number }[];
+  /** Per image: detection attempts, wall-clock and CPU seconds. */
+  detections: { image: string; attempts: string[]; seconds: number; cpuSeconds: number }[];
   seconds: { setup: number; total: number };
 }
 
@@ -136,6 +136,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
           image: images[i],
           attempts: r.attempts,
           seconds: r.detectSeconds,
+          cpuSeconds: r.detectCpuSeconds,
         });
       } catch (e) {
         const err = e as Error;
