@@ -180,12 +180,23 @@ export function gridSampleGradImage(
       let fx: number;
       let fy: number;
       if (x0 >= 0 && x0 < W - 1 && y0 >= 0 && y0 < H - 1) {
+        // Fast path: all 4 corners inside, no bounds checks.
         fx = x - x0;
         fy = y - y0;
         o00 = (base + y0 * W + x0) * C;
-        o01 = o00 + C;
         o10 = o00 + row;
-        o11 = o10 + C;
+        const v00 = m * (1 - fx) * (1 - fy);
+        const v01 = m * fx * (1 - fy);
+        const v10 = m * (1 - fx) * fy;
+        const v11 = m * fx * fy;
+        for (let c = 0; c < C; c++) {
+          const g = dy[src + c];
+          dImage[o00 + c] += v00 * g;
+          dImage[o00 + C + c] += v01 * g;
+          dImage[o10 + c] += v10 * g;
+          dImage[o10 + C + c] += v11 * g;
+        }
+        continue;
       } else if (corners(k, x, y, b, d, border)) {
         ({ o00, o01, o10, o11, fx, fy } = k);
       } else {
