@@ -4,6 +4,7 @@ import { initializers, type LayerVariable, layers, type Shape } from '@tensorflo
 import { assertShape, type GridModel, ShapeError } from '@3dmm-stn/morphable-model';
 import { axisAngleToRotation } from '../ops/axis_angle_to_rotation';
 import { type GridSamplePadding, gridSample, gridSampleMasked } from '../ops/grid_sample';
+import { type JsKernelBackend, memoryOf } from '../ops/kernel_memory';
 import { morphOffsets, morphProject } from '../ops/morph_project';
 import { rotateMorphedHost } from '../ops/project_vertices_impl';
 import { rotateVertices } from '../ops/rotate_vertices';
@@ -122,6 +123,7 @@ export class MorphableModelSTN extends layers.Layer {
 
   private pending: WeightValues | null;
   private vars: Record<string, LayerVariable> = {};
+  private xrotScratch = new Float32Array(0);
   private basisTCache: { id: object; value: tf.Tensor2D } | null = null;
   private hostCache: {
     ids: object[];
@@ -266,9 +268,12 @@ export class MorphableModelSTN extends layers.Layer {
         if (onHostMemoryBackend()) {
           // Host memory: rotate on typed arrays and build the mask there (a constant).
           const host = this.hostTopology();
-          const xrot = new Float32Array(b * n * 3);
+          // Scratch reused across calls; the offsets are read in place (no download copy).
+          if (this.xrotScratch.length !== b * n * 3) this.xrotScratch = new Float32Array(b * n * 3);
+          const xrot = this.xrotScratch;
+          const kind = tf.getBackend() as JsKernelBackend;
           rotateMorphedHost(
-            offsets.dataSync() as Float32Array,
+            memoryOf(kind, tf.backend()).read(offsets),
             host.mean,
             theta.dataSync(),
             6 + d,
@@ -277,7 +282,7 @@ export class MorphableModelSTN extends layers.Layer {
             n,
           );
           maskValues = maskData(xrot, b, n, host.triangles, host.valid, this.visibility);
-          if (want.has('mask')) mask = tf.tensor4d(maskValues, [b, r, r, 1]);
+          mask = tf.tensor4d(maskValues, [b, r, r, 1]);
         } else {
           const x = tf.add(offsets, tf.expandDims(v('mean'), 0)) as tf.Tensor3D;
           const rot = tf.slice(theta, [0, 0], [b, 3]) as tf.Tensor2D;
@@ -306,7 +311,7 @@ export class MorphableModelSTN extends layers.Layer {
               ? gridSampleMasked(
                   image,
                   vertices as tf.Tensor4D,
-                  tf.tensor3d(maskValues, [b, r, r]),
+                  tf.reshape(mask as tf.Tensor4D, [b, r, r]) as tf.Tensor3D,
                   this.padding,
                 )
               : applyMask(uv(), mask as tf.Tensor4D);
