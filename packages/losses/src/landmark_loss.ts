@@ -36,7 +36,10 @@ export function landmarkLoss(
   assertShape(op, 'confidence', confidence.shape, ['B', 'L'], dims);
   return tf.tidy(() => {
     const c = tf.expandDims(confidence, 2); // [B, L, 1]
-    const safeTarget = tf.where(tf.greater(c, 0), target, tf.zerosLike(target));
+    // c ≤ 0 as −c ≥ 0: GreaterEqual has a (zero) gradient in tfjs and Greater has none, so
+    // this stays differentiable when the confidences are themselves on the tape.
+    const missing = tf.greaterEqual(tf.neg(c), 0);
+    const safeTarget = tf.where(missing, tf.zerosLike(target), target);
     const sq = tf.square(tf.sub(pred, safeTarget)); // [B, L, 2]
     const perSample = tf.sum(tf.mul(c, sq), [1, 2]) as tf.Tensor1D;
     return reduceBatch(perSample, reduction);

@@ -18,8 +18,10 @@ export function maskedMeanSquaredDifference(a: tf.Tensor, b: tf.Tensor, w: tf.Te
   // where() would broadcast a [B,R,R,1] condition through BroadcastTo anyway; tiling the
   // bool once is cheaper. Channels are summed before weighting so that the weight multiply
   // runs on [B,R,R,1], not [B,R,R,C].
-  const visible = tf.tile(tf.greater(w, 0), [1, 1, 1, channels]);
-  const safe = tf.where(visible, diff, tf.zerosLike(diff));
+  // w ≤ 0 as −w ≥ 0: GreaterEqual has a (zero) gradient in tfjs and Greater has none, so a
+  // mask that is an output of a network (on the gradient tape) needs no detaching first.
+  const hidden = tf.tile(tf.greaterEqual(tf.neg(w), 0), [1, 1, 1, channels]);
+  const safe = tf.where(hidden, tf.zerosLike(diff), diff);
   const perPixel = tf.sum(tf.square(safe), 3, true); // [B, R, R, 1]
   const num = tf.sum(tf.mul(w, perPixel), [1, 2, 3]);
   // max(…, 1): with binary masks the count is an integer, so this only guards the
