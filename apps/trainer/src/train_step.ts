@@ -35,13 +35,12 @@ export function createTrainStep(o: {
     const t = batchTensors(samples, o.grid.landmarkIds);
     let kept: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
-      const [theta, uv, maskOnTape, lms] = o.net.model.apply(t.images, {
+      // The mask carries no gradient (the STN's visibility is constant w.r.t. θ); the losses
+      // accept it as it comes off the tape.
+      const [theta, uv, mask, lms] = o.net.model.apply(t.images, {
         training: true,
       }) as tf.Tensor[];
       const alpha = tf.slice(theta, [0, 6], [-1, D]);
-      // The mask carries no gradient; a fresh constant keeps the losses' comparisons on it
-      // (tf.greater has no gradient) off the tape.
-      const mask = tf.tensor(maskOnTape.dataSync(), maskOnTape.shape as number[]);
       const terms = lossFn({
         landmarks: { pred: lms, target: t.target, confidence: t.confidence },
         uv,
