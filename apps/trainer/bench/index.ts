@@ -15,7 +15,6 @@ import { GroupOptimizer } from '../src/optimizer';
 import { meanFaceWidth, SyntheticFaces } from '../src/synthetic';
 import { prepareModel } from '../src/train';
 import { createTrainStep } from '../src/train_step';
-import { registerFastConv2DBackpropInput } from '../src/wasm_conv_backprop_input';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +25,6 @@ const backendName = arg('backend', 'wasm') as 'wasm' | 'cpu';
 
 const config = await loadConfig({ file: fileURLToPath(new URL('../demo.yaml', import.meta.url)) });
 const info = await selectBackend({ backend: backendName });
-if (info.name === 'wasm') registerFastConv2DBackpropInput();
 const { model, grid } = await prepareModel(config);
 if (!model) throw new Error('bench needs a full morphable model');
 const S = config.localiser.inputSize;

@@ -66,5 +66,4 @@ export type { ReportInput } from './report';
 export { lineChartSvg, meanUv, projectGrid, writeReport } from './report';
 
 // Backend helpers (to move into @3dmm-stn/backend)
-export { registerFastConv2DBackpropInput } from './wasm_conv_backprop_input';
 export { SyntheticWorkerPool } from './synthetic_pool';

@@ -21,7 +21,6 @@ import { type FaceSample, sampleProblem } from './sample';
 import { prefetch } from './stream';
 import { meanFaceWidth, SyntheticFaces } from './synthetic';
 import { SyntheticWorkerPool } from './synthetic_pool';
-import { registerFastConv2DBackpropInput } from './wasm_conv_backprop_input';
 
 /** One line of `log.jsonl` for a training step. */
 export interface StepLog {
@@ -140,7 +139,6 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const backend = await selectBackend({
     backend: config.backend === 'auto' ? undefined : (config.backend as BackendRequest),
   });
-  if (backend.name === 'wasm') registerFastConv2DBackpropInput();
   say(
     `backend: ${backend.name}${backend.fellBackFrom.length ? ` (skipped: ${backend.fellBackFrom.join('; ')})` : ''}`,
   );
