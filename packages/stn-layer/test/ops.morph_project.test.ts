@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { morphOffsets, morphProject } from '../src/ops/morph_project';
+import { morphOffsets, morphProject, morphProjectComposed } from '../src/ops/morph_project';
 import { BACKENDS, useBackend } from './layer.backends';
 import { checkGradient, f32, maxAbsDiff, seededRandom, uniform } from './ops-gradcheck';
 import { dot64, morphShape64, projectVertices64 } from './ops-reference';
@@ -60,12 +60,12 @@ function p64(a: ArrayLike<number>, m: ArrayLike<number>, q: ArrayLike<number>): 
   return projectVertices64(X, rr, tt, ll, B, N);
 }
 
-function run() {
+function run(project = morphProject) {
   return tf.tidy(() => {
     const bt = tf.tensor2d(f32(basis), [D, 3 * N]);
     const btT = tf.transpose(bt) as tf.Tensor2D;
     const f = (a: tf.Tensor, m: tf.Tensor, q: tf.Tensor) =>
-      morphProject(
+      project(
         tf.reshape(morphOffsets(a as tf.Tensor2D, bt, btT), [B, N, 3]) as tf.Tensor3D,
         m as tf.Tensor2D,
         q as tf.Tensor2D,
@@ -84,10 +84,7 @@ function run() {
     const off = tf.tensor3d(f32(uniform(seededRandom(3), B * N * 3, -5, 5)), [B, N, 3]);
     const [dOff] = tf.grads((o: tf.Tensor) =>
       tf.sum(
-        tf.mul(
-          morphProject(o as tf.Tensor3D, inputs[1] as tf.Tensor2D, inputs[2] as tf.Tensor2D),
-          wt,
-        ),
+        tf.mul(project(o as tf.Tensor3D, inputs[1] as tf.Tensor2D, inputs[2] as tf.Tensor2D), wt),
       ),
     )([off]);
     return {
@@ -160,4 +157,16 @@ it('cpu and wasm agree to float32 rounding', () => {
     const scale = Math.max(1, ...Array.from(cpu.grads[i], Math.abs));
     expect(maxAbsDiff(cpu.grads[i], wasm.grads[i]) / scale).toBeLessThan(1e-5);
   }
+});
+
+it('the composed fallback (other backends) agrees with the kernel, values and gradients', async () => {
+  await useBackend('cpu');
+  const kernel = run();
+  const composed = run(morphProjectComposed);
+  expect(maxAbsDiff(kernel.out, composed.out)).toBeLessThan(1e-3);
+  for (let i = 0; i < 3; i++) {
+    const scale = Math.max(1, ...Array.from(kernel.grads[i], Math.abs));
+    expect(maxAbsDiff(kernel.grads[i], composed.grads[i]) / scale).toBeLessThan(1e-5);
+  }
+  expect(maxAbsDiff(kernel.dOff, composed.dOff)).toBeLessThan(1e-4);
 });

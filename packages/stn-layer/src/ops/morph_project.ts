@@ -132,6 +132,11 @@ export function morphProject(offsets: Tensor3D, mean: Tensor2D, pose: Tensor2D):
     registerMorphProjectKernels();
     return engine().runKernel(MorphProject, { offsets, mean, pose }) as Tensor3D;
   }
+  return morphProjectComposed(offsets, mean, pose);
+}
+
+/** `morphProject` composed of tfjs ops, for backends without the kernel. */
+export function morphProjectComposed(offsets: Tensor3D, mean: Tensor2D, pose: Tensor2D): Tensor3D {
   return tf.tidy(() => {
     const b = pose.shape[0];
     const X = tf.add(offsets, tf.expandDims(mean, 0)) as Tensor3D;
