@@ -75,46 +75,58 @@ function kernels(kind: JsKernelBackend) {
     const mask = maskOf(inputs);
     const { padding } = attrs as unknown as GridSampleAttrs;
     const [B, Ho, Wo] = coords.shape;
-    return memory(backend).output([B, Ho, Wo, image.shape[3]], (out, read) =>
-      gridSampleForward(
-        read(image),
-        read(coords),
-        out,
-        dims(image.shape, coords.shape),
-        padding,
-        mask && read(mask),
-      ),
+    return memory(backend).output(
+      [B, Ho, Wo, image.shape[3]],
+      (out, read) =>
+        gridSampleForward(
+          read(image),
+          read(coords),
+          out,
+          dims(image.shape, coords.shape),
+          padding,
+          mask && read(mask),
+        ),
+      false, // every element is written
     );
   };
   const gradImage: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, coords } = inputs as GridSampleGradImageInputs;
     const mask = maskOf(inputs);
     const { padding, imageShape } = attrs as unknown as GridSampleGradImageAttrs;
-    return memory(backend).output(imageShape, (out, read) =>
-      gridSampleGradImage(
-        read(dy),
-        read(coords),
-        out,
-        dims(imageShape, coords.shape),
-        padding,
-        mask && read(mask),
-      ),
+    // Not zeroed here: the loop zeroes each batch element's slice just before scattering into
+    // it, while that slice is still in cache.
+    return memory(backend).output(
+      imageShape,
+      (out, read) =>
+        gridSampleGradImage(
+          read(dy),
+          read(coords),
+          out,
+          dims(imageShape, coords.shape),
+          padding,
+          mask && read(mask),
+          true,
+        ),
+      false,
     );
   };
   const gradCoords: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, image, coords } = inputs as GridSampleGradCoordsInputs;
     const mask = maskOf(inputs);
     const { padding } = attrs as unknown as GridSampleAttrs;
-    return memory(backend).output(coords.shape, (out, read) =>
-      gridSampleGradCoords(
-        read(dy),
-        read(image),
-        read(coords),
-        out,
-        dims(image.shape, coords.shape),
-        padding,
-        mask && read(mask),
-      ),
+    return memory(backend).output(
+      coords.shape,
+      (out, read) =>
+        gridSampleGradCoords(
+          read(dy),
+          read(image),
+          read(coords),
+          out,
+          dims(image.shape, coords.shape),
+          padding,
+          mask && read(mask),
+        ),
+      false, // every element is written
     );
   };
   return { forward, gradImage, gradCoords };

@@ -25,12 +25,14 @@ export const isJsKernelBackend = (name: string): name is JsKernelBackend =>
 export interface Memory {
   read(t: TensorInfo): Float32Array;
   /**
-   * Allocates a zero-filled float32 output and lets `fill` write it. Input views must be taken
-   * inside `fill` (with its `read`): allocating can move the wasm heap.
+   * Allocates a float32 output, zero-filled unless `zeroed` is false (then `fill` must write
+   * every element), and lets `fill` write it. Input views must be taken inside `fill` (with its
+   * `read`): allocating can move the wasm heap.
    */
   output(
     shape: number[],
     fill: (out: Float32Array, read: (t: TensorInfo) => Float32Array) => void,
+    zeroed?: boolean,
   ): TensorInfo;
 }
 
@@ -61,10 +63,10 @@ function wasmMemory(backend: WasmBackendLike): Memory {
   const read = (t: TensorInfo) => backend.typedArrayFromHeap(t) as Float32Array;
   return {
     read,
-    output(shape, fill) {
+    output(shape, fill, zeroed = true) {
       const info = backend.makeOutput(shape, 'float32');
       const out = backend.typedArrayFromHeap(info) as Float32Array;
-      out.fill(0);
+      if (zeroed) out.fill(0);
       fill(out, read);
       return info;
     },
