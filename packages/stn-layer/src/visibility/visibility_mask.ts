@@ -90,7 +90,10 @@ export function maskData(
   const open = method === 'zbuffer' ? unoccludedVertices(xrot, b, triangles, valid) : null;
   const facing = facingCameraData(xrot, b, n, triangles);
   const m = new Float32Array(b * n);
-  for (let i = 0; i < b * n; i++) m[i] = facing[i] && valid[i % n] && (!open || open[i]) ? 1 : 0;
+  // Nested loops instead of `valid[i % n]`: no modulo per point.
+  for (let bb = 0, i = 0; bb < b; bb++) {
+    for (let v = 0; v < n; v++, i++) m[i] = facing[i] && valid[v] && (!open || open[i]) ? 1 : 0;
+  }
   return m;
 }
 
