@@ -13,3 +13,7 @@ for (const line of log.split('\n')) {
     totals[kind] += Number(n);
 }
 console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+if (totals.passed + totals.failed === 0) {
+  console.error('test-summary: no vitest result lines found in the log: no test ran');
+  process.exit(1);
+}
