@@ -4,49 +4,9 @@
  * `width − 1 − x` (pixel centres at integer coordinates).
  */
 
-// 1-based mirror pairs from FORMATS.md; the points not listed map to themselves.
-const PAIRS_1B: [number, number][] = [
-  [1, 17],
-  [2, 16],
-  [3, 15],
-  [4, 14],
-  [5, 13],
-  [6, 12],
-  [7, 11],
-  [8, 10],
-  [18, 27],
-  [19, 26],
-  [20, 25],
-  [21, 24],
-  [22, 23],
-  [32, 36],
-  [33, 35],
-  [37, 46],
-  [38, 45],
-  [39, 44],
-  [40, 43],
-  [41, 48],
-  [42, 47],
-  [49, 55],
-  [50, 54],
-  [51, 53],
-  [56, 60],
-  [57, 59],
-  [61, 65],
-  [62, 64],
-  [66, 68],
-];
+import { IBUG_FLIP } from '@3dmm-stn/morphable-model';
 
-/** `[68]` 0-based: the ibug index that point i becomes after a horizontal flip. */
-export const IBUG_FLIP: Int32Array = (() => {
-  const p = new Int32Array(68);
-  for (let i = 0; i < 68; i++) p[i] = i;
-  for (const [a, b] of PAIRS_1B) {
-    p[a - 1] = b - 1;
-    p[b - 1] = a - 1;
-  }
-  return p;
-})();
+export { IBUG_FLIP };
 
 /**
  * Flip landmarks `[68, 2]` (interleaved) of an image `width` pixels wide: out[IBUG_FLIP[i]] =

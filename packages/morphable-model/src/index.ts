@@ -1,5 +1,6 @@
 export type { GridModel, LandmarkMap, LinearBasis, ModelMetadata, MorphableModel } from './types';
 export { assertShape, ModelFormatError, ShapeError } from './errors';
+export { IBUG_FLIP } from './ibug';
 
 // --- io (readers, writers, loadModel) ---
 export { writeFileAtomic } from './io/atomic';

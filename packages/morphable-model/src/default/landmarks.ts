@@ -1,3 +1,4 @@
+import { IBUG_FLIP } from '../ibug';
 import { FACE } from './anthropometry';
 import { PHI_MAX, jawLineY } from './surface';
 
@@ -6,46 +7,8 @@ import { PHI_MAX, jawLineY } from './surface';
  * (x ≤ 0) and the midline; the left side is their mirror (ibug flip pairs, FORMATS.md).
  */
 
-/** ibug id (1-based) → its mirror id. */
-export const IBUG_MIRROR: readonly number[] = (() => {
-  const pairs = [
-    [1, 17],
-    [2, 16],
-    [3, 15],
-    [4, 14],
-    [5, 13],
-    [6, 12],
-    [7, 11],
-    [8, 10],
-    [18, 27],
-    [19, 26],
-    [20, 25],
-    [21, 24],
-    [22, 23],
-    [32, 36],
-    [33, 35],
-    [37, 46],
-    [38, 45],
-    [39, 44],
-    [40, 43],
-    [41, 48],
-    [42, 47],
-    [49, 55],
-    [50, 54],
-    [51, 53],
-    [56, 60],
-    [57, 59],
-    [61, 65],
-    [62, 64],
-    [66, 68],
-  ];
-  const m = Array.from({ length: 69 }, (_, k) => k);
-  for (const [a, b] of pairs) {
-    m[a] = b;
-    m[b] = a;
-  }
-  return Object.freeze(m);
-})();
+/** ibug id (1-based) → its mirror id (index 0 unused). */
+export const IBUG_MIRROR: readonly number[] = Object.freeze([0, ...IBUG_FLIP.map((j) => j + 1)]);
 
 /**
  * Contour points 1–9 (the right jaw outline down to the menton) as (longitude φ, height y):
