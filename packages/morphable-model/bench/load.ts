@@ -21,37 +21,16 @@ import {
   writeModel,
   writeObj,
 } from '../src/index';
+import { type BenchRow, time as timeRuns } from './timing';
 import { rng, writeBfmH5 } from '../test/io-h5';
 
 const RUNS = 15;
 
-export interface BenchRow {
-  name: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  note?: string;
-}
+export type { BenchRow };
 
-async function time(name: string, f: () => unknown, note?: string, runs = RUNS): Promise<BenchRow> {
-  await f();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await f();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return {
-    name,
-    median: ts[Math.floor(ts.length / 2)],
-    min: ts[0],
-    max: ts[ts.length - 1],
-    runs,
-    note,
-  };
-}
+/** Timing with this bench's default run count. */
+const time = (name: string, f: () => unknown, note?: string, runs = RUNS): Promise<BenchRow> =>
+  timeRuns(name, f, note, runs);
 
 /** A synthetic BFM-layout file: random unit columns (the reader checks norms, not orthogonality). */
 async function writeBfmLike(path: string, n: number, d: number, e: number): Promise<void> {

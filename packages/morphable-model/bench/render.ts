@@ -19,36 +19,15 @@ import {
   vertexNormals,
   visibleByZBuffer,
 } from '../src/index';
+import { type BenchRow, time as timeRuns } from './timing';
 
 const RUNS = 40;
 
-export interface BenchRow {
-  name: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  note?: string;
-}
+export type { BenchRow };
 
-async function time(name: string, f: () => unknown, note?: string, runs = RUNS): Promise<BenchRow> {
-  await f();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await f();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return {
-    name,
-    median: ts[Math.floor(ts.length / 2)],
-    min: ts[0],
-    max: ts[ts.length - 1],
-    runs,
-    note,
-  };
-}
+/** Timing with this bench's default run count. */
+const time = (name: string, f: () => unknown, note?: string, runs = RUNS): Promise<BenchRow> =>
+  timeRuns(name, f, note, runs);
 
 /** Seeded uniform [0, 1) (LCG): before/after runs see the same inputs. */
 function rng(seed: number) {
