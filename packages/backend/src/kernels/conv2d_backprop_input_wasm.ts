@@ -8,7 +8,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { freeAll, runWasmKernel, WASM } from './wasm_kernel_utils';
+import { freeAll, runWasmKernel, WASM, zeroStuff } from './wasm_kernel_utils';
 
 /** Attributes of `Conv2DBackpropInput`, plus the forward dilation (tfjs itself never passes one). */
 export type Conv2DBackpropInputWasmAttrs = Conv2DBackpropInputAttrs & {
@@ -76,30 +76,7 @@ export function conv2DBackpropInputWasm(args: {
     const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
 
     // z: dy with sh−1 zero rows after every row (and likewise columns): [B, oh·sh, ow·sw, Co].
-    let z = dy;
-    if (sh > 1 || sw > 1) {
-      const dy6 = runWasmKernel('Reshape', { x: dy }, { shape: [B, oh, 1, ow, 1, Co] }, backend);
-      temps.push(dy6);
-      const padded = runWasmKernel(
-        'PadV2',
-        { x: dy6 },
-        {
-          paddings: [
-            [0, 0],
-            [0, 0],
-            [0, sh - 1],
-            [0, 0],
-            [0, sw - 1],
-            [0, 0],
-          ],
-          constantValue: 0,
-        },
-        backend,
-      );
-      temps.push(padded);
-      z = runWasmKernel('Reshape', { x: padded }, { shape: [B, oh * sh, ow * sw, Co] }, backend);
-      temps.push(z);
-    }
+    let z = zeroStuff(dy, [B, oh, ow, Co], sh, sw, backend, temps);
     const zh = oh * sh;
     const zw = ow * sw;
     let top = (kh - 1) * dh - info.padInfo.top;

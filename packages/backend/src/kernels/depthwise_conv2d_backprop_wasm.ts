@@ -11,7 +11,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs';
-import { freeAll, runWasmKernel, WASM } from './wasm_kernel_utils';
+import { freeAll, runWasmKernel, WASM, zeroStuff } from './wasm_kernel_utils';
 
 function checkDy(dy: TensorInfo, info: backend_util.Conv2DInfo, what: string): void {
   const [B, oh, ow, co] = dy.shape;
@@ -143,30 +143,7 @@ export function depthwiseConv2dNativeBackpropInputWasm(args: {
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const temps: TensorInfo[] = [];
   try {
-    let z = dy;
-    if (sh > 1 || sw > 1) {
-      const dy6 = runWasmKernel('Reshape', { x: dy }, { shape: [B, oh, 1, ow, 1, C * M] }, backend);
-      temps.push(dy6);
-      const padded = runWasmKernel(
-        'PadV2',
-        { x: dy6 },
-        {
-          paddings: [
-            [0, 0],
-            [0, 0],
-            [0, sh - 1],
-            [0, 0],
-            [0, sw - 1],
-            [0, 0],
-          ],
-          constantValue: 0,
-        },
-        backend,
-      );
-      temps.push(padded);
-      z = runWasmKernel('Reshape', { x: padded }, { shape: [B, oh * sh, ow * sw, C * M] }, backend);
-      temps.push(z);
-    }
+    let z = zeroStuff(dy, [B, oh, ow, C * M], sh, sw, backend, temps);
     const zh = oh * sh;
     const zw = ow * sw;
     let top = (kh - 1) * dh - info.padInfo.top;
