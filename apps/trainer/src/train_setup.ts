@@ -1,0 +1,98 @@
+import * as MM from '@3dmm-stn/morphable-model';
+import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
+import type * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from './config';
+import { buildNetwork, type Network } from './network';
+import { GroupOptimizer } from './optimizer';
+import { meanFaceWidth } from './synthetic';
+
+/**
+ * The model and its UV grid, as configured. A model file holding a GridModel (a resampled
+ * `.3dmm`) is used as the grid directly; it can train on folder data only (synthetic faces are
+ * rendered from the full mesh).
+ */
+export async function prepareModel(
+  config: TrainConfig,
+  given?: MorphableModel,
+): Promise<{ model: MorphableModel | null; grid: GridModel }> {
+  const loaded =
+    given ?? (config.model.path ? await MM.loadModel(config.model.path) : MM.defaultModel());
+  if (MM.isGridModel(loaded)) {
+    if (config.data.source === 'synthetic') {
+      throw new Error(
+        `${config.model.path}: holds a UV-grid model; synthetic training renders the full mesh: give the MorphableModel it was resampled from`,
+      );
+    }
+    return { model: null, grid: loaded };
+  }
+  const model = loaded;
+  if (!model.texCoords) {
+    throw new Error(
+      `${config.model.path ?? 'model'}: has no texture coordinates; run \`3dmm-stn tutte\` and use a model with a UV embedding`,
+    );
+  }
+  const shapeModes = Math.min(config.model.shapeModes, model.shape.numModes);
+  const expressionModes = Math.min(config.model.expressionModes, model.expression?.numModes ?? 0);
+  const grid = MM.resampleToGrid(model, model.texCoords, config.model.res, {
+    shapeModes,
+    expressionModes,
+  });
+  return { model, grid };
+}
+
+/** What is trained: the network (localiser + STN) and its optimiser. */
+export interface Trainable {
+  net: Network;
+  opt: GroupOptimizer;
+  /** The localiser's weights in checkpoint order (trainable and not). */
+  weights(): { name: string; val: tf.Variable }[];
+}
+
+/**
+ * Build the network for `grid` (the localiser's initial scale from the mean face width: of the
+ * mesh when there is one, else of the grid's landmark rows) and an optimiser with two groups:
+ * the backbone at `lr`, the θ head at `lr · headLrMultiplier`.
+ */
+export function buildTrainable(
+  config: TrainConfig,
+  mm: MorphableModel | null,
+  grid: GridModel,
+): Trainable {
+  const net = buildNetwork({
+    backbone: config.localiser.backbone,
+    inputSize: config.localiser.inputSize,
+    grid,
+    meanFaceWidth: mm ? meanFaceWidth(mm) : gridFaceWidth(grid),
+    fill: config.data.synthetic.faceFill,
+    dropout: config.localiser.dropout,
+    inputScale: config.localiser.inputScale,
+    seed: config.seed,
+  });
+  const opt = new GroupOptimizer(
+    [
+      { name: 'backbone', variables: net.backboneVariables, lrMultiplier: 1 },
+      { name: 'head', variables: net.headVariables, lrMultiplier: config.train.headLrMultiplier },
+    ],
+    {
+      kind: config.train.optimizer,
+      beta1: config.train.beta1,
+      beta2: config.train.beta2,
+      epsilon: config.train.epsilon,
+      momentum: config.train.momentum,
+    },
+  );
+  const weights = () =>
+    net.localiser.weights.map((w) => ({ name: w.name, val: w.read() as tf.Variable }));
+  return { net, opt, weights };
+}
+
+/** x extent of the grid's landmark rows (mm), for the initial scale when only a grid is known. */
+function gridFaceWidth(grid: GridModel): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = 0; k < grid.landmarkIds.length; k++) {
+    lo = Math.min(lo, grid.landmarkMean[3 * k]);
+    hi = Math.max(hi, grid.landmarkMean[3 * k]);
+  }
+  return hi > lo ? hi - lo : 150;
+}
