@@ -13,6 +13,19 @@ export type { ContourLandmarks, LandmarkMappingFile } from './io/landmarks';
 export { readLandmarkMapping, readLandmarkMappingFile } from './io/landmarks';
 export type { LoadModelOptions, ModelFormat } from './io/load';
 export { detectModelFormat, loadModel, saveModel } from './io/load';
+export type {
+  MatCell,
+  MatChar,
+  MatInflate,
+  MatNumeric,
+  MatNumericClass,
+  MatNumericData,
+  MatStruct,
+  MatValue,
+  MatVariableInfo,
+  ReadMatOptions,
+} from './io/mat';
+export { inflateFflate, listMatVariables, matFileVersion, readMat } from './io/mat';
 export type { ObjMesh, ObjWriteMesh, ObjWriteOptions } from './io/obj';
 export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 
