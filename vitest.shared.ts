@@ -13,6 +13,7 @@ export const workspaceAliases: Record<string, string> = {
   '@3dmm-stn/localiser': src('packages/localiser'),
   '@3dmm-stn/trainer': src('apps/trainer'),
   '@3dmm-stn/cli': src('packages/cli'),
+  '@3dmm-stn/fit': src('packages/fit'),
 };
 
 export default defineConfig({

@@ -4,7 +4,7 @@ export { memoryIO, processIO } from './io';
 export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError, UsageError } from './errors';
 export type { FitFailure, FitOptions, FitSummary } from './fit/run';
 export { fitImages } from './fit/run';
-export type { FitRecord } from './fit/record';
+export type { FitRecord } from '@3dmm-stn/fit';
 export type { DetectedFace, Detection, DetectOptions } from './fit/faces';
 export { FaceDetector, faceApiRoot } from './fit/faces';
 export type { ModelSummary } from './model';

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
-import type { FitRecord } from '../src/fit/record';
-import { projectPoints } from '../src/fit/init';
+import type { FitRecord } from '@3dmm-stn/fit';
+import { projectPoints } from '@3dmm-stn/fit';
 import { cli, samplePhoto, tempDir } from './helpers';
 
 let dir: string;

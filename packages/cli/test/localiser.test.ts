@@ -6,7 +6,7 @@ import { buildNetwork, exportModel, meanFaceWidth } from '@3dmm-stn/trainer';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
-import type { FitRecord } from '../src/fit/record';
+import type { FitRecord } from '@3dmm-stn/fit';
 import { cli, samplePhoto, tempDir } from './helpers';
 
 describe('fit --localiser', () => {

@@ -1,13 +1,9 @@
-import { selectBackend } from '@3dmm-stn/backend';
-import { defaultModel, resampleToGrid, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
-import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
+import { describe, expect, it } from 'vitest';
 import { cropFrame, cropImage, fromCrop, thetaToPhoto, toCrop } from '../src/fit/crop';
 import { mostlyInside, padImage } from '../src/fit/faces';
-import { axisAngleFromMatrix, initialPose, projectPoints, weightedRms } from '../src/fit/init';
-import { optimiseTheta, symmetrySubgrid } from '../src/fit/optimise';
 import { uniqueStems } from '../src/fit/run';
-import { gridTensors } from '../src/fit/stn';
+import { projectPoints } from '@3dmm-stn/fit';
 
 const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 40);
 const L = grid.landmarkIds.length;
@@ -22,47 +18,6 @@ function landmarksFor(theta: number[]): Float64Array {
   }
   return projectPoints(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
 }
-
-describe('axisAngleFromMatrix', () => {
-  it('inverts rotationFromAxisAngle, including tiny and near-π angles', () => {
-    for (const r of [
-      [0.3, -0.2, 0.1],
-      [1e-8, 0, -2e-8],
-      [0, 0, 0],
-      [0, 3.1, 0],
-      [-1.2, 0.4, 2.2],
-    ]) {
-      const back = axisAngleFromMatrix(rotationFromAxisAngle(r));
-      for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(r[k], 5);
-    }
-  });
-});
-
-describe('initialPose', () => {
-  it('recovers a known pose exactly from noiseless landmarks (affine camera)', () => {
-    const theta = [0.15, -0.45, 0.2, 120, 95, Math.log(0.9), ...new Array(grid.numModes).fill(0)];
-    const p = landmarksFor(theta);
-    const w = new Float32Array(L).fill(1);
-    const pose = initialPose(grid.landmarkMean, p, w);
-    expect(pose.method).toBe('affine');
-    expect(pose.rms).toBeLessThan(1e-3);
-    for (let k = 0; k < 3; k++) expect(pose.r[k]).toBeCloseTo(theta[k], 4);
-    expect(pose.t[0]).toBeCloseTo(120, 2);
-    expect(pose.logS).toBeCloseTo(Math.log(0.9), 5);
-  });
-
-  it('ignores points with weight 0 (NaN targets)', () => {
-    const theta = [0, 0.2, -0.1, 50, 60, Math.log(0.5), ...new Array(grid.numModes).fill(0)];
-    const p = landmarksFor(theta);
-    const w = new Float32Array(L).fill(1);
-    for (let l = 0; l < 17; l++) {
-      w[l] = 0;
-      p[2 * l] = Number.NaN;
-    }
-    expect(initialPose(grid.landmarkMean, p, w).rms).toBeLessThan(1e-3);
-    expect(weightedRms(p, p, w)).toBe(0);
-  });
-});
 
 describe('crop frame', () => {
   const lm = new Float32Array([100, 200, 180, 260, 140, 300]);
@@ -149,23 +104,6 @@ describe('face boxes and padding', () => {
   });
 });
 
-describe('symmetrySubgrid', () => {
-  it('is square and mirror-closed: reversing columns mirrors the grid points', () => {
-    for (const res of [112, 37, 8]) {
-      const g = { ...grid, res };
-      const { index, side } = symmetrySubgrid(g);
-      expect(index.length).toBe(side * side);
-      for (let a = 0; a < side; a++)
-        for (let b = 0; b < side; b++) {
-          const p = index[a * side + b];
-          const q = index[a * side + (side - 1 - b)];
-          expect(Math.floor(q / res)).toBe(Math.floor(p / res));
-          expect(q % res).toBe(res - 1 - (p % res));
-        }
-    }
-  });
-});
-
 describe('uniqueStems', () => {
   it('disambiguates equal base names', () => {
     expect(uniqueStems(['a/x.jpg', 'b/x.png', 'y.webp', 'c/x.jpeg'])).toEqual([
@@ -174,49 +112,5 @@ describe('uniqueStems', () => {
       'y',
       'x-3',
     ]);
-  });
-});
-
-describe('optimiseTheta', () => {
-  beforeAll(async () => {
-    await selectBackend({ backend: 'wasm' });
-  });
-
-  it('recovers pose and shape from landmarks of a known θ, batch = independent faces, no leaks', () => {
-    const truths = [
-      [0.1, -0.35, 0.12, 112, 118, Math.log(1.1), 1.2, -0.8, 0.5, 0, 0, 0.9, 0, 0, 0, 0],
-      [-0.05, 0.3, -0.2, 100, 105, Math.log(0.9), -0.5, 0.6, 0, 0.7, 0, 0, 0.4, 0, 0, 0],
-    ];
-    const target = new Float32Array(2 * 2 * L);
-    truths.forEach((t, b) => {
-      target.set(landmarksFor(t), 2 * b * L);
-    });
-    const conf = new Float32Array(2 * L).fill(1);
-    const g = gridTensors(grid);
-    const images = tf.randomUniform([2, 224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
-    const first = tf.slice(images, [0, 0, 0, 0], [1, 224, 224, 3]) as tf.Tensor4D;
-    const before = tf.memory().numTensors;
-    const r = optimiseTheta(g, target, conf, images, { steps: 80 });
-    const alone = optimiseTheta(g, target.subarray(0, 2 * L), conf.subarray(0, L), first, {
-      steps: 80,
-    });
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([images, first]);
-    g.dispose();
-    truths.forEach((truth, b) => {
-      const rmsInit = r.initial[b].rms;
-      const rmsFinal = weightedRms(
-        landmarksFor(Array.from(r.theta[b])),
-        target.subarray(2 * b * L),
-        conf.subarray(0, L),
-      );
-      expect(rmsInit).toBeGreaterThan(1); // the shape (α ≠ 0) is not in the initial pose
-      expect(rmsFinal).toBeLessThan(0.5 * rmsInit);
-      expect(r.loss[b].final).toBeLessThan(r.loss[b].initial);
-      for (let k = 0; k < 3; k++) expect(Math.abs(r.theta[b][k] - truth[k])).toBeLessThan(0.08);
-    });
-    // A face's θ does not depend on the other faces of the batch.
-    for (let k = 0; k < r.theta[0].length; k++)
-      expect(alone.theta[0][k]).toBeCloseTo(r.theta[0][k], 3);
   });
 });

@@ -1,11 +1,11 @@
 import { selectBackend } from '@3dmm-stn/backend';
+import { extractTexture, FitStn, type StnForward } from '@3dmm-stn/fit';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors';
 import { readRgb, toUint8, writePng } from '../image';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
 import { parseChoice, parseIntFlag, readThetaFile } from '../options';
-import { gridTensors, stnForward } from '../fit/stn';
 import { BACKEND_CHOICES } from './fit';
 
 export interface SampleCommandOptions {
@@ -39,11 +39,11 @@ export async function sampleCommand(opts: SampleCommandOptions, io: CliIO) {
     );
   }
   const img = await readRgb(opts.image);
-  const g = gridTensors(grid);
+  const g = new FitStn(grid);
   const image = tf.tensor4d(Float32Array.from(img.data), [1, img.height, img.width, 3]);
-  let f: ReturnType<typeof stnForward>;
+  let f: StnForward;
   try {
-    f = stnForward(theta.theta, image, g);
+    f = extractTexture(g, image, theta.theta);
   } finally {
     image.dispose();
     g.dispose();

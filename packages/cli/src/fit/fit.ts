@@ -4,16 +4,20 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
+import {
+  extractTexture,
+  type FitRecord,
+  type FitStn,
+  optimiseTheta,
+  type StnForward,
+} from '@3dmm-stn/fit';
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type RgbImage, readRgb } from '../image';
 import { type CropFrame, cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
 import type { DetectedFace, FaceDetector } from './faces';
-import { optimiseTheta } from './optimise';
 import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
-import type { FitRecord } from './record';
-import { type GridTensors, type StnForward, stnForward } from './stn';
 
 /** A loaded localiser network (the trainer's exported model: image → [θ, …]). */
 export interface Localiser {
@@ -46,7 +50,7 @@ export interface FitImageResult {
 export async function fitImage(
   file: string,
   detector: FaceDetector,
-  g: GridTensors,
+  g: FitStn,
   options: FitImageOptions,
 ): Promise<FitImageResult> {
   const photo = await readRgb(file);
@@ -116,7 +120,7 @@ export function fitFaces(
   photo: RgbImage,
   photoT: tf.Tensor4D,
   faces: DetectedFace[],
-  g: GridTensors,
+  g: FitStn,
   options: FitImageOptions,
 ): FaceFit[] {
   const grid = g.grid;
@@ -168,7 +172,7 @@ export function fitFaces(
       crop: crops[b],
       thetaCrop: thetaCrop[b],
       theta,
-      forward: stnForward(theta, photoT, g),
+      forward: extractTexture(g, photoT, theta),
       method: options.localiser ? 'localiser' : 'optimisation',
       optimisation: optimisation[b],
     };

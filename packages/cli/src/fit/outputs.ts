@@ -12,8 +12,7 @@ import { Canvas } from '../draw';
 import { type RgbImage, resizeRgb, toUint8, writePng } from '../image';
 import { gridTexCoords } from '../model';
 import { cropFrame, cropImage, toCrop } from './crop';
-import type { FitRecord } from './record';
-import type { StnForward } from './stn';
+import type { FitRecord, StnForward } from '@3dmm-stn/fit';
 
 /** Side of the preview image, pixels. */
 export const PREVIEW_SIZE = 512;

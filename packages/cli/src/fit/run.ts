@@ -1,14 +1,13 @@
 /** `fitImages`: the programmatic `fit` — many photos, one failure never stops the others. */
 import { basename, extname } from 'node:path';
 import { fileSystemIO, selectBackend } from '@3dmm-stn/backend';
+import { FitStn, type FitRecord } from '@3dmm-stn/fit';
 import { registerMorphableModelSTN } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type AnyModel, gridFromModel, loadAnyModel } from '../model';
 import { FaceDetector } from './faces';
 import { type FitImageResult, fitImage, type Localiser } from './fit';
-import type { FitRecord } from './record';
-import { gridTensors } from './stn';
 
 export interface FitOptions {
   /** Output folder (created if missing). */
@@ -100,7 +99,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
     localiser = { model: net, inputSize: shape[1] };
   }
   const detector = await faceDetector();
-  const g = gridTensors(grid);
+  const g = new FitStn(grid);
   const setup = (performance.now() - t0) / 1000;
   const summary: FitSummary = {
     backend: info.name,

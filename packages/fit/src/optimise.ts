@@ -11,11 +11,9 @@
  * mean squared mirror difference up to sampling.
  */
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
-import type { GridModel } from '@3dmm-stn/morphable-model';
-import { gridSample, morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
-import * as tf from '@tensorflow/tfjs';
-import { initialPose, type InitialPose } from './init';
-import { type GridTensors, maskFor, projectGrid, projectLandmarks } from './stn';
+import * as tf from '@tensorflow/tfjs-core';
+import { type InitialPose, initialPose } from './init';
+import type { FitStn } from './stn';
 
 export interface OptimiseOptions {
   /** Adam steps. Default 60. */
@@ -44,13 +42,13 @@ const LR = { r: 0.02, t: 1, logS: 0.01, alpha: 0.1 };
  * the batch is B independent problems; batching them shares tfjs's per-op overhead, which is
  * what the time is spent on (a face costs about as much as a batch of five).
  *
- * @param g the grid model's tensors.
+ * @param stn the layers of the grid model (`new FitStn(grid)`, reused across calls).
  * @param target [B, L, 2] detected landmarks in crop pixels, in the order of `g.grid.landmarkIds`.
  * @param confidence [B, L] 1 to use a landmark, 0 to ignore it.
  * @param image [B, S, S, 3] the crops (0…255), for the symmetry term; omitted → no symmetry term.
  */
 export function optimiseTheta(
-  g: GridTensors,
+  stn: FitStn,
   target: Float32Array,
   confidence: Float32Array,
   image: tf.Tensor4D | undefined,
@@ -59,7 +57,7 @@ export function optimiseTheta(
   const steps = options.steps ?? 60;
   const w = options.weights ?? { landmark: 0.8998, prior: 0.1, symmetry: 1e-4 };
   const maskEvery = options.maskEvery ?? 20;
-  const grid = g.grid;
+  const grid = stn.grid;
   const D = grid.numModes;
   const P = 6 + D;
   const L = grid.landmarkIds.length;
@@ -94,40 +92,28 @@ export function optimiseTheta(
   const confT = tf.tensor2d(confidence, [B, L]);
   const usedT = tf.tensor1d(used);
   const useSym = image !== undefined && w.symmetry > 0;
-  const sub = useSym ? symmetrySubgrid(grid) : null;
-  const subT = sub ? subgridTensors(grid, sub.index) : null;
   let mask: tf.Tensor4D | null = null;
   const refreshMask = (th: tf.Tensor2D) => {
-    if (!sub) return;
-    const full = tf.tidy(() => maskFor(projectGrid(th, g).rotated, grid));
-    const m = full.dataSync();
-    full.dispose();
-    const np = grid.res * grid.res;
-    const n = sub.index.length;
-    const picked = new Float32Array(B * n);
-    for (let b = 0; b < B; b++)
-      for (let k = 0; k < n; k++) picked[b * n + k] = m[b * np + sub.index[k]];
     mask?.dispose();
-    mask = tf.tensor4d(picked, [B, sub.side, sub.side, 1]);
+    mask = stn.subgridMask(image as tf.Tensor4D, th);
   };
   /** [B] per-face losses. */
   const perFace = (th: tf.Tensor2D): tf.Tensor1D =>
     tf.tidy(() => {
       const none = { reduction: 'none' as const };
-      const lm = tf.div(landmarkLoss(projectLandmarks(th, g), targetT, confT, none), usedT);
-      let total = tf.add(
-        tf.mul(lm, w.landmark),
-        tf.mul(priorLoss(splitTheta(th).alpha, none), w.prior),
-      );
-      if (sub && subT && mask) {
-        const { r, t, logS, alpha } = splitTheta(th);
-        const px = projectVertices(morphShape(alpha, subT.mean, subT.basis), r, t, logS);
-        const uv = gridSample(
-          image as tf.Tensor4D,
-          tf.reshape(px, [B, sub.side, sub.side, 2]) as tf.Tensor4D,
-        );
-        total = tf.add(total, tf.mul(symmetryLoss(uv, mask, none), w.symmetry));
+      const alpha = tf.slice(th, [0, 6], [B, D]);
+      let projected: tf.Tensor3D;
+      let sym: tf.Tensor | null = null;
+      if (useSym && mask) {
+        const out = stn.symmetryPass(image as tf.Tensor4D, th);
+        projected = out.landmarks;
+        sym = tf.mul(symmetryLoss(out.uv, mask, none), w.symmetry);
+      } else {
+        projected = stn.projectLandmarks(th);
       }
+      const lm = tf.div(landmarkLoss(projected, targetT, confT, none), usedT);
+      let total = tf.add(tf.mul(lm, w.landmark), tf.mul(priorLoss(alpha, none), w.prior));
+      if (sym) total = tf.add(total, sym);
       return total as tf.Tensor1D;
     });
   const valueAndGrad = tf.valueAndGrad((th: tf.Tensor2D) => tf.sum(perFace(th)) as tf.Scalar);
@@ -176,7 +162,6 @@ export function optimiseTheta(
     }
   } finally {
     tf.dispose([targetT, confT, usedT]);
-    if (subT) tf.dispose([subT.mean, subT.basis]);
     if (mask) (mask as tf.Tensor).dispose();
   }
   return {
@@ -185,48 +170,4 @@ export function optimiseTheta(
     loss: Array.from({ length: B }, (_, b) => ({ initial: first[b], final: last[b] })),
     steps,
   };
-}
-
-/**
- * A square, mirror-closed subgrid: columns j ≡ 0 (mod 4) and their mirrors res − 1 − j (so
- * reversing the column order mirrors it, as `symmetryLoss` assumes), and as many rows, evenly
- * spaced. `index` [side²] holds the grid point of each subgrid pixel, row-major.
- */
-export function symmetrySubgrid(grid: GridModel): { index: Int32Array; side: number } {
-  const res = grid.res;
-  const cols = new Set<number>();
-  for (let j = 0; j < res; j += 4) {
-    cols.add(j);
-    cols.add(res - 1 - j);
-  }
-  const c = [...cols].sort((a, b) => a - b);
-  const side = c.length;
-  const rows = Array.from({ length: side }, (_, k) =>
-    Math.round((k * (res - 1)) / Math.max(1, side - 1)),
-  );
-  const index = new Int32Array(side * side);
-  rows.forEach((i, a) => {
-    c.forEach((j, b) => {
-      index[a * side + b] = i * res + j;
-    });
-  });
-  return { index, side };
-}
-
-function subgridTensors(
-  grid: GridModel,
-  index: Int32Array,
-): { mean: tf.Tensor2D; basis: tf.Tensor2D } {
-  const n = index.length;
-  const np = grid.res * grid.res;
-  const D = grid.numModes;
-  const mean = new Float32Array(3 * n);
-  const basis = new Float32Array(D * 3 * n);
-  index.forEach((p, k) => {
-    for (let c = 0; c < 3; c++) {
-      mean[3 * k + c] = grid.mean[3 * p + c];
-      for (let d = 0; d < D; d++) basis[d * 3 * n + 3 * k + c] = grid.basis[d * 3 * np + 3 * p + c];
-    }
-  });
-  return { mean: tf.tensor2d(mean, [n, 3]), basis: tf.tensor2d(basis, [D, 3 * n]) };
 }

@@ -1,0 +1,15 @@
+// --- fitting θ to 2D landmarks (closed-form initial pose, then Adam through the STN layer) ---
+export { fitLandmarks } from './fit_landmarks';
+export type { FitLandmarksOptions } from './fit_landmarks';
+export { optimiseTheta } from './optimise';
+export type { OptimiseOptions, OptimiseResult } from './optimise';
+export { axisAngleFromMatrix, initialPose, projectPoints, weightedRms } from './init';
+export type { InitialPose } from './init';
+
+// --- the STN layers of a GridModel, texture / mask extraction ---
+export { extractTexture, FitStn, morphVertices } from './stn';
+export type { StnForward } from './stn';
+export { subGridModel, symmetrySubgrid } from './subgrid';
+
+// --- the JSON record of a fitted face (CLI `fit`, web app) ---
+export type { FitRecord } from './record';

@@ -1,0 +1,276 @@
+import { selectBackend } from '@3dmm-stn/backend';
+import { defaultModel, resampleToGrid, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  axisAngleFromMatrix,
+  extractTexture,
+  FitStn,
+  fitLandmarks,
+  initialPose,
+  morphVertices,
+  optimiseTheta,
+  projectPoints,
+  subGridModel,
+  symmetrySubgrid,
+  weightedRms,
+} from '../src/index';
+
+const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 40);
+const L = grid.landmarkIds.length;
+let stn: FitStn;
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+  stn = new FitStn(grid);
+});
+afterAll(() => stn.dispose());
+
+/** Landmarks of the grid model for θ (float64, independent of tfjs). */
+function landmarksFor(theta: number[]): Float64Array {
+  const D = grid.numModes;
+  const X = new Float64Array(3 * L);
+  for (let i = 0; i < 3 * L; i++) {
+    X[i] = grid.landmarkMean[i];
+    for (let d = 0; d < D; d++) X[i] += theta[6 + d] * grid.landmarkBasis[d * 3 * L + i];
+  }
+  return projectPoints(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
+}
+
+describe('axisAngleFromMatrix', () => {
+  it('inverts rotationFromAxisAngle, including tiny and near-π angles', () => {
+    for (const r of [
+      [0.3, -0.2, 0.1],
+      [1e-8, 0, -2e-8],
+      [0, 0, 0],
+      [0, 3.1, 0],
+      [-1.2, 0.4, 2.2],
+    ]) {
+      const back = axisAngleFromMatrix(rotationFromAxisAngle(r));
+      for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(r[k], 5);
+    }
+  });
+});
+
+describe('initialPose', () => {
+  it('recovers a known pose exactly from noiseless landmarks (affine camera)', () => {
+    const theta = [0.15, -0.45, 0.2, 120, 95, Math.log(0.9), ...new Array(grid.numModes).fill(0)];
+    const p = landmarksFor(theta);
+    const w = new Float32Array(L).fill(1);
+    const pose = initialPose(grid.landmarkMean, p, w);
+    expect(pose.method).toBe('affine');
+    expect(pose.rms).toBeLessThan(1e-3);
+    for (let k = 0; k < 3; k++) expect(pose.r[k]).toBeCloseTo(theta[k], 4);
+    expect(pose.t[0]).toBeCloseTo(120, 2);
+    expect(pose.logS).toBeCloseTo(Math.log(0.9), 5);
+  });
+
+  it('ignores points with weight 0 (NaN targets)', () => {
+    const theta = [0, 0.2, -0.1, 50, 60, Math.log(0.5), ...new Array(grid.numModes).fill(0)];
+    const p = landmarksFor(theta);
+    const w = new Float32Array(L).fill(1);
+    for (let l = 0; l < 17; l++) {
+      w[l] = 0;
+      p[2 * l] = Number.NaN;
+    }
+    expect(initialPose(grid.landmarkMean, p, w).rms).toBeLessThan(1e-3);
+    expect(weightedRms(p, p, w)).toBe(0);
+  });
+});
+
+describe('symmetrySubgrid', () => {
+  it('is square and mirror-closed: reversing columns mirrors the grid points', () => {
+    for (const res of [112, 37, 8]) {
+      const g = { ...grid, res };
+      const { index, side } = symmetrySubgrid(g);
+      expect(index.length).toBe(side * side);
+      for (let a = 0; a < side; a++)
+        for (let b = 0; b < side; b++) {
+          const p = index[a * side + b];
+          const q = index[a * side + (side - 1 - b)];
+          expect(Math.floor(q / res)).toBe(Math.floor(p / res));
+          expect(q % res).toBe(res - 1 - (p % res));
+        }
+    }
+  });
+});
+
+describe('optimiseTheta', () => {
+  it('recovers pose and shape from landmarks of a known θ, batch = independent faces, no leaks', () => {
+    const truths = [
+      [0.1, -0.35, 0.12, 112, 118, Math.log(1.1), 1.2, -0.8, 0.5, 0, 0, 0.9, 0, 0, 0, 0],
+      [-0.05, 0.3, -0.2, 100, 105, Math.log(0.9), -0.5, 0.6, 0, 0.7, 0, 0, 0.4, 0, 0, 0],
+    ];
+    const target = new Float32Array(2 * 2 * L);
+    truths.forEach((t, b) => {
+      target.set(landmarksFor(t), 2 * b * L);
+    });
+    const conf = new Float32Array(2 * L).fill(1);
+
+    const images = tf.randomUniform([2, 224, 224, 3], 0, 255, 'float32', 7) as tf.Tensor4D;
+    const first = tf.slice(images, [0, 0, 0, 0], [1, 224, 224, 3]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const r = optimiseTheta(stn, target, conf, images, { steps: 80 });
+    const alone = optimiseTheta(stn, target.subarray(0, 2 * L), conf.subarray(0, L), first, {
+      steps: 80,
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([images, first]);
+
+    truths.forEach((truth, b) => {
+      const rmsInit = r.initial[b].rms;
+      const rmsFinal = weightedRms(
+        landmarksFor(Array.from(r.theta[b])),
+        target.subarray(2 * b * L),
+        conf.subarray(0, L),
+      );
+      expect(rmsInit).toBeGreaterThan(1); // the shape (α ≠ 0) is not in the initial pose
+      expect(rmsFinal).toBeLessThan(0.5 * rmsInit);
+      expect(r.loss[b].final).toBeLessThan(r.loss[b].initial);
+      for (let k = 0; k < 3; k++) expect(Math.abs(r.theta[b][k] - truth[k])).toBeLessThan(0.08);
+    });
+    // A face's θ does not depend on the other faces of the batch.
+    for (let k = 0; k < r.theta[0].length; k++)
+      expect(alone.theta[0][k]).toBeCloseTo(r.theta[0][k], 3);
+  });
+});
+
+describe('subGridModel', () => {
+  it('picks the grid points, keeps the landmark rows, triangulates valid cells counter-clockwise', () => {
+    const { index, side } = symmetrySubgrid(grid);
+    const sub = subGridModel(grid, index, side);
+    const n = side * side;
+    const np = grid.res * grid.res;
+    expect(sub.res).toBe(side);
+    expect(sub.landmarkMean).toBe(grid.landmarkMean);
+    for (const k of [0, 7, n - 1, Math.floor(n / 2)]) {
+      const p = index[k];
+      expect(sub.valid[k]).toBe(grid.valid[p]);
+      for (let c = 0; c < 3; c++) {
+        expect(sub.mean[3 * k + c]).toBe(grid.mean[3 * p + c]);
+        const d = grid.numModes - 1;
+        expect(sub.basis[d * 3 * n + 3 * k + c]).toBe(grid.basis[d * 3 * np + 3 * p + c]);
+      }
+      expect(index[sub.mirror[k]]).toBe(grid.mirror[p]);
+    }
+    expect(sub.triangles.length).toBeGreaterThan(0);
+    for (let f = 0; f < sub.triangles.length / 3; f++) {
+      const [a, b, c] = sub.triangles.subarray(3 * f, 3 * f + 3);
+      expect(sub.valid[a] && sub.valid[b] && sub.valid[c]).toBeTruthy();
+      const m = sub.mean;
+      const z =
+        (m[3 * b] - m[3 * a]) * (m[3 * c + 1] - m[3 * a + 1]) -
+        (m[3 * b + 1] - m[3 * a + 1]) * (m[3 * c] - m[3 * a]);
+      expect(z).toBeGreaterThanOrEqual(0);
+    }
+  });
+});
+
+describe('FitStn and extractTexture (the MorphableModelSTN layer)', () => {
+  const theta = [0.1, -0.3, 0.05, 90, 85, Math.log(0.8), 0.8, -0.5, 0.3, 0, 0.6, 0, 0, 0.2, 0, 0];
+
+  it('vertex pixels and landmarks equal an independent float64 projection; UV of a linear image is exact', () => {
+    const H = 180;
+    const W = 200;
+    // A linear image: value = 0.5·x + 0.25·y + 10 in every channel, bilinear-exact inside.
+    const img = new Float32Array(H * W * 3);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        img.fill(0.5 * x + 0.25 * y + 10, 3 * (y * W + x), 3 * (y * W + x) + 3);
+    const image = tf.tensor4d(img, [1, H, W, 3]);
+    const f = extractTexture(stn, image, theta);
+    image.dispose();
+    const X = morphVertices(grid, theta);
+    const px = projectPoints(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
+    const np = grid.res * grid.res;
+    let inside = 0;
+    for (let p = 0; p < np; p++) {
+      if (!grid.valid[p]) continue;
+      expect(f.pixels[2 * p]).toBeCloseTo(px[2 * p], 2);
+      expect(f.pixels[2 * p + 1]).toBeCloseTo(px[2 * p + 1], 2);
+      const x = f.pixels[2 * p];
+      const y = f.pixels[2 * p + 1];
+      if (x > 0 && y > 0 && x < W - 1 && y < H - 1) {
+        inside++;
+        expect(f.uv[3 * p]).toBeCloseTo(0.5 * x + 0.25 * y + 10, 2);
+      }
+    }
+    expect(inside).toBeGreaterThan(100);
+    const lm = landmarksFor(theta);
+    for (let k = 0; k < 2 * L; k++) expect(f.landmarks[k]).toBeCloseTo(lm[k], 2);
+    // The model turned left shows most of the face, not all of it.
+    let valid = 0;
+    let visible = 0;
+    for (let p = 0; p < np; p++) {
+      valid += grid.valid[p];
+      visible += f.mask[p];
+      if (!grid.valid[p]) expect(f.mask[p]).toBe(0);
+    }
+    expect(visible / valid).toBeGreaterThan(0.5);
+    expect(visible / valid).toBeLessThan(1);
+  });
+
+  it('projectLandmarks is differentiable and equals the host projection; the subgrid mask is the full mask picked', () => {
+    const th = tf.tensor2d([theta], [1, theta.length]);
+    const lm = stn.projectLandmarks(th);
+    const host = landmarksFor(theta);
+    const got = lm.dataSync();
+    for (let k = 0; k < 2 * L; k++) expect(got[k]).toBeCloseTo(host[k], 2);
+    // d(Σ x-coordinates)/d tx = L.
+    const g = tf.grad((t) =>
+      tf.sum(tf.slice(stn.projectLandmarks(t as tf.Tensor2D), [0, 0, 0], [1, L, 1])),
+    )(th);
+    expect(g.dataSync()[3]).toBeCloseTo(L, 3);
+    const image = tf.zeros([1, 120, 120, 3]) as tf.Tensor4D;
+    const sub = stn.subgridMask(image, th);
+    const full = extractTexture(stn, image, theta).mask;
+    const picked = sub.dataSync();
+    stn.sub.index.forEach((p, k) => {
+      expect(picked[k]).toBe(full[p]);
+    });
+    tf.dispose([th, lm, g, image, sub]);
+  });
+});
+
+describe('fitLandmarks', () => {
+  it("takes ibug-68 landmarks (NaN = missing) and equals optimiseTheta on the model's rows", () => {
+    const truth = [0.05, 0.2, -0.1, 110, 120, Math.log(1.0), 0.5, 0, -0.4, 0, 0, 0, 0, 0, 0, 0];
+    const lm = landmarksFor(truth);
+    const ibug = new Float32Array(136).fill(Number.NaN);
+    grid.landmarkIds.forEach((id, l) => {
+      ibug[2 * (id - 1)] = lm[2 * l];
+      ibug[2 * (id - 1) + 1] = lm[2 * l + 1];
+    });
+    // One point the model has goes missing.
+    const dropped = grid.landmarkIds[3] - 1;
+    ibug[2 * dropped] = Number.NaN;
+    const conf = new Float32Array(L).fill(1);
+    conf[3] = 0;
+    const target = Float32Array.from(lm);
+    target[6] = 0;
+    target[7] = 0;
+    const a = fitLandmarks(stn, ibug, { steps: 10 });
+    const b = optimiseTheta(stn, target, conf, undefined, { steps: 10 });
+    expect(Array.from(a.theta[0])).toEqual(Array.from(b.theta[0]));
+    expect(a.initial[0].rms).toBeLessThan(5);
+    expect(() => fitLandmarks(stn, new Float32Array(10))).toThrow(/\[B, 68, 2\]/);
+  });
+});
+
+describe('no tensor leaks', () => {
+  it('keeps the tensor count flat over repeated fits and texture extractions', () => {
+    const theta = [0, 0.1, 0, 60, 60, Math.log(0.5), ...new Array(grid.numModes).fill(0)];
+    const target = Float32Array.from(landmarksFor(theta));
+    const conf = new Float32Array(L).fill(1);
+    const image = tf.randomUniform([1, 120, 120, 3], 0, 255) as tf.Tensor4D;
+    optimiseTheta(stn, target, conf, image, { steps: 3 });
+    extractTexture(stn, image, theta);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      optimiseTheta(stn, target, conf, image, { steps: 3 });
+      extractTexture(stn, image, theta);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    image.dispose();
+  });
+});
