@@ -20,3 +20,12 @@ export function fixturePath(...parts: string[]): string {
 }
 
 export const REPO_ROOT = repoRoot;
+
+/**
+ * `../shared/data/real-faces` (photos read in place, never copied; STN_REAL_FACES overrides), or
+ * undefined where it is absent.
+ */
+export function realFacesDir(): string | undefined {
+  const dir = process.env.STN_REAL_FACES ?? resolve(repoRoot, '..', 'shared', 'data', 'real-faces');
+  return existsSync(resolve(dir, 'dlib')) ? dir : undefined;
+}

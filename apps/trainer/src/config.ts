@@ -105,6 +105,17 @@ export const configSchema = z.strictObject({
       prefetch: int(1).default(2),
       /** Worker threads rendering synthetic batches (0 = render in the training thread). */
       workers: int(0).default(1),
+      /** Folder datasets: random crop jitter of training samples (0 = none). */
+      jitter: z
+        .strictObject({
+          /** Crop side × exp(U(−scale, scale)). */
+          scale: nonNeg.default(0),
+          /** Crop centre + U(−translate, translate)·side. */
+          translate: nonNeg.default(0),
+        })
+        .prefault({}),
+      /** Folder datasets with pairs: faces without a second image pair with a jittered copy of themselves. */
+      pairSingles: z.boolean().default(false),
       /** Fraction of a folder dataset held out for validation. */
       valFraction: z.number().min(0).max(0.9).default(0.05),
       synthetic,

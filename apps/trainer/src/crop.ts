@@ -48,11 +48,38 @@ export async function cropAroundLandmarks(
   size: number,
   margin: number,
 ): Promise<CropResult> {
+  return cropSquare(input, landmarks, cropBox(landmarks, margin), size);
+}
+
+/**
+ * The square crop around a face detector's box `[x, y, width, height]`: centred on the box, side
+ * `max(w, h)·(1 + 2·margin)`, rounded to integers like `cropBox`. This is the crop the pretrained
+ * localiser is trained on and run on (the detector box is all it gets at inference).
+ */
+export function squareAroundBox(
+  box: readonly [number, number, number, number] | readonly number[],
+  margin: number,
+): [number, number, number] {
+  const [x, y, w, h] = box;
+  const side = Math.max(2, Math.round(Math.max(w, h) * (1 + 2 * margin)));
+  return [Math.round(x + w / 2 - side / 2), Math.round(y + h / 2 - side / 2), side];
+}
+
+/**
+ * Decode `input`, crop the square `[x0, y0, side]` (source pixels; parts outside the image are
+ * black), resize to `size`×`size`, and map `landmarks` into the crop.
+ */
+export async function cropSquare(
+  input: string | Buffer,
+  landmarks: Float32Array,
+  square: readonly [number, number, number],
+  size: number,
+): Promise<CropResult> {
   const meta = await sharp(input).metadata();
   const W = meta.width;
   const H = meta.height;
   if (!W || !H) throw new Error('image has no size');
-  const [x0, y0, side] = cropBox(landmarks, margin);
+  const [x0, y0, side] = square;
   const k = size / side;
   // The part of the crop inside the image, in source pixels.
   const ix0 = Math.max(0, x0);

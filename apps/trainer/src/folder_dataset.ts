@@ -1,6 +1,6 @@
 import { opendir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { cropAroundLandmarks } from './crop';
+import { cropBox, cropSquare, squareAroundBox } from './crop';
 import { parseCsv } from './csv';
 import { DataReport } from './data_report';
 import { DatasetError, LandmarkFormatError } from './errors';
@@ -39,6 +39,19 @@ export interface FolderEntry {
   pts: string;
   /** Identity label, or null. */
   identity: string | null;
+  /**
+   * A face detector's box `[x, y, width, height]` (image pixels): when given, the crop is the
+   * square around it (`squareAroundBox`), as at inference, instead of around the landmarks.
+   */
+  box?: [number, number, number, number] | null;
+  /** Landmark confidence of this face in (0, 1] (pseudo-labels: the detector's score); default 1. */
+  confidence?: number;
+}
+
+/** Random crop jitter (training only): side × exp(U(±scale)), centre + U(±translate)·side. */
+export interface CropJitter {
+  scale: number;
+  translate: number;
 }
 
 export type IdentityMode = 'auto' | 'subfolder' | 'column' | 'none';
@@ -108,7 +121,14 @@ export async function readManifest(
   const base = dirname(resolve(file));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const ptsOf = (img: string) => img.slice(0, img.length - extname(img).length) + '.pts';
-  const records: { image?: unknown; pts?: unknown; identity?: unknown; where: string }[] = [];
+  const records: {
+    image?: unknown;
+    pts?: unknown;
+    identity?: unknown;
+    box?: unknown;
+    confidence?: unknown;
+    where: string;
+  }[] = [];
   if (extname(file).toLowerCase() === '.json') {
     let v: unknown;
     try {
@@ -153,12 +173,41 @@ export async function readManifest(
       throw new DatasetError(file, `${r.where}: "image" must be a non-empty path`);
     if (r.pts !== undefined && typeof r.pts !== 'string')
       throw new DatasetError(file, `${r.where}: "pts" must be a path`);
+    const box = r.box;
+    if (
+      box !== undefined &&
+      box !== null &&
+      !(
+        Array.isArray(box) &&
+        box.length === 4 &&
+        box.every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+        box[2] > 0 &&
+        box[3] > 0
+      )
+    )
+      throw new DatasetError(
+        file,
+        `${r.where}: "box" must be [x, y, width, height] (finite, positive size), got ${JSON.stringify(box)}`,
+      );
+    const conf = r.confidence;
+    if (conf !== undefined && !(typeof conf === 'number' && conf > 0 && conf <= 1))
+      throw new DatasetError(
+        file,
+        `${r.where}: "confidence" must be a number in (0, 1], got ${JSON.stringify(conf)}`,
+      );
     const image = abs(r.image);
     let identity: string | null = null;
     if (mode === 'column' || (mode === 'auto' && hasColumn))
       identity = r.identity == null ? null : String(r.identity);
     else if (mode === 'subfolder') identity = basename(dirname(image));
-    return { image, pts: r.pts ? abs(r.pts as string) : ptsOf(image), identity };
+    const entry: FolderEntry = {
+      image,
+      pts: r.pts ? abs(r.pts as string) : ptsOf(image),
+      identity,
+    };
+    if (Array.isArray(box)) entry.box = box as [number, number, number, number];
+    if (typeof conf === 'number') entry.confidence = conf;
+    return entry;
   });
   if (entries.length === 0) throw new DatasetError(file, 'the manifest lists no images');
   return entries;
@@ -199,6 +248,13 @@ export interface FolderDatasetOptions {
   pairs: boolean;
   valFraction: number;
   report?: DataReport;
+  /** Random crop jitter of training samples (validation is never jittered). Default none. */
+  jitter?: CropJitter;
+  /**
+   * With `pairs`, also pair faces that have no second image with themselves (two jittered crops
+   * of one face), so that single faces train too. Default false: only identities with ≥ 2 images.
+   */
+  pairSingles?: boolean;
 }
 
 /** Per-epoch permutations of [0, n) seeded by (seed, stream, epoch); one epoch cached. */
@@ -226,7 +282,7 @@ export class FolderDataset {
   readonly train: FolderEntry[];
   readonly val: FolderEntry[];
   readonly report: DataReport;
-  /** Identities with ≥ 2 training images → their entry indices. */
+  /** Identities with ≥ 2 training images (≥ 1 with `pairSingles`) → their entry indices. */
   private readonly pairGroups: number[][];
   private readonly order: EpochOrder;
 
@@ -245,7 +301,11 @@ export class FolderDataset {
       if (g) g.push(i);
       else groups.set(e.identity, [i]);
     });
-    this.pairGroups = [...groups.values()].filter((g) => g.length >= 2);
+    if (options.pairSingles)
+      train.forEach((e, i) => {
+        if (e.identity === null) groups.set(`\0${i}`, [i]);
+      });
+    this.pairGroups = [...groups.values()].filter((g) => g.length >= (options.pairSingles ? 1 : 2));
     const usePairs = this.usesPairs;
     this.order = new EpochOrder(
       usePairs ? this.pairGroups.length : train.length,
@@ -259,8 +319,11 @@ export class FolderDataset {
     return this.options.pairs && this.pairGroups.length > 0 && this.options.batchSize >= 2;
   }
 
-  /** Load, crop and check one entry; on failure report it and return null. */
-  async load(entry: FolderEntry): Promise<FaceSample | null> {
+  /**
+   * Load, crop and check one entry; on failure report it and return null. `rng` (training only)
+   * draws the crop jitter.
+   */
+  async load(entry: FolderEntry, rng?: Rng): Promise<FaceSample | null> {
     let landmarks: Float32Array;
     try {
       landmarks = await readPts(entry.pts);
@@ -273,20 +336,27 @@ export class FolderDataset {
       );
       return null;
     }
-    let crop: Awaited<ReturnType<typeof cropAroundLandmarks>>;
+    let crop: Awaited<ReturnType<typeof cropSquare>>;
     try {
-      crop = await cropAroundLandmarks(
-        entry.image,
-        landmarks,
-        this.options.inputSize,
-        this.options.margin,
-      );
+      const margin = this.options.margin;
+      let square = entry.box ? squareAroundBox(entry.box, margin) : cropBox(landmarks, margin);
+      const j = this.options.jitter;
+      if (rng && j && (j.scale > 0 || j.translate > 0)) {
+        const [x0, y0, side] = square;
+        const s2 = Math.max(2, Math.round(side * Math.exp(rng.range(-j.scale, j.scale))));
+        const cx = x0 + side / 2 + rng.range(-j.translate, j.translate) * side;
+        const cy = y0 + side / 2 + rng.range(-j.translate, j.translate) * side;
+        square = [Math.round(cx - s2 / 2), Math.round(cy - s2 / 2), s2];
+      }
+      crop = await cropSquare(entry.image, landmarks, square, this.options.inputSize);
     } catch (e) {
       this.report.add(entry.image, `unreadable image: ${(e as Error).message}`);
       return null;
     }
     const confidence = new Float32Array(68);
-    for (let i = 0; i < 68; i++) confidence[i] = Number.isFinite(crop.landmarks[2 * i]) ? 1 : 0;
+    const weight = entry.confidence ?? 1;
+    for (let i = 0; i < 68; i++)
+      confidence[i] = Number.isFinite(crop.landmarks[2 * i]) ? weight : 0;
     const sample: FaceSample = {
       image: crop.image,
       size: this.options.inputSize,
@@ -329,6 +399,11 @@ export class FolderDataset {
     return { indices: out, pairs: 0 };
   }
 
+  /** The crop-jitter stream of one batch slot (a function of seed, step, slot), or none. */
+  private jitterRng(step: number, slot: number): Rng | undefined {
+    return this.options.jitter ? Rng.derive(this.options.seed, 'jitter', step, slot) : undefined;
+  }
+
   /** Load the batch of `step`, replacing failed samples from a seeded refill stream. */
   async loadStep(step: number): Promise<Batch> {
     const { indices, pairs } = this.planStep(step);
@@ -342,8 +417,8 @@ export class FolderDataset {
         let ia = indices[i];
         let ib = indices[pairs + i];
         for (;;) {
-          const sa = await this.load(this.train[ia]);
-          const sb = sa ? await this.load(this.train[ib]) : null;
+          const sa = await this.load(this.train[ia], this.jitterRng(step, i));
+          const sb = sa ? await this.load(this.train[ib], this.jitterRng(step, pairs + i)) : null;
           if (sa && sb) {
             A.push(sa);
             Bv.push(sb);
@@ -359,9 +434,10 @@ export class FolderDataset {
       return { step, samples: [...A, ...Bv], pairs: A.length };
     }
     const samples: FaceSample[] = [];
-    for (let idx of indices) {
+    for (let slot = 0; slot < indices.length; slot++) {
+      let idx = indices[slot];
       for (;;) {
-        const s = await this.load(this.train[idx]);
+        const s = await this.load(this.train[idx], this.jitterRng(step, slot));
         if (s) {
           samples.push(s);
           break;

@@ -26,7 +26,13 @@ export { CheckpointError, ConfigError, DatasetError, LandmarkFormatError } from 
 // Data
 export type { FaceSample } from './sample';
 export { sampleProblem } from './sample';
-export type { Batch, FolderDatasetOptions, FolderEntry, IdentityMode } from './folder_dataset';
+export type {
+  Batch,
+  CropJitter,
+  FolderDatasetOptions,
+  FolderEntry,
+  IdentityMode,
+} from './folder_dataset';
 export {
   FolderDataset,
   IMAGE_EXTENSIONS,
@@ -39,7 +45,9 @@ export { meanFaceWidth, SyntheticFaces } from './synthetic';
 export type { Texture } from './texture';
 export { proceduralBackground, proceduralTexture } from './texture';
 export type { CropResult } from './crop';
-export { cropAroundLandmarks, cropBox } from './crop';
+export { cropAroundLandmarks, cropBox, cropSquare, squareAroundBox } from './crop';
+export type { DlibFace, DlibImage } from './dlib_xml';
+export { parseDlibXml, readDlibXml } from './dlib_xml';
 export { flipImage, flipLandmarks, flipPerLandmark, IBUG_FLIP } from './flip';
 export { formatPts, parsePts, readPts } from './pts';
 export { BoundedQueue, prefetch } from './stream';

@@ -75,6 +75,8 @@ export async function openTrainingData(
     pairs: config.data.pairs,
     valFraction: config.data.valFraction,
     report,
+    jitter: config.data.jitter,
+    pairSingles: config.data.pairSingles,
   });
   say(
     `dataset: ${ds.train.length} training and ${ds.val.length} validation images${ds.usesPairs ? ', same-identity pairs' : ''}`,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cropAroundLandmarks } from '../src/crop';
+import { cropAroundLandmarks, squareAroundBox } from '../src/crop';
 import { DataReport } from '../src/data_report';
 import { DatasetError } from '../src/errors';
 import { FolderDataset, listFolderDataset, readManifest } from '../src/folder_dataset';
@@ -175,5 +175,76 @@ describe('folder dataset', () => {
         }
       expect(Math.hypot(bx - x, by - y)).toBeLessThanOrEqual(1.5);
     }
+  });
+  it('reads a detector box and confidence from a JSON manifest and crops around the box', async () => {
+    const json = join(root, 'boxes.json');
+    await writeFile(
+      json,
+      JSON.stringify({
+        samples: [
+          { image: 'alice/0.png', pts: 'alice/0.pts', box: [30, 25, 40, 30], confidence: 0.8 },
+          { image: 'bob/0.png', pts: 'bob/0.pts' },
+        ],
+      }),
+    );
+    const e = await readManifest(json, { identity: 'none' });
+    expect(e[0].box).toEqual([30, 25, 40, 30]);
+    expect(e[0].confidence).toBe(0.8);
+    expect(e[1].box).toBeUndefined();
+    // square: centre (50, 40), side 40·1.5 = 60
+    expect(squareAroundBox([30, 25, 40, 30], 0.25)).toEqual([20, 10, 60]);
+    const ds = new FolderDataset(e, {
+      inputSize: 30,
+      margin: 0.25,
+      seed: 1,
+      batchSize: 2,
+      pairs: false,
+      valFraction: 0,
+    });
+    const s0 = await ds.load(e[0]);
+    // the crop maps photo x to (x − 20 + ½)·30/60 − ½, and every confidence is the face's score
+    const { lm } = makeFace(0 + 'alice'.length);
+    expect(s0?.landmarks[0]).toBeCloseTo((lm[0] - 20 + 0.5) * 0.5 - 0.5, 4);
+    expect(s0?.confidence.every((c) => Math.abs(c - 0.8) < 1e-6)).toBe(true);
+    for (const [bad, re] of [
+      [{ image: 'a.png', box: [1, 2, 3] }, /"box" must be \[x, y, width, height\]/],
+      [{ image: 'a.png', box: [1, 2, 0, 4] }, /"box"/],
+      [{ image: 'a.png', confidence: 1.5 }, /"confidence" must be a number in \(0, 1\]/],
+    ] as const) {
+      await writeFile(json, JSON.stringify([bad]));
+      await expect(readManifest(json)).rejects.toThrow(re);
+    }
+  });
+
+  it('jitters training crops reproducibly, never validation crops, and pairs single faces with themselves', async () => {
+    const entries = (await listFolderDataset(root, { identity: 'none' })).filter(
+      (x) => !/corrupt|broken/.test(x.image),
+    );
+    const mk = (jitter?: { scale: number; translate: number }) =>
+      new FolderDataset(entries, {
+        inputSize: 24,
+        margin: 0.2,
+        seed: 4,
+        batchSize: 4,
+        pairs: true,
+        pairSingles: true,
+        valFraction: 0,
+        jitter,
+      });
+    const plain = mk();
+    expect(plain.usesPairs).toBe(true);
+    const a = await mk({ scale: 0.2, translate: 0.1 }).loadStep(3);
+    const b = await mk({ scale: 0.2, translate: 0.1 }).loadStep(3);
+    const c = await plain.loadStep(3);
+    expect(a.pairs).toBe(2);
+    // a single face pairs with itself: the two views are the same image file, cropped differently
+    expect(a.samples[0].source).toBe(a.samples[2].source);
+    expect(a.samples[0].landmarks).not.toEqual(a.samples[2].landmarks);
+    expect(c.samples[0].landmarks).toEqual(c.samples[2].landmarks);
+    expect(b.samples.map((s) => s.landmarks)).toEqual(a.samples.map((s) => s.landmarks));
+    expect(a.samples[0].landmarks).not.toEqual(c.samples[0].landmarks);
+    const val = mk({ scale: 0.2, translate: 0.1 });
+    const v = await val.load(entries[0]);
+    expect(v?.landmarks).toEqual((await plain.load(entries[0]))?.landmarks);
   });
 });

@@ -56,6 +56,21 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     });
 
   program
+    .command('pseudo-label')
+    .description(
+      'Training data for the pretrained localiser: face-api boxes and 68 landmarks (pseudo-labels) of every face as .pts files and a manifest.json; photos named by --exclude XMLs are left out whole',
+    )
+    .argument('<images...>', 'photos or folders of photos')
+    .option('-o, --out <dir>', 'output folder (pts/ and manifest.json)')
+    .option('--exclude <xml...>', 'dlib XML label files whose photos must not be used')
+    .option('--min-confidence <x>', 'face detector score threshold', '0.5')
+    .option('--json', 'print a JSON summary on stdout')
+    .action(async (images: string[], opts) => {
+      const { pseudoLabel } = await import('./commands/pseudo_label');
+      setCode((await pseudoLabel(images, opts, io)).code);
+    });
+
+  program
     .command('sample')
     .description('STN forward pass on a given θ: sample an image into the UV grid')
     .requiredOption('--image <file>', 'input image')
