@@ -15,6 +15,7 @@ const OUR_KERNELS = [
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'MaxPoolGrad',
 ];
 
 describe('selectBackend', () => {
