@@ -23,7 +23,13 @@ type Case = {
 const CASES: Case[] = [
   { name: '2×2/2 valid', x: [2, 8, 8, 3], filter: 2, strides: 2, pad: 'valid' },
   { name: '2×2/2 valid, odd size', x: [2, 7, 9, 5], filter: 2, strides: 2, pad: 'valid' },
-  { name: '2×2/2 same, odd size (partial windows)', x: [3, 7, 5, 4], filter: 2, strides: 2, pad: 'same' },
+  {
+    name: '2×2/2 same, odd size (partial windows)',
+    x: [3, 7, 5, 4],
+    filter: 2,
+    strides: 2,
+    pad: 'same',
+  },
   { name: '3×3/2 same (overlapping)', x: [2, 9, 8, 3], filter: 3, strides: 2, pad: 'same' },
   { name: '3×3/1 valid', x: [1, 6, 7, 2], filter: 3, strides: 1, pad: 'valid' },
   { name: '3×2 strides [2,1]', x: [2, 7, 6, 3], filter: [3, 2], strides: [2, 1], pad: 'same' },
@@ -34,16 +40,20 @@ const CASES: Case[] = [
 ];
 
 function xValues(c: Case): Float32Array {
-  const v = randomValues(c.x.reduce((a, b) => a * b, 1), 7);
+  const v = randomValues(
+    c.x.reduce((a, b) => a * b, 1),
+    7,
+  );
   return c.ties ? v.map((t) => Math.round(t * 2)) : v;
 }
 
 function gradOf(c: Case, xv: Float32Array, dyv: Float32Array): tf.Tensor {
   const x = tf.tensor4d(xv, c.x);
-  const f = (t: tf.Tensor4D) => tf.maxPool(t, c.filter, c.strides, c.pad, c.dimRoundingMode);
+  const f = (t: tf.Tensor) =>
+    tf.maxPool(t as tf.Tensor4D, c.filter, c.strides, c.pad, c.dimRoundingMode);
   const y = f(x);
   const dy = tf.tensor(dyv, y.shape);
-  return tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(f(t), dy)))(x);
+  return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), dy)))(x);
 }
 
 describe('MaxPoolGrad (wasm, JS over the heap)', () => {
@@ -56,10 +66,15 @@ describe('MaxPoolGrad (wasm, JS over the heap)', () => {
   for (const c of CASES) {
     it(`equals the cpu backend exactly: ${c.name}`, async () => {
       const xv = xValues(c);
-      const outShape = (await onBackend('cpu', () =>
-        tf.maxPool(tf.tensor4d(xv, c.x), c.filter, c.strides, c.pad, c.dimRoundingMode),
-      ))[0].shape;
-      const dyv = randomValues(outShape.reduce((a, b) => a * b, 1), 8);
+      const outShape = (
+        await onBackend('cpu', () =>
+          tf.maxPool(tf.tensor4d(xv, c.x), c.filter, c.strides, c.pad, c.dimRoundingMode),
+        )
+      )[0].shape;
+      const dyv = randomValues(
+        outShape.reduce((a, b) => a * b, 1),
+        8,
+      );
       const [cpu] = await onBackend('cpu', () => gradOf(c, xv, dyv));
       const [wasm] = await onBackend('wasm', () => gradOf(c, xv, dyv));
       expect(wasm.shape).toEqual(c.x);
@@ -74,8 +89,8 @@ describe('MaxPoolGrad (wasm, JS over the heap)', () => {
     // Well-separated values, so a ±h step never changes which element is the maximum.
     const xv = Float32Array.from(randomValues(60, 3), (_, i) => ((i * 37) % 60) / 6);
     const wv = randomValues(3 * 3 * 2, 4);
-    const f = (x: tf.Tensor4D) =>
-      tf.sum(tf.mul(tf.maxPool(x, 2, 2, 'same'), tf.tensor4d(wv, [1, 3, 3, 2])));
+    const f = (x: tf.Tensor) =>
+      tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 2, 'same'), tf.tensor4d(wv, [1, 3, 3, 2])));
     const g = tf.tidy(() => tf.grad(f)(tf.tensor4d(xv, shape)).dataSync());
     const h = 1e-2;
     for (let i = 0; i < xv.length; i++) {
@@ -108,7 +123,11 @@ describe('MaxPoolGrad (wasm, JS over the heap)', () => {
     const backend = tf.backend() as BackendWasm;
     const x = tf.randomUniform([2, 9, 9, 4], -1, 1, 'float32', 1);
     const step = () =>
-      tf.tidy(() => tf.grad((t: tf.Tensor4D) => tf.sum(tf.maxPool(t, 3, 2, 'same')))(x as tf.Tensor4D).dataSync());
+      tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 3, 2, 'same')))(x)
+          .dataSync(),
+      );
     step();
     const ids = backend.numDataIds();
     const tensors = tf.memory().numTensors;
