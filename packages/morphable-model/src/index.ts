@@ -26,6 +26,8 @@ export type {
   ReadMatOptions,
 } from './io/mat';
 export { inflateFflate, listMatVariables, matFileVersion, readMat } from './io/mat';
+export type { MatModelLayout, ReadMatModelOptions } from './io/mat-model';
+export { detectMatLayout, readMatModel } from './io/mat-model';
 export type { ObjMesh, ObjWriteMesh, ObjWriteOptions } from './io/obj';
 export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 

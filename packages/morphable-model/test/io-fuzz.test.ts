@@ -10,6 +10,7 @@ import { checkMorphableModel } from '../src/io/validate';
 import type { MorphableModel } from '../src/index';
 import {
   ModelFormatError,
+  loadModel,
   readEosBlendshapes,
   readEosModel,
   readModel,
@@ -17,6 +18,8 @@ import {
   writeModel,
 } from '../src/index';
 import { rng } from './io-h5';
+import { face, frontVars } from './mat-models';
+import { writeMat } from './mat-writer';
 
 const sfm = new Uint8Array(readFileSync(fixturePath('sfm', 'sfm_shape_3448.bin')));
 const bs = new Uint8Array(readFileSync(fixturePath('sfm', 'expression_blendshapes_3448.bin')));
@@ -134,6 +137,39 @@ describe('corrupt input never crashes', () => {
       const lines = text.slice();
       lines.splice(Math.floor(r() * lines.length), 0, junk[trial % junk.length]);
       expect(outcome(() => readObj(lines.join('\n'), 'f.obj'))).toBe('typed');
+    }
+  });
+
+  it('MAT-file (Deep3DFaceRecon layout, compressed LE and raw BE): truncations and flips give a typed error or a valid model', async () => {
+    const r = rng(31);
+    for (const compress of [false, true]) {
+      const bytes = writeMat(frontVars(face(6, 8)), { compress, littleEndian: !compress });
+      let typed = 0;
+      for (let k = 0; k < 80; k++) {
+        const cut = k < 20 ? 128 + k * 5 : Math.floor(r() * bytes.length);
+        // Cut between two variables, the file is a valid shorter one: then the unused last
+        // variable (point_buf) may be all that is missing.
+        try {
+          await loadModel(bytes.subarray(0, cut));
+        } catch (e) {
+          if (!(e instanceof ModelFormatError)) throw e;
+          typed++;
+        }
+      }
+      expect(typed).toBeGreaterThan(70);
+      typed = 0;
+      for (let k = 0; k < 150; k++) {
+        const b = Uint8Array.from(bytes);
+        for (let j = 0; j < 2; j++)
+          b[128 + Math.floor(r() * (b.length - 128))] ^= 1 << Math.floor(r() * 8);
+        try {
+          await loadModel(b);
+        } catch (e) {
+          if (!(e instanceof ModelFormatError)) throw e;
+          typed++;
+        }
+      }
+      expect(typed).toBeGreaterThan(10);
     }
   });
 });

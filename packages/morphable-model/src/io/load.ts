@@ -6,17 +6,19 @@ import type { GridModel, MorphableModel } from '../types';
 import { writeFileAtomic } from './atomic';
 import { findHdf5Signature, readBfmH5 } from './bfm';
 import { readEosBlendshapes, readEosModel } from './eos';
+import { matFileVersion } from './mat';
+import { readMatModel } from './mat-model';
 import { has3dmmMagic, isGridModel, readModel, writeModel } from './format3dmm';
 import { readLandmarkMapping } from './landmarks';
 import { perVertexTexCoords, readObj, writeObj } from './obj';
 import { baseName, emptyLandmarks } from './util';
 
 /** The model file formats `loadModel` recognises. */
-export type ModelFormat = '3dmm' | 'bfm-h5' | 'obj' | 'eos';
+export type ModelFormat = '3dmm' | 'mat' | 'bfm-h5' | 'obj' | 'eos';
 
 const SUPPORTED =
   'supported formats: .3dmm (this project, magic "\\x893DMM\\r\\n\\x1a"), BFM 2017/2019 .h5 (HDF5), ' +
-  'Wavefront .obj (text), eos cereal .bin (uint32 version 1–4 first)';
+  'Wavefront .obj (text), eos cereal .bin (uint32 version 1–4 first), MATLAB .mat (level 5 or v7.3) holding BFM 2009 or a model derived from it';
 
 const OBJ_KEYWORDS = /^(v|vt|vn|vp|f|o|g|s|l|p|mtllib|usemtl)$/;
 
@@ -27,6 +29,8 @@ const OBJ_KEYWORDS = /^(v|vt|vn|vp|f|o|g|s|l|p|mtllib|usemtl)$/;
  */
 export function detectModelFormat(bytes: Uint8Array): ModelFormat | undefined {
   if (has3dmmMagic(bytes)) return '3dmm';
+  // Before HDF5: a v7.3 MAT-file is HDF5 behind a 512-byte MATLAB header.
+  if (matFileVersion(bytes) !== undefined) return 'mat';
   if (findHdf5Signature(bytes.subarray(0, 4096)) >= 0) return 'bfm-h5';
   const head = bytes.subarray(0, 4096);
   let text = true;
@@ -85,6 +89,9 @@ export async function loadModel(
       break;
     case 'eos':
       model = readEosModel(bytes, file);
+      break;
+    case 'mat':
+      model = await readMatModel(bytes, { file });
       break;
     case 'obj': {
       const mesh = readObj(new TextDecoder().decode(bytes), file);
