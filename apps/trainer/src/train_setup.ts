@@ -7,9 +7,15 @@ import { GroupOptimizer } from './optimizer';
 import { meanFaceWidth } from './synthetic';
 
 /**
- * The model and its UV grid, as configured. A model file holding a GridModel (a resampled
- * `.3dmm`) is used as the grid directly; it can train on folder data only (synthetic faces are
- * rendered from the full mesh).
+ * The model and its UV grid, as configured. The grid is the model's symmetric Tutte embedding
+ * resampled at `model.res` (`symmetricGrid`, the one the CLI and the web app use): the symmetry
+ * loss mirrors UV column j to res − 1 − j, which is the mirror point of the face only on a
+ * symmetric embedding — never a model's own texture atlas. The returned model carries that
+ * embedding as its `texCoords`, so synthetic textures (drawn in UV space, bilaterally symmetric)
+ * are symmetric on the face too.
+ *
+ * A model file holding a GridModel (a resampled `.3dmm`) is used as the grid directly; it can
+ * train on folder data only (synthetic faces are rendered from the full mesh).
  */
 export async function prepareModel(
   config: TrainConfig,
@@ -25,19 +31,16 @@ export async function prepareModel(
     }
     return { model: null, grid: loaded };
   }
-  const model = loaded;
-  if (!model.texCoords) {
-    throw new Error(
-      `${config.model.path ?? 'model'}: has no texture coordinates; run \`3dmm-stn tutte\` and use a model with a UV embedding`,
+  const { grid, uv, flippedTriangles } = MM.symmetricGrid(loaded, config.model.res, {
+    shapeModes: Math.min(config.model.shapeModes, loaded.shape.numModes),
+    expressionModes: Math.min(config.model.expressionModes, loaded.expression?.numModes ?? 0),
+  });
+  if (flippedTriangles > 0) {
+    throw new MM.GeometryError(
+      `${config.model.path ?? loaded.metadata.name}: its symmetric Tutte embedding folds ${flippedTriangles} triangle(s); the mesh must be a disc (one boundary loop) with a mirror map`,
     );
   }
-  const shapeModes = Math.min(config.model.shapeModes, model.shape.numModes);
-  const expressionModes = Math.min(config.model.expressionModes, model.expression?.numModes ?? 0);
-  const grid = MM.resampleToGrid(model, model.texCoords, config.model.res, {
-    shapeModes,
-    expressionModes,
-  });
-  return { model, grid };
+  return { model: { ...loaded, texCoords: uv }, grid };
 }
 
 /** What is trained: the network (localiser + STN) and its optimiser. */

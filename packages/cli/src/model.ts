@@ -11,10 +11,8 @@ import {
   isGridModel,
   loadModel,
   type MorphableModel,
-  resampleToGrid,
+  symmetricGrid,
   symmetryReport,
-  type TutteResult,
-  tutteEmbedding,
 } from '@3dmm-stn/morphable-model';
 import { UsageError } from './errors';
 
@@ -52,9 +50,9 @@ export interface GridBuild {
 
 /**
  * The STN's GridModel for `model` at `res`: a GridModel is used as is (its res must match unless
- * `res` is undefined); a MorphableModel gets a symmetric mean-value Tutte embedding onto the
- * square (mirror map from `model.symmetry`, else `computeSymmetry`) resampled at `res`. The
- * default model's texture coordinates already are that embedding and are reused.
+ * `res` is undefined); a MorphableModel gets `symmetricGrid` (@3dmm-stn/morphable-model: its
+ * symmetric mean-value Tutte embedding resampled at `res`, default 112), the grid the trainer
+ * and the web app use too.
  */
 export function gridFromModel(
   model: AnyModel,
@@ -69,29 +67,8 @@ export function gridFromModel(
     }
     return { grid: model, embedding: 'given grid', flippedTriangles: -1 };
   }
-  const r = res ?? 112;
-  if (model.metadata.format === 'generated' && model.texCoords) {
-    return {
-      grid: resampleToGrid(model, model.texCoords, r, options),
-      embedding: 'model texCoords (symmetric Tutte of the default model)',
-      flippedTriangles: 0,
-    };
-  }
-  const t = symmetricTutte(model);
-  return {
-    grid: resampleToGrid(model, t.uv, r, options),
-    embedding: 'symmetric Tutte',
-    flippedTriangles: t.flippedTriangles,
-  };
-}
-
-/** Symmetric mean-value Tutte embedding of a model's mean mesh onto the unit square. */
-export function symmetricTutte(model: MorphableModel): TutteResult {
-  const symmetry = model.symmetry ?? computeSymmetry(model);
-  return tutteEmbedding(
-    { positions: model.mean, triangles: model.triangles },
-    { weights: 'meanValue', boundary: 'square', symmetric: true, symmetry },
-  );
+  const { grid, embedding, flippedTriangles } = symmetricGrid(model, res ?? 112, options);
+  return { grid, embedding, flippedTriangles };
 }
 
 /** Grid point (i, j) sits at u = j/(res−1), v = 1 − i/(res−1) (resampleToGrid's convention). */

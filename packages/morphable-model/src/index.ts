@@ -54,6 +54,8 @@ export { tutteEmbedding } from './geometry/tutte';
 export type { TutteBoundary, TutteMesh, TutteOptions, TutteResult } from './geometry/tutte';
 export { locateGridPoints, resampleToGrid } from './geometry/resample';
 export type { GridLocation, ResampleOptions } from './geometry/resample';
+export { symmetricGrid, symmetricTutte } from './geometry/symmetric_grid';
+export type { SymmetricGrid, SymmetricGridOptions } from './geometry/symmetric_grid';
 
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
 export { defaultModel } from './default/default-model';
