@@ -28,6 +28,7 @@ export type {
 export { inflateFflate, listMatVariables, matFileVersion, readMat } from './io/mat';
 export type { MatModelLayout, ReadMatModelOptions } from './io/mat-model';
 export { detectMatLayout, readMatModel } from './io/mat-model';
+export { listMatV73, readMatV73 } from './io/mat-v73';
 export type { ObjMesh, ObjWriteMesh, ObjWriteOptions } from './io/obj';
 export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 

@@ -1,7 +1,7 @@
 /** BFM 2009 and its derivatives in MATLAB files: layouts, units, index bases, winding, landmarks. */
 import { describe, expect, it } from 'vitest';
 import { readMatModel } from '../src/io/mat-model';
-import { loadModel, type MorphableModel } from '../src/index';
+import { loadModel, ModelFormatError, type MorphableModel } from '../src/index';
 import {
   bfm2009Vars,
   face,
@@ -223,5 +223,38 @@ describe('3DDFA model_refine.mat and face3d BFM.mat', () => {
     expectCcwTriangles(m);
     expect(m.expression?.numModes).toBe(1);
     expect(Array.from(m.landmarks)).toEqual(keypoints0(f.N));
+  });
+});
+
+describe('v7.3 MAT-files (HDF5)', () => {
+  it('reads BFM 2009 with the column-major transposition handled', async () => {
+    const { writeMatV73 } = await import('./mat-v73-writer');
+    const bytes = await writeMatV73(bfm2009Vars(f));
+    const m = (await loadModel(bytes)) as MorphableModel;
+    expect(m.metadata.extra).toMatchObject({
+      layout: 'bfm2009',
+      units: 'um → mm',
+      windingFlipped: true,
+    });
+    expectMeanMm(m);
+    expectCcwTriangles(m);
+    const pc = orthonormalColMajor(R, 3, 1);
+    for (let i = 0; i < R; i += 53) {
+      expect(m.shape.basis[R + i]).toBeCloseTo(Math.fround(pc[R + i]) * SHAPE_STD_UM[1] * 1e-3, 5);
+    }
+    expect(m.metadata.extra?.segbinCounts).toEqual([75, 75, 75, 75]);
+  });
+
+  it('reads the 3DDFA model_refine struct (a group), and corrupt files give typed errors', async () => {
+    const { writeMatV73 } = await import('./mat-v73-writer');
+    const bytes = await writeMatV73({ model_refine: { kind: 'struct', fields: [tddfaFields(f)] } });
+    const m = (await loadModel(bytes)) as MorphableModel;
+    expect(m.metadata.extra).toMatchObject({ layout: '3ddfa' });
+    expectMeanMm(m);
+    expectCcwTriangles(m);
+    expect(Array.from(m.landmarks)).toEqual(keypoints0(f.N));
+    for (const cut of [600, 1500, Math.floor(bytes.length / 2), bytes.length - 100]) {
+      await expect(loadModel(bytes.subarray(0, cut))).rejects.toThrow(ModelFormatError);
+    }
   });
 });

@@ -23,6 +23,7 @@ import {
   matFileVersion,
   readMat,
 } from './mat';
+import { listMatV73, readMatV73 } from './mat-v73';
 import { baseName, emptyLandmarks } from './util';
 import { checkMorphableModel } from './validate';
 
@@ -44,17 +45,6 @@ export interface ReadMatModelOptions {
   landmarks?: LandmarkMap;
   /** zlib inflate for compressed variables (default: pure-JS fflate). */
   inflate?: MatInflate;
-  /**
-   * Reads named variables of a v7.3 (HDF5) MAT-file; needed only for those. Supplied by
-   * `loadModel` (`readMatV73`).
-   */
-  readV73?: (
-    bytes: Uint8Array,
-    file: string,
-    variables?: readonly string[],
-  ) => Promise<Map<string, MatValue>>;
-  /** The names of a v7.3 file's variables (with `readV73`). */
-  listV73?: (bytes: Uint8Array, file: string) => Promise<string[]>;
 }
 
 /** Variable (or struct field) names each layout needs, and those it reads when present. */
@@ -107,7 +97,7 @@ interface Source {
 }
 
 /**
- * Reads a morphable model from a MATLAB file (level 5, or v7.3 with `options.readV73`), detecting
+ * Reads a morphable model from a MATLAB file (level 5, or v7.3 through h5wasm), detecting
  * the layout by the variables present, and converts it to the project's conventions: mm, bases
  * scaled so α ~ N(0, I) (where the file gives the standard deviations), mode-major [D, N, 3],
  * 0-based triangles, counter-clockwise seen from outside, colour in [0, 1].
@@ -126,16 +116,8 @@ export async function readMatModel(
   let names: string[];
   let read: (vars: readonly string[]) => Promise<Map<string, MatValue>>;
   if (version === 'v7.3') {
-    const { readV73, listV73 } = options;
-    if (!readV73 || !listV73) {
-      throw new ModelFormatError(
-        file,
-        'header',
-        'a v7.3 MAT-file (HDF5): read it with loadModel, which supplies the HDF5 reader',
-      );
-    }
-    names = await listV73(bytes, file);
-    read = (vars) => readV73(bytes, file, vars);
+    names = await listMatV73(bytes, file);
+    read = (vars) => readMatV73(bytes, file, vars);
   } else {
     names = listMatVariables(bytes, file).map((v) => v.name);
     read = (vars) => readMat(bytes, { file, variables: vars, inflate: options.inflate });
