@@ -1,12 +1,20 @@
+import {
+  type CropTransform,
+  cropBoxAround,
+  cropFace,
+  landmarksToCrop,
+  type PixelImage,
+} from '@3dmm-stn/localiser';
 import sharp from 'sharp';
 
 /**
- * Cropping a face around its landmarks to the localiser's input size.
+ * Cropping a face to the localiser's input size, with the project's one crop (`cropFace` of
+ * `@3dmm-stn/localiser`: the same resampler and pixel convention as the CLI's `fit` and the web
+ * app), after decoding as the CLI does (EXIF orientation applied, alpha dropped, sRGB).
  *
- * Convention: the crop is the square centred on the landmark bounding box, with side
- * `max(w, h) · (1 + 2·margin)`; parts outside the image are black. Pixel centres at integer
- * coordinates: a point x of the source maps to `(x − x0 + 0.5)·k − 0.5` with k the scale of the
- * resampled region (so landmark and pixel stay aligned exactly).
+ * Convention: the crop is a square of the photo; parts outside the image are black. Pixel
+ * centres at integer coordinates: a point x of the source maps to `(x − x0 + 0.5)·k − 0.5` with
+ * k = size / side (so landmark and pixel stay aligned exactly).
  */
 
 export interface CropResult {
@@ -14,28 +22,30 @@ export interface CropResult {
   image: Float32Array;
   /** `[68, 2]` the landmarks in crop pixels (NaN stays NaN). */
   landmarks: Float32Array;
+  /** The crop ↔ photo transform. */
+  transform: CropTransform;
 }
 
 /** The square crop box `[x0, y0, side]` (source pixels, integers) around finite landmarks. */
 export function cropBox(landmarks: Float32Array, margin: number): [number, number, number] {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i < landmarks.length / 2; i++) {
-    const x = landmarks[2 * i];
-    const y = landmarks[2 * i + 1];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
-  if (!Number.isFinite(minX)) throw new Error('cropBox: no finite landmark');
-  const side = Math.max(2, Math.round(Math.max(maxX - minX, maxY - minY) * (1 + 2 * margin)));
-  const cx = (minX + maxX) / 2;
-  const cy = (minY + maxY) / 2;
-  return [Math.round(cx - side / 2), Math.round(cy - side / 2), side];
+  const { x0, y0, side } = cropBoxAround(landmarks, margin);
+  return [x0, y0, side];
+}
+
+/** Decodes `input` (a path or bytes) to `[H, W, 3]` uint8 RGB, as the CLI's `readRgb`. */
+export async function decodeRgb(input: string | Buffer): Promise<PixelImage> {
+  const { data, info } = await sharp(input)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 /**
@@ -67,7 +77,7 @@ export function squareAroundBox(
 
 /**
  * Decode `input`, crop the square `[x0, y0, side]` (source pixels; parts outside the image are
- * black), resize to `size`×`size`, and map `landmarks` into the crop.
+ * black), resize to `size`×`size` with `cropFace`, and map `landmarks` into the crop.
  */
 export async function cropSquare(
   input: string | Buffer,
@@ -75,57 +85,8 @@ export async function cropSquare(
   square: readonly [number, number, number],
   size: number,
 ): Promise<CropResult> {
-  const meta = await sharp(input).metadata();
-  const W = meta.width;
-  const H = meta.height;
-  if (!W || !H) throw new Error('image has no size');
+  const photo = await decodeRgb(input);
   const [x0, y0, side] = square;
-  const k = size / side;
-  // The part of the crop inside the image, in source pixels.
-  const ix0 = Math.max(0, x0);
-  const iy0 = Math.max(0, y0);
-  const ix1 = Math.min(W, x0 + side);
-  const iy1 = Math.min(H, y0 + side);
-  const out = new Float32Array(size * size * 3);
-  const lm = new Float32Array(landmarks.length);
-  let sx = k;
-  let sy = k;
-  let dx0 = 0;
-  let dy0 = 0;
-  if (ix1 - ix0 >= 1 && iy1 - iy0 >= 1) {
-    dx0 = Math.min(size - 1, Math.round((ix0 - x0) * k));
-    dy0 = Math.min(size - 1, Math.round((iy0 - y0) * k));
-    const dw = Math.max(1, Math.min(size - dx0, Math.round((ix1 - ix0) * k)));
-    const dh = Math.max(1, Math.min(size - dy0, Math.round((iy1 - iy0) * k)));
-    sx = dw / (ix1 - ix0);
-    sy = dh / (iy1 - iy0);
-    const { data, info } = await sharp(input)
-      .extract({ left: ix0, top: iy0, width: ix1 - ix0, height: iy1 - iy0 })
-      .resize(dw, dh, { fit: 'fill', kernel: 'lanczos3' })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const ch = info.channels;
-    for (let y = 0; y < dh; y++) {
-      for (let x = 0; x < dw; x++) {
-        const s = (y * dw + x) * ch;
-        const d = ((y + dy0) * size + (x + dx0)) * 3;
-        if (ch >= 3) {
-          out[d] = data[s];
-          out[d + 1] = data[s + 1];
-          out[d + 2] = data[s + 2];
-        } else {
-          out[d] = out[d + 1] = out[d + 2] = data[s];
-        }
-      }
-    }
-  }
-  const ox = ix1 - ix0 >= 1 ? ix0 : x0;
-  const oy = iy1 - iy0 >= 1 ? iy0 : y0;
-  for (let i = 0; i < landmarks.length / 2; i++) {
-    lm[2 * i] = dx0 + (landmarks[2 * i] - ox + 0.5) * sx - 0.5;
-    lm[2 * i + 1] = dy0 + (landmarks[2 * i + 1] - oy + 0.5) * sy - 0.5;
-  }
-  return { image: out, landmarks: lm };
+  const { image, transform } = cropFace(photo, { x0, y0, side }, size);
+  return { image, landmarks: landmarksToCrop(transform, landmarks), transform };
 }

@@ -45,7 +45,7 @@ export { meanFaceWidth, SyntheticFaces } from './synthetic';
 export type { Texture } from './texture';
 export { proceduralBackground, proceduralTexture } from './texture';
 export type { CropResult } from './crop';
-export { cropAroundLandmarks, cropBox, cropSquare, squareAroundBox } from './crop';
+export { cropAroundLandmarks, cropBox, cropSquare, decodeRgb, squareAroundBox } from './crop';
 export type { DlibFace, DlibImage } from './dlib_xml';
 export { parseDlibXml, readDlibXml } from './dlib_xml';
 export { flipImage, flipLandmarks, flipPerLandmark, IBUG_FLIP } from './flip';

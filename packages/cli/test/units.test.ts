@@ -1,6 +1,6 @@
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
-import { cropFrame, cropImage, fromCrop, thetaToPhoto, toCrop } from '../src/fit/crop';
+import { cropBoxAround, fromCrop, thetaToPhoto, toCrop } from '@3dmm-stn/localiser';
 import { mostlyInside, padImage } from '../src/fit/faces';
 import { uniqueStems } from '../src/fit/run';
 import { projectPoints } from '@3dmm-stn/fit';
@@ -19,15 +19,8 @@ function landmarksFor(theta: number[]): Float64Array {
   return projectPoints(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
 }
 
-describe('crop frame', () => {
-  const lm = new Float32Array([100, 200, 180, 260, 140, 300]);
-  const f = cropFrame(lm, 224);
-
-  it('is the square around the landmarks with a 25 % margin on each side', () => {
-    expect(f.side).toBe(Math.round(100 * 1.5));
-    expect(f.x0 + f.side / 2).toBeCloseTo(140, 0);
-    expect(f.y0 + f.side / 2).toBeCloseTo(250, 0);
-  });
+describe('crop frame (localiser cropFace transform) with the model', () => {
+  const f = { ...cropBoxAround(new Float32Array([100, 200, 180, 260, 140, 300])), size: 224 };
 
   it('maps points both ways, and θ so that projections commute', () => {
     const [x, y] = fromCrop(f, ...toCrop(f, 123.4, 210.5));
@@ -57,29 +50,6 @@ describe('crop frame', () => {
       const [px, py] = fromCrop(f, inCrop[2 * l], inCrop[2 * l + 1]);
       expect(inPhoto[2 * l]).toBeCloseTo(px, 6);
       expect(inPhoto[2 * l + 1]).toBeCloseTo(py, 6);
-    }
-  });
-
-  it('crops a linear image exactly (bilinear, pixel centres aligned)', () => {
-    const W = 250;
-    const H = 250;
-    const data = new Uint8Array(W * H * 3);
-    for (let yy = 0; yy < H; yy++)
-      for (let xx = 0; xx < W; xx++) {
-        data[3 * (yy * W + xx)] = xx;
-        data[3 * (yy * W + xx) + 1] = yy;
-      }
-    const g = { x0: 20, y0: 30, side: 200, size: 100 };
-    const c = cropImage({ data, width: W, height: H }, g);
-    for (const [i, j] of [
-      [0, 0],
-      [10, 10],
-      [50, 20],
-      [80, 90],
-    ]) {
-      const [x, y] = fromCrop(g, j, i);
-      expect(c[3 * (i * 100 + j)]).toBeCloseTo(x, 4);
-      expect(c[3 * (i * 100 + j) + 1]).toBeCloseTo(y, 4);
     }
   });
 });

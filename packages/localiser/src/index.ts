@@ -16,3 +16,13 @@ export type { LoadWeightsOptions, WeightImportReport } from './load_weights';
 export { loadLocaliserWeights, loadVggFaceWeightsH5 } from './load_weights';
 export { preprocess } from './preprocess';
 export { initialTheta } from './theta_init';
+export type { CropBox, CroppedFace, CropTransform, PixelImage } from './crop';
+export {
+  cropBoxAround,
+  cropFace,
+  fromCrop,
+  landmarksToCrop,
+  thetaToCrop,
+  thetaToPhoto,
+  toCrop,
+} from './crop';

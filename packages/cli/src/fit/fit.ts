@@ -11,11 +11,17 @@ import {
   optimiseTheta,
   type StnForward,
 } from '@3dmm-stn/fit';
+import {
+  type CropTransform,
+  cropBoxAround,
+  cropFace,
+  thetaToPhoto,
+  toCrop,
+} from '@3dmm-stn/localiser';
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type RgbImage, readRgb } from '../image';
-import { type CropFrame, cropFrame, cropImage, thetaToPhoto, toCrop } from './crop';
 import type { DetectedFace, FaceDetector } from './faces';
 import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
 
@@ -104,7 +110,7 @@ export async function fitImage(
 }
 
 interface FaceFit {
-  crop: CropFrame;
+  crop: CropTransform;
   thetaCrop: number[];
   theta: number[];
   forward: StnForward;
@@ -126,11 +132,7 @@ export function fitFaces(
   const grid = g.grid;
   const B = faces.length;
   const size = options.localiser?.inputSize ?? options.cropSize ?? 224;
-  const crops = faces.map((f) => cropFrame(f.landmarks, size));
-  const pixels = new Float32Array(B * size * size * 3);
-  crops.forEach((c, b) => {
-    pixels.set(cropImage(photo, c), b * size * size * 3);
-  });
+  const { crops, pixels } = cropFaces(photo, faces, size);
   let thetaCrop: number[][];
   const optimisation: (FitRecord['optimisation'] | undefined)[] = new Array(B).fill(undefined);
   const images = tf.tensor4d(pixels, [B, size, size, 3]);
@@ -177,6 +179,23 @@ export function fitFaces(
       optimisation: optimisation[b],
     };
   });
+}
+
+/**
+ * The crops θ is fitted on: `cropFace` of the square around each face's landmarks (the crop the
+ * trainer trains on, `cropAroundLandmarks`, margin 0.25). `pixels` [B, size, size, 3].
+ */
+export function cropFaces(
+  photo: RgbImage,
+  faces: { landmarks: Float32Array }[],
+  size: number,
+): { crops: CropTransform[]; pixels: Float32Array } {
+  const crops = faces.map((f): CropTransform => ({ ...cropBoxAround(f.landmarks), size }));
+  const pixels = new Float32Array(faces.length * size * size * 3);
+  crops.forEach((c, b) => {
+    pixels.set(cropFace(photo, c, size).image, b * size * size * 3);
+  });
+  return { crops, pixels };
 }
 
 function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): number[][] {

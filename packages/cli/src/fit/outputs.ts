@@ -11,8 +11,8 @@ import { type GridModel, writeFileAtomic, writeMtl, writeObj } from '@3dmm-stn/m
 import { Canvas } from '../draw';
 import { type RgbImage, resizeRgb, toUint8, writePng } from '../image';
 import { gridTexCoords } from '../model';
-import { cropFrame, cropImage, toCrop } from './crop';
 import type { FitRecord, StnForward } from '@3dmm-stn/fit';
+import { cropBoxAround, cropFace, toCrop } from '@3dmm-stn/localiser';
 
 /** Side of the preview image, pixels. */
 export const PREVIEW_SIZE = 512;
@@ -100,8 +100,8 @@ export function drawPreview(
   record: FitRecord,
 ): Canvas {
   const lm = new Float32Array(record.landmarks.detected.flat());
-  const frame = cropFrame(lm, PREVIEW_SIZE, 0.4);
-  const canvas = new Canvas(PREVIEW_SIZE, PREVIEW_SIZE, toUint8(cropImage(photo, frame)));
+  const { image, transform: frame } = cropFace(photo, cropBoxAround(lm, 0.4), PREVIEW_SIZE);
+  const canvas = new Canvas(PREVIEW_SIZE, PREVIEW_SIZE, toUint8(image));
   drawFit(canvas, (x, y) => toCrop(frame, x, y), forward, grid, record, 1);
   return canvas;
 }
