@@ -20,6 +20,7 @@ export default defineConfig({
   resolve: { alias: workspaceAliases },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: [`${root}testing/quiet-tfjs.ts`],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // tfjs keeps one global engine per process; forks isolate files from each other.

@@ -1,11 +1,10 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { GridModel } from '@3dmm-stn/morphable-model';
+import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import type * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { type EvalMetrics, evaluate, type Prediction } from './evaluate';
 import { writeFileAtomic } from './fs_atomic';
-import { axisAngleToMatrix } from './rotation';
 import type { FaceSample } from './sample';
 import type { EvalLog, StepLog } from './train';
 
@@ -161,24 +160,17 @@ function ema(points: [number, number][], a = 0.1): [number, number][] {
 export function projectGrid(grid: GridModel, theta: ArrayLike<number>): Float64Array {
   const N = grid.res * grid.res;
   const D = grid.numModes;
-  const R = axisAngleToMatrix([theta[0], theta[1], theta[2]]);
-  const s = Math.exp(theta[5]);
-  const out = new Float64Array(2 * N);
-  for (let v = 0; v < N; v++) {
-    let x = grid.mean[3 * v];
-    let y = grid.mean[3 * v + 1];
-    let z = grid.mean[3 * v + 2];
-    for (let k = 0; k < D; k++) {
-      const o = k * 3 * N + 3 * v;
-      const a = theta[6 + k];
-      x += a * grid.basis[o];
-      y += a * grid.basis[o + 1];
-      z += a * grid.basis[o + 2];
-    }
-    out[2 * v] = s * (R[0] * x + R[1] * y + R[2] * z) + theta[3];
-    out[2 * v + 1] = -s * (R[3] * x + R[4] * y + R[5] * z) + theta[4];
+  const X = Float64Array.from(grid.mean);
+  for (let k = 0; k < D; k++) {
+    const a = theta[6 + k];
+    for (let i = 0; i < 3 * N; i++) X[i] += a * grid.basis[k * 3 * N + i];
   }
-  return out;
+  return projectScaledOrthographic(
+    X,
+    [theta[0], theta[1], theta[2]],
+    [theta[3], theta[4]],
+    theta[5],
+  );
 }
 
 /** Montage of validation samples: input+landmarks | mesh overlay | UV image | mask. */

@@ -7,6 +7,8 @@
  * row-major 3×3 arrays acting on column vectors.
  */
 
+import { axisAngleFromRotation, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
+
 export type Mat3 = Float64Array; // [9] row-major
 
 function mul(a: Mat3, b: Mat3): Mat3 {
@@ -41,47 +43,14 @@ export function eulerFromMatrix(R: Mat3): { yaw: number; pitch: number; roll: nu
   return { yaw, pitch, roll };
 }
 
-/** Rodrigues: axis-angle r (angle = |r|) → R, with the small-angle series near 0. */
+/** Rodrigues: axis-angle r (angle = |r|) → R (morphable-model's one host implementation). */
 export function axisAngleToMatrix(r: ArrayLike<number>): Mat3 {
-  const [x, y, z] = [r[0], r[1], r[2]];
-  const t2 = x * x + y * y + z * z;
-  const t = Math.sqrt(t2);
-  const a = t2 < 1e-8 ? 1 - t2 / 6 : Math.sin(t) / t;
-  const b = t2 < 1e-8 ? 0.5 - t2 / 24 : (1 - Math.cos(t)) / t2;
-  return Float64Array.of(
-    1 - b * (y * y + z * z),
-    -a * z + b * x * y,
-    a * y + b * x * z,
-    a * z + b * x * y,
-    1 - b * (x * x + z * z),
-    -a * x + b * y * z,
-    -a * y + b * x * z,
-    a * x + b * y * z,
-    1 - b * (x * x + y * y),
-  );
+  return rotationFromAxisAngle([r[0], r[1], r[2]]);
 }
 
-/** R → axis-angle r with |r| in [0, π]. */
+/** R → axis-angle r with |r| in [0, π] (morphable-model's `axisAngleFromRotation`). */
 export function matrixToAxisAngle(R: Mat3): Float64Array {
-  const tr = R[0] + R[4] + R[8];
-  const c = Math.max(-1, Math.min(1, (tr - 1) / 2));
-  const angle = Math.acos(c);
-  const vx = R[7] - R[5];
-  const vy = R[2] - R[6];
-  const vz = R[3] - R[1];
-  if (angle < 1e-6) return Float64Array.of(vx / 2, vy / 2, vz / 2);
-  if (Math.PI - angle > 1e-4) {
-    const k = angle / (2 * Math.sin(angle));
-    return Float64Array.of(vx * k, vy * k, vz * k);
-  }
-  // Near π: the axis from the largest diagonal of (R + I)/2 = n nᵀ.
-  const d = [R[0], R[4], R[8]];
-  const i = d[0] >= d[1] && d[0] >= d[2] ? 0 : d[1] >= d[2] ? 1 : 2;
-  const n = [0, 0, 0];
-  n[i] = Math.sqrt(Math.max(0, (d[i] + 1) / 2));
-  for (let j = 0; j < 3; j++) if (j !== i) n[j] = (R[3 * i + j] + R[3 * j + i]) / (4 * n[i]);
-  const sign = n[0] * vx + n[1] * vy + n[2] * vz < 0 ? -1 : 1;
-  return Float64Array.of(sign * n[0] * angle, sign * n[1] * angle, sign * n[2] * angle);
+  return axisAngleFromRotation(R);
 }
 
 const DEG = 180 / Math.PI;

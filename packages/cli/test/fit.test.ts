@@ -1,13 +1,17 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fitImages } from '@3dmm-stn/cli';
-import { defaultModel, readObj, resampleToGrid } from '@3dmm-stn/morphable-model';
+import {
+  defaultModel,
+  readObj,
+  resampleToGrid,
+  projectScaledOrthographic,
+} from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
 import type { FitRecord } from '@3dmm-stn/fit';
-import { projectPoints } from '@3dmm-stn/fit';
 import { cli, samplePhoto, tempDir } from './helpers';
 
 let dir: string;
@@ -140,7 +144,12 @@ describe('fit on the default model', () => {
       X[i] = grid.landmarkMean[i];
       for (let d = 0; d < D; d++) X[i] += rec.theta[6 + d] * grid.landmarkBasis[d * 3 * L + i];
     }
-    const p = projectPoints(X, rec.theta.slice(0, 3), rec.theta.slice(3, 5), rec.theta[5]);
+    const p = projectScaledOrthographic(
+      X,
+      rec.theta.slice(0, 3),
+      rec.theta.slice(3, 5),
+      rec.theta[5],
+    );
     grid.landmarkIds.forEach((id, l) => {
       const f = rec.landmarks.fitted[id - 1] as [number, number];
       expect(Math.abs(f[0] - p[2 * l])).toBeLessThan(0.05);
@@ -173,7 +182,12 @@ describe('fit on the default model', () => {
       X[i] = grid.mean[i];
       for (let d = 0; d < D; d++) X[i] += rec.theta[6 + d] * grid.basis[d * 3 * np + i];
     }
-    const px = projectPoints(X, rec.theta.slice(0, 3), rec.theta.slice(3, 5), rec.theta[5]);
+    const px = projectScaledOrthographic(
+      X,
+      rec.theta.slice(0, 3),
+      rec.theta.slice(3, 5),
+      rec.theta[5],
+    );
     // UV (row, column) of the grid point whose projection is nearest to the mean of detected points.
     const uvOf = (ids: number[]): [number, number] => {
       const x = ids.reduce((a, id) => a + rec.landmarks.detected[id - 1][0], 0) / ids.length;

@@ -1,9 +1,8 @@
-import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
+import { defaultModel, resampleToGrid, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
 import { cropBoxAround, fromCrop, thetaToPhoto, toCrop } from '@3dmm-stn/localiser';
 import { mostlyInside, padImage } from '../src/fit/faces';
 import { uniqueStems } from '../src/fit/run';
-import { projectPoints } from '@3dmm-stn/fit';
 
 const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 40);
 const L = grid.landmarkIds.length;
@@ -16,7 +15,7 @@ function landmarksFor(theta: number[]): Float64Array {
     X[i] = grid.landmarkMean[i];
     for (let d = 0; d < D; d++) X[i] += theta[6 + d] * grid.landmarkBasis[d * 3 * L + i];
   }
-  return projectPoints(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
+  return projectScaledOrthographic(X, theta.slice(0, 3), theta.slice(3, 5), theta[5]);
 }
 
 describe('crop frame (localiser cropFace transform) with the model', () => {

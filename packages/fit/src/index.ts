@@ -3,7 +3,7 @@ export { fitLandmarks } from './fit_landmarks';
 export type { FitLandmarksOptions } from './fit_landmarks';
 export { optimiseTheta } from './optimise';
 export type { OptimiseOptions, OptimiseResult } from './optimise';
-export { axisAngleFromMatrix, initialPose, projectPoints, weightedRms } from './init';
+export { initialPose, weightedRms } from './init';
 export type { InitialPose } from './init';
 
 // --- the STN layers of a GridModel, texture / mask extraction ---

@@ -6,53 +6,7 @@
  * Convention: the STN's projection p = s·[R₀·X, −R₁·X] + t (pixels, y down), R = R(r) with r an
  * axis-angle vector (radians).
  */
-import { rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
-
-/** The rotation matrix (row-major 3×3) as an axis-angle vector. */
-export function axisAngleFromMatrix(R: ArrayLike<number>): [number, number, number] {
-  const c = Math.min(1, Math.max(-1, (R[0] + R[4] + R[8] - 1) / 2));
-  const angle = Math.acos(c);
-  const wx = R[7] - R[5];
-  const wy = R[2] - R[6];
-  const wz = R[3] - R[1];
-  if (angle < 1e-6) return [wx / 2, wy / 2, wz / 2];
-  if (Math.PI - angle < 1e-3) {
-    // sin θ ≈ 0: the axis is the column of R + I with the largest norm.
-    const cols = [0, 1, 2].map((k) => [
-      R[k] + (k === 0 ? 1 : 0),
-      R[3 + k] + (k === 1 ? 1 : 0),
-      R[6 + k] + (k === 2 ? 1 : 0),
-    ]);
-    let best = cols[0];
-    for (const c of cols)
-      if (Math.hypot(c[0], c[1], c[2]) > Math.hypot(best[0], best[1], best[2])) best = c;
-    const n = Math.hypot(...best);
-    return [(best[0] / n) * angle, (best[1] / n) * angle, (best[2] / n) * angle];
-  }
-  const k = angle / (2 * Math.sin(angle));
-  return [wx * k, wy * k, wz * k];
-}
-
-/** Projects [L, 3] points with pose (r, t, logS) → [L, 2]. */
-export function projectPoints(
-  X: ArrayLike<number>,
-  r: ArrayLike<number>,
-  t: ArrayLike<number>,
-  logS: number,
-): Float64Array {
-  const R = rotationFromAxisAngle(r);
-  const s = Math.exp(logS);
-  const n = X.length / 3;
-  const p = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const x = X[3 * i];
-    const y = X[3 * i + 1];
-    const z = X[3 * i + 2];
-    p[2 * i] = s * (R[0] * x + R[1] * y + R[2] * z) + t[0];
-    p[2 * i + 1] = -s * (R[3] * x + R[4] * y + R[5] * z) + t[1];
-  }
-  return p;
-}
+import { axisAngleFromRotation, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 
 /** RMS distance over the points with weight > 0. */
 export function weightedRms(
@@ -93,7 +47,7 @@ export function initialPose(
   if (a) cands.push(a);
   let best = cands[0];
   for (const c of cands) {
-    c.rms = weightedRms(projectPoints(X, c.r, c.t, c.logS), p, w);
+    c.rms = weightedRms(projectScaledOrthographic(X, c.r, c.t, c.logS), p, w);
     if (c.rms < best.rms) best = c;
   }
   return best;
@@ -191,7 +145,7 @@ function affinePose(
     r0[0] * r1[1] - r0[1] * r1[0],
   ];
   return {
-    r: axisAngleFromMatrix([...r0, ...r1, ...r2]),
+    r: Array.from(axisAngleFromRotation([...r0, ...r1, ...r2])) as [number, number, number],
     t: [px[3], py[3]],
     logS: Math.log((na + nb) / 2),
     method: 'affine',

@@ -63,6 +63,12 @@ export { defaultModel } from './default/default-model';
 export { vertexNormals } from './mesh/normals';
 export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mesh/render';
 export { render } from './mesh/render';
-export { rotationFromAxisAngle } from './mesh/rotation';
+export {
+  axisAngleFromRotation,
+  projectScaledOrthographic,
+  ROTATION_TAYLOR_THETA_SQ,
+  rodrigues,
+  rotationFromAxisAngle,
+} from './mesh/rotation';
 export type { ZBufferVisibilityOptions } from './mesh/visibility';
 export { visibleByNormals, visibleByZBuffer } from './mesh/visibility';

@@ -1,5 +1,5 @@
 // Test helpers for visibility and the layer: analytic GridModels and float64 references.
-import type { GridModel } from '@3dmm-stn/morphable-model';
+import { type GridModel, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
 
 /** Seeded PRNG (mulberry32) → uniform [0, 1). */
 export function rng(seed: number): () => number {
@@ -144,30 +144,9 @@ export function ridgeGrid(res: number, half = 50, h = 60, sigma = 6) {
   return { res, valid, triangles: gridTriangles(res, valid), xyz };
 }
 
-/** Rodrigues, float64: R(r) for an axis-angle vector r (angle = |r|, radians), row-major 3×3. */
-export function rodrigues(r: readonly number[]): number[] {
-  const th = Math.hypot(r[0], r[1], r[2]);
-  if (th === 0) return [1, 0, 0, 0, 1, 0, 0, 0, 1];
-  const [x, y, z] = [r[0] / th, r[1] / th, r[2] / th];
-  const c = Math.cos(th);
-  const s = Math.sin(th);
-  const C = 1 - c;
-  return [
-    c + x * x * C,
-    x * y * C - z * s,
-    x * z * C + y * s,
-    y * x * C + z * s,
-    c + y * y * C,
-    y * z * C - x * s,
-    z * x * C - y * s,
-    z * y * C + x * s,
-    c + z * z * C,
-  ];
-}
-
 /** X R(r)ᵀ for interleaved [N,3] vertices (column-vector convention X' = R X), float64. */
 export function rotate(xyz: ArrayLike<number>, r: readonly number[]): Float64Array {
-  const R = rodrigues(r);
+  const R = rotationFromAxisAngle(r);
   const out = new Float64Array(xyz.length);
   for (let p = 0; p < xyz.length; p += 3) {
     for (let a = 0; a < 3; a++) {

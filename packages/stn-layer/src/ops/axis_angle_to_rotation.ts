@@ -8,16 +8,17 @@ import {
   tidy,
 } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
-import { assertShape } from '@3dmm-stn/morphable-model';
+import { assertShape, ROTATION_TAYLOR_THETA_SQ } from '@3dmm-stn/morphable-model';
 import { isJsKernelBackend } from './kernel_memory';
 import { AxisAngleToRotation, registerRotationKernels } from './rotation_kernels';
 
 /**
- * Below this θ² the Taylor series replaces sin θ/θ and (1 − cos θ)/θ². At θ² = 1e-4 the
- * first omitted terms (θ⁶/5040, θ⁶/40320) are < 1e-15, far below float32 resolution, and
- * √θ² in the exact branch is well away from its singular derivative at 0.
+ * Below this θ² the Taylor series replaces sin θ/θ and (1 − cos θ)/θ²: the threshold of the
+ * host implementation (`rodrigues` in morphable-model), so both switch at the same angle. At
+ * θ² = 1e-4 the first omitted terms (θ⁶/5040, θ⁶/40320) are < 1e-15, far below float32
+ * resolution, and √θ² in the exact branch is well away from its singular derivative at 0.
  */
-const TAYLOR_THETA_SQ = 1e-4;
+const TAYLOR_THETA_SQ = ROTATION_TAYLOR_THETA_SQ;
 
 /**
  * `E[k, 3i + j] = −ε_ijk`, so that `r · E` reshaped to [3, 3] is the cross-product matrix

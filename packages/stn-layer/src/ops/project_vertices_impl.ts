@@ -6,72 +6,9 @@
  * Layouts: X [B, N, 3], pose [B, 6], p / dp [B, N, 2], row-major.
  */
 
-/** Below this θ² the Taylor series are used (see `axisAngleToRotation`). */
-const TAYLOR_THETA_SQ = 1e-4;
-
-/**
- * R(r) (row-major, 9) and, if `jac` is given, ∂R/∂r_k (at `jac[9k + 3i + j]`), in float64:
- *
- *   R = c I + A [r]× + B r rᵀ,  c = cos θ, A = sin θ/θ, B = (1 − cos θ)/θ²
- *   ∂R/∂r_k = −A r_k I + A₁ r_k [r]× + A [e_k]× + B₁ r_k r rᵀ + B (e_k rᵀ + r e_kᵀ)
- *
- * with A₁ = (θ cos θ − sin θ)/θ³ and B₁ = (θ sin θ − 2(1 − cos θ))/θ⁴ (their Taylor series
- * −1/3 + θ²/30 − θ⁴/840 and −1/12 + θ²/180 − θ⁴/6720 for small θ), so both are finite at r = 0.
- */
-export function rodrigues(
-  r0: number,
-  r1: number,
-  r2: number,
-  R: Float64Array,
-  jac?: Float64Array,
-): void {
-  const t2 = r0 * r0 + r1 * r1 + r2 * r2;
-  let a: number;
-  let b: number;
-  let c: number;
-  let a1 = 0;
-  let b1 = 0;
-  if (t2 < TAYLOR_THETA_SQ) {
-    const t4 = t2 * t2;
-    a = 1 - t2 / 6 + t4 / 120;
-    b = 0.5 - t2 / 24 + t4 / 720;
-    c = 1 - b * t2;
-    a1 = -1 / 3 + t2 / 30 - t4 / 840;
-    b1 = -1 / 12 + t2 / 180 - t4 / 6720;
-  } else {
-    const t = Math.sqrt(t2);
-    const sin = Math.sin(t);
-    const half = Math.sin(t / 2);
-    const oneMinusCos = 2 * half * half;
-    a = sin / t;
-    b = oneMinusCos / t2;
-    c = Math.cos(t);
-    a1 = (t * c - sin) / (t2 * t);
-    b1 = (t * sin - 2 * oneMinusCos) / (t2 * t2);
-  }
-  const r = [r0, r1, r2];
-  // [r]× row-major.
-  const K = [0, -r2, r1, r2, 0, -r0, -r1, r0, 0];
-  for (let i = 0; i < 3; i++)
-    for (let j = 0; j < 3; j++) {
-      R[3 * i + j] = (i === j ? c : 0) + a * K[3 * i + j] + b * r[i] * r[j];
-    }
-  if (!jac) return;
-  for (let k = 0; k < 3; k++) {
-    const rk = r[k];
-    for (let i = 0; i < 3; i++)
-      for (let j = 0; j < 3; j++) {
-        // [e_k]×_ij = −ε_ijk
-        const ek = i === j || i === k || j === k ? 0 : (j - i + 3) % 3 === 1 ? -1 : 1;
-        jac[9 * k + 3 * i + j] =
-          (i === j ? -a * rk : 0) +
-          a1 * rk * K[3 * i + j] +
-          a * ek +
-          b1 * rk * r[i] * r[j] +
-          b * ((i === k ? r[j] : 0) + (j === k ? r[i] : 0));
-      }
-  }
-}
+// R(r) and ∂R/∂r: the project's one host implementation (float64), shared with the CLI, the
+// fit package and the trainer.
+import { rodrigues } from '@3dmm-stn/morphable-model';
 
 /** M (6, rows x then y) and t (2) of one batch element's pose. */
 function projection(

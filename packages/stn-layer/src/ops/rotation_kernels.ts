@@ -20,7 +20,7 @@ import {
   memoryOf,
   registerMissing,
 } from './kernel_memory';
-import { rodrigues } from './project_vertices_impl';
+import { rodrigues } from '@3dmm-stn/morphable-model';
 
 export const AxisAngleToRotation = 'StnAxisAngleToRotation';
 export const AxisAngleToRotationGrad = 'StnAxisAngleToRotationGrad';

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import {
+  axisAngleFromRotation,
+  projectScaledOrthographic,
+  ROTATION_TAYLOR_THETA_SQ,
+  rodrigues,
+  rotationFromAxisAngle,
+} from '../src/index';
+
+/** exp([r]×) by its power series: independent of Rodrigues' formula. */
+function expSeries(r: number[]): Float64Array {
+  const K = [0, -r[2], r[1], r[2], 0, -r[0], -r[1], r[0], 0];
+  const out = Float64Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1);
+  let term = Float64Array.from(out);
+  for (let n = 1; n <= 60; n++) {
+    const next = new Float64Array(9);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++)
+        for (let k = 0; k < 3; k++) next[3 * i + j] += (term[3 * i + k] * K[3 * k + j]) / n;
+    term = next;
+    for (let i = 0; i < 9; i++) out[i] += term[i];
+  }
+  return out;
+}
+
+const CASES = [
+  [0.3, -0.2, 0.1],
+  [1e-9, 0, -2e-9],
+  [0, 0, 0],
+  [0.004, 0.005, -0.003], // θ² = 5e-5: Taylor branch
+  [0, 3.1, 0],
+  [-1.2, 0.4, 2.2],
+  [0.5, -1.5, 0.7],
+];
+
+describe('rotationFromAxisAngle (Rodrigues, one set of Taylor branches)', () => {
+  it('equals the power series of exp([r]×), in both branches', () => {
+    for (const r of CASES) {
+      const R = rotationFromAxisAngle(r);
+      const E = expSeries(r);
+      for (let i = 0; i < 9; i++) expect(R[i]).toBeCloseTo(E[i], 13);
+    }
+  });
+
+  it('is continuous across the Taylor threshold (values and Jacobian)', () => {
+    const dir = [0.6, -0.48, 0.64]; // unit
+    const t = Math.sqrt(ROTATION_TAYLOR_THETA_SQ);
+    const at = (theta: number) => {
+      const R = new Float64Array(9);
+      const J = new Float64Array(27);
+      rodrigues(dir[0] * theta, dir[1] * theta, dir[2] * theta, R, J);
+      return { R, J };
+    };
+    const below = at(t * (1 - 1e-9));
+    const above = at(t * (1 + 1e-9));
+    for (let i = 0; i < 9; i++) expect(Math.abs(below.R[i] - above.R[i])).toBeLessThan(1e-10);
+    for (let i = 0; i < 27; i++) expect(Math.abs(below.J[i] - above.J[i])).toBeLessThan(1e-9);
+  });
+
+  it('∂R/∂r matches central differences, at 0, small and large angles', () => {
+    for (const r of [
+      [0, 0, 0],
+      [0.002, -0.001, 0.003],
+      [0.7, -0.2, 1.1],
+    ]) {
+      const J = new Float64Array(27);
+      rodrigues(r[0], r[1], r[2], new Float64Array(9), J);
+      const h = 1e-6;
+      for (let k = 0; k < 3; k++) {
+        const p = [...r];
+        const m = [...r];
+        p[k] += h;
+        m[k] -= h;
+        const Rp = rotationFromAxisAngle(p);
+        const Rm = rotationFromAxisAngle(m);
+        for (let i = 0; i < 9; i++) expect(J[9 * k + i]).toBeCloseTo((Rp[i] - Rm[i]) / (2 * h), 7);
+      }
+    }
+  });
+
+  it('rejects r without 3 entries', () => {
+    expect(() => rotationFromAxisAngle([1, 2])).toThrow(/3 entries/);
+  });
+});
+
+describe('axisAngleFromRotation (via the quaternion, as pytorch3d)', () => {
+  it('inverts rotationFromAxisAngle, including tiny angles', () => {
+    for (const r of CASES) {
+      const back = axisAngleFromRotation(rotationFromAxisAngle(r));
+      for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(r[k], 10);
+    }
+  });
+
+  it('keeps the axis and its sign near π, where sin θ → 0', () => {
+    const axis = [0.36, -0.48, 0.8];
+    for (const angle of [Math.PI - 1e-3, Math.PI - 1e-6, Math.PI - 1e-9]) {
+      const r = axis.map((a) => a * angle);
+      const back = axisAngleFromRotation(rotationFromAxisAngle(r));
+      for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(r[k], 6);
+    }
+    // Exactly π: r and −r are the same rotation; either is right.
+    const r = axis.map((a) => a * Math.PI);
+    const back = axisAngleFromRotation(rotationFromAxisAngle(r));
+    const sign = Math.sign(back[0] * r[0]);
+    for (let k = 0; k < 3; k++) expect(back[k]).toBeCloseTo(sign * r[k], 6);
+    expect(Math.hypot(...back)).toBeCloseTo(Math.PI, 8);
+  });
+
+  it('rejects a matrix without 9 entries', () => {
+    expect(() => axisAngleFromRotation([1, 0, 0])).toThrow(/9 entries/);
+  });
+});
+
+describe('projectScaledOrthographic', () => {
+  it('is s·[x, −y] + t without rotation, and drops depth', () => {
+    const p = projectScaledOrthographic([1, 2, 3, -4, 0.5, -9], [0, 0, 0], [10, 20], Math.log(2));
+    expect(Array.from(p)).toEqual([12, 16, 2, 19]);
+  });
+
+  it('rotates first: a quarter turn about y maps +z onto +x', () => {
+    const p = projectScaledOrthographic([0, 0, 5], [0, Math.PI / 2, 0], [0, 0], 0);
+    expect(p[0]).toBeCloseTo(5, 12);
+    expect(p[1]).toBeCloseTo(0, 12);
+  });
+});
