@@ -25,7 +25,14 @@ export type {
   MatVariableInfo,
   ReadMatOptions,
 } from './io/mat';
-export { inflateFflate, listMatVariables, matFileVersion, readMat } from './io/mat';
+export {
+  inflateDefault,
+  inflateFflate,
+  inflateStream,
+  listMatVariables,
+  matFileVersion,
+  readMat,
+} from './io/mat';
 export type { MatModelLayout, ReadMatModelOptions } from './io/mat-model';
 export { detectMatLayout, readMatModel } from './io/mat-model';
 export { listMatV73, readMatV73 } from './io/mat-v73';

@@ -3,10 +3,10 @@
  * file written by scipy.io.savemat (a foreign writer), and corrupt input.
  */
 import { readFileSync } from 'node:fs';
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   inflateFflate,
+  inflateStream,
   listMatVariables,
   type MatInflate,
   matFileVersion,
@@ -15,11 +15,9 @@ import {
   readMat,
 } from '../src/io/mat';
 import { ModelFormatError } from '../src/index';
+import { inflateNode } from '../src/io/mat-node';
 import { rng } from './io-h5';
 import { num, type WValue, writeMat } from './mat-writer';
-
-const nodeInflate: MatInflate = (z, size) =>
-  new Uint8Array(inflateSync(z, { chunkSize: size + 64 }));
 
 const M = 5;
 const Nc = 3;
@@ -85,7 +83,9 @@ describe('readMat (level 5)', () => {
         const bytes = writeMat(vars, { littleEndian, compress });
         expect(matFileVersion(bytes)).toBe('level5');
         expectValues(await readMat(bytes));
-        expectValues(await readMat(bytes, { inflate: nodeInflate }));
+        expectValues(await readMat(bytes, { inflate: inflateFflate }));
+        expectValues(await readMat(bytes, { inflate: inflateStream }));
+        expectValues(await readMat(bytes, { inflate: inflateNode }));
         const list = listMatVariables(bytes);
         expect(list.map((v) => v.name)).toEqual(Object.keys(vars));
         expect(list[0]).toEqual({ name: 'a', class: 'double', dims: [5, 3], compressed: compress });
@@ -159,10 +159,12 @@ describe('readMat (level 5)', () => {
           const b = Uint8Array.from(bytes);
           for (let f = 0; f < 3; f++)
             b[120 + Math.floor(r() * (b.length - 120))] ^= 1 << Math.floor(r() * 8);
-          try {
-            await readMat(b);
-          } catch (e) {
-            if (!(e instanceof ModelFormatError)) throw e;
+          for (const inflate of [inflateFflate, inflateStream, inflateNode]) {
+            try {
+              await readMat(b, { inflate });
+            } catch (e) {
+              if (!(e instanceof ModelFormatError)) throw e;
+            }
           }
         }
       }

@@ -43,7 +43,7 @@ export interface ReadMatModelOptions {
   units?: 'auto' | 'mm' | 'um' | 'dm';
   /** [68] ibug → vertex map; replaces the file's `keypoints` when given. */
   landmarks?: LandmarkMap;
-  /** zlib inflate for compressed variables (default: pure-JS fflate). */
+  /** zlib inflate for compressed variables (default `inflateDefault`). */
   inflate?: MatInflate;
 }
 
@@ -209,10 +209,12 @@ function assertFinite(file: string, path: string, a: ArrayLike<number>): void {
 
 /**
  * The mode-major [D, N, 3] basis from a column-major [3N, D] matrix, column k scaled by `scale[k]`;
- * also returns the column norms of the stored matrix.
+ * also returns the column norms of the stored matrix. A float32 matrix is scaled in place: the
+ * reader's arrays are its own (never views of the caller's bytes), and BFM 2009's 128 MB bases
+ * would otherwise be held twice.
  */
 function basisOf(data: MatNumeric['data'], rows: number, d: number, scale: Float64Array) {
-  const out = new Float32Array(rows * d);
+  const out = data instanceof Float32Array ? data : new Float32Array(rows * d);
   const norms = new Float64Array(d);
   for (let k = 0; k < d; k++) {
     const o = k * rows;

@@ -92,7 +92,10 @@ export interface ReadMatOptions {
   file?: string;
   /** Names of the variables to decode; default all. Absent names are not an error here. */
   variables?: readonly string[];
-  /** The zlib inflate for `miCOMPRESSED` elements; default `inflateFflate` (pure JS). */
+  /**
+   * The zlib inflate for `miCOMPRESSED` elements; default `inflateDefault` (`DecompressionStream`
+   * where the platform has it, else the pure-JS `inflateFflate`).
+   */
   inflate?: MatInflate;
 }
 
@@ -575,6 +578,36 @@ export const inflateFflate: MatInflate = (zlib, size) =>
   unzlibSync(zlib, { out: new Uint8Array(size) });
 
 /**
+ * The platform's native inflate through `DecompressionStream('deflate')` (zlib format; browsers
+ * and Node ≥ 18), into a buffer of the expected size; stops with an error past `size` bytes.
+ */
+export const inflateStream: MatInflate = async (zlib, size) => {
+  const out = new Uint8Array(size);
+  let got = 0;
+  const ds = new DecompressionStream('deflate');
+  const writer = ds.writable.getWriter();
+  // Write without awaiting (backpressure would wait for the reads below); errors surface in read().
+  writer.write(zlib as Uint8Array<ArrayBuffer>).catch(() => {});
+  writer.close().catch(() => {});
+  const reader = ds.readable.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (got + value.length > size) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`inflates to more than the ${size} bytes its tag says`);
+    }
+    out.set(value, got);
+    got += value.length;
+  }
+  return got === size ? out : out.subarray(0, got);
+};
+
+/** The default inflate: the platform's native one when it has `DecompressionStream`, else fflate. */
+export const inflateDefault: MatInflate =
+  typeof globalThis.DecompressionStream === 'function' ? inflateStream : inflateFflate;
+
+/**
  * Inflates the first bytes of a zlib stream (at least `want` when the stream holds them), from a
  * prefix of the compressed bytes only: enough to read a variable's name without inflating it.
  */
@@ -708,7 +741,7 @@ export function listMatVariables(bytes: Uint8Array, file = '<bytes>'): MatVariab
 
 /**
  * Reads the variables of a level-5 MAT-file (all, or `options.variables`), in file order.
- * Compressed variables are inflated with `options.inflate` (default: pure-JS fflate).
+ * Compressed variables are inflated with `options.inflate` (default `inflateDefault`).
  * @throws ModelFormatError naming the variable and what was expected.
  */
 export async function readMat(
@@ -717,7 +750,7 @@ export async function readMat(
 ): Promise<Map<string, MatValue>> {
   const file = options.file ?? '<bytes>';
   const wanted = options.variables ? new Set(options.variables) : undefined;
-  const inflate = options.inflate ?? inflateFflate;
+  const inflate = options.inflate ?? inflateDefault;
   const out = new Map<string, MatValue>();
   for (const e of entries(bytes, file)) {
     const name = e.info.name;
