@@ -36,6 +36,8 @@ export {
 export type { MatModelLayout, ReadMatModelOptions } from './io/mat-model';
 export { detectMatLayout, readMatModel } from './io/mat-model';
 export { listMatV73, readMatV73 } from './io/mat-v73';
+export type { ExpPca } from './io/exp-pca';
+export { readExpPcaBin, readStdText } from './io/exp-pca';
 export type { ObjMesh, ObjWriteMesh, ObjWriteOptions } from './io/obj';
 export { perVertexTexCoords, readObj, writeMtl, writeObj } from './io/obj';
 

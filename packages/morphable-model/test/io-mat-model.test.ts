@@ -258,3 +258,53 @@ describe('v7.3 MAT-files (HDF5)', () => {
     }
   });
 });
+
+describe("3DDFA's Exp_Pca.bin expression basis", () => {
+  const E = 4;
+  function expPca(n: number): { bytes: Uint8Array; pc: Float32Array } {
+    const R = 3 * n;
+    const pc = Float32Array.from(orthonormalColMajor(R, E, 11)); // [E, 3n] mode-major
+    const bytes = new Uint8Array(4 + 4 * R * (1 + E));
+    const v = new DataView(bytes.buffer);
+    v.setInt32(0, E, true);
+    for (let i = 0; i < R; i++) v.setFloat32(4 + 4 * i, 7, true); // expMU (not used)
+    for (let i = 0; i < E * R; i++) v.setFloat32(4 + 4 * (R + i), pc[i], true);
+    return { bytes, pc };
+  }
+
+  it('reads int32 E, float32 mean [3n], basis [E, 3n]; scales by std_exp × the model units', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadModel: loadNode } = await import('../src/io/load');
+    const dir = mkdtempSync(join(tmpdir(), 'exp-pca-'));
+    try {
+      const { bytes, pc } = expPca(f.N);
+      writeFileSync(join(dir, 'Exp_Pca.bin'), bytes);
+      writeFileSync(join(dir, 'std_exp.txt'), '2000 1000\n500 250\n');
+      writeFileSync(join(dir, 'bfm.mat'), writeMat(bfm2009Vars(f), { compress: true }));
+      const m = (await loadNode(join(dir, 'bfm.mat'), {
+        expression: join(dir, 'Exp_Pca.bin'),
+        expressionStd: join(dir, 'std_exp.txt'),
+      })) as MorphableModel;
+      expect(m.expression?.numModes).toBe(E);
+      expect(Array.from(m.expression?.variance ?? [])).toEqual([4, 1, 0.25, 0.0625]);
+      for (let i = 0; i < R; i += 31)
+        expect(m.expression?.basis[R + i]).toBeCloseTo(pc[R + i] * 1, 5);
+      expect(m.metadata.extra?.expressionFormat).toMatch(/Exp_Pca/);
+      // Without std_exp.txt: as stored, in mm, no variances.
+      const m2 = (await loadNode(join(dir, 'bfm.mat'), {
+        expression: join(dir, 'Exp_Pca.bin'),
+      })) as MorphableModel;
+      expect(m2.expression?.variance).toBeUndefined();
+      expect(m2.expression?.basis[5]).toBeCloseTo(pc[5] * 1e-3, 8);
+      // A size that fits neither layout for N = 300 is a typed error.
+      writeFileSync(join(dir, 'bad.bin'), bytes.subarray(0, bytes.length - 4));
+      await expect(
+        loadNode(join(dir, 'bfm.mat'), { expression: join(dir, 'bad.bin') }),
+      ).rejects.toThrow(ModelFormatError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

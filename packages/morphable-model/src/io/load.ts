@@ -5,7 +5,8 @@ import { ModelFormatError } from '../errors';
 import type { GridModel, MorphableModel } from '../types';
 import { writeFileAtomic } from './atomic';
 import { findHdf5Signature, readBfmH5 } from './bfm';
-import { readEosBlendshapes, readEosModel } from './eos';
+import { readEosModel } from './eos';
+import { readExpressionFile, readStdText } from './exp-pca';
 import { matFileVersion } from './mat';
 import { readMatModel } from './mat-model';
 import { has3dmmMagic, isGridModel, readModel, writeModel } from './format3dmm';
@@ -58,8 +59,14 @@ export function detectModelFormat(bytes: Uint8Array): ModelFormat | undefined {
 export interface LoadModelOptions {
   /** Path of an eos landmark mapping (`ibug_to_*.txt`) to set `landmarks` from. */
   landmarks?: string;
-  /** Path of an eos blendshapes file (`.bin`) to use as the expression basis. */
+  /**
+   * Path of an expression basis: an eos blendshapes file (`.bin`), or 3DDFA's `Exp_Pca.bin`
+   * (recognised by its size for the model's vertex count; scaled by the model's `unitScale`, µm → mm
+   * for BFM 2009).
+   */
   expression?: string;
+  /** Path of the Exp_Pca.bin standard deviations (`std_exp.txt`): scales its modes to α ~ N(0, I). */
+  expressionStd?: string;
   /** Model name for the metadata. */
   name?: string;
 }
@@ -127,13 +134,23 @@ export async function loadModel(
       model.metadata.extra = { ...model.metadata.extra, landmarkSource: options.landmarks };
     }
     if (options.expression) {
-      const bs = await readFile(options.expression);
-      model.expression = readEosBlendshapes(
-        new Uint8Array(bs),
-        options.expression,
-        model.numVertices,
-      );
-      model.metadata.extra = { ...model.metadata.extra, expressionSource: options.expression };
+      const bs = new Uint8Array(await readFile(options.expression));
+      const std = options.expressionStd
+        ? readStdText(await readFile(options.expressionStd, 'utf8'), options.expressionStd)
+        : undefined;
+      const unitScale = Number(model.metadata.extra?.unitScale ?? 1e-3);
+      const e = readExpressionFile(bs, options.expression, model.numVertices, unitScale, std);
+      model.expression = e.basis;
+      model.metadata.extra = {
+        ...model.metadata.extra,
+        expressionSource: options.expression,
+        ...(e.kind === 'exp-pca'
+          ? {
+              expressionFormat: 'Exp_Pca.bin (mean not used)',
+              expressionStd: options.expressionStd ?? null,
+            }
+          : {}),
+      };
     }
   }
   if (options.name !== undefined) model.metadata.name = options.name;
