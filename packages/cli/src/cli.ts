@@ -33,7 +33,7 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('-o, --out <dir>', 'output folder (created if missing)')
     .option(
       '--model <file>',
-      'morphable model (.3dmm, eos .bin, BFM .h5, .obj; default: the embedded model)',
+      'morphable model (.3dmm, eos .bin, BFM .h5, BFM 2009 .mat, .obj; default: the embedded model)',
     )
     .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
     .option(
@@ -93,7 +93,7 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .description(
       'Tutte embedding of a mesh or model into the unit square/disc: UVs as JSON or a drawn layout PNG, with the fold count',
     )
-    .argument('<mesh>', 'mesh or model file (.obj, .3dmm, eos .bin, BFM .h5)')
+    .argument('<mesh>', 'mesh or model file (.obj, .3dmm, eos .bin, BFM .h5, BFM 2009 .mat)')
     .option('-o, --out <file>', 'uv.json (UVs) or uv.png (drawing)')
     .option('--weights <kind>', 'uniform, meanValue or cotangent', 'meanValue')
     .option('--boundary <shape>', 'square or circle', 'square')
@@ -123,7 +123,7 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
   program
     .command('convert')
     .description(
-      'Convert a model between formats, by extension (in: .3dmm, .obj, eos .bin, BFM .h5; out: .3dmm, .obj)',
+      'Convert a model between formats, by extension (in: .3dmm, .obj, eos .bin, BFM .h5, BFM 2009 .mat; out: .3dmm, .obj)',
     )
     .argument('<in>', 'input model')
     .argument('<out>', 'output .3dmm (whole model) or .obj (mean mesh)')
