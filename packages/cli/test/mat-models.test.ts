@@ -1,0 +1,42 @@
+/** Model commands on MATLAB files (BFM 2009 derivatives), written by morphable-model's test writer. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readModel } from '@3dmm-stn/morphable-model';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { face, frontVars } from '../../morphable-model/test/mat-models';
+import { writeMat } from '../../morphable-model/test/mat-writer';
+import { cli, tempDir } from './helpers';
+
+let dir: string;
+let mat: string;
+beforeAll(async () => {
+  dir = await tempDir();
+  mat = join(dir, 'BFM_model_front.mat');
+  await writeFile(mat, writeMat(frontVars(face(15, 20)), { compress: true }));
+});
+
+describe('.mat models in the CLI', () => {
+  it('inspect reads a Deep3DFaceRecon BFM_model_front.mat (keypoints as landmarks)', async () => {
+    const r = await cli('inspect', mat, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({
+      kind: 'MorphableModel',
+      format: 'mat',
+      vertices: 300,
+      triangles: 532,
+      modes: { shape: 3, expression: 2, color: 1 },
+    });
+    expect(r.json().landmarks.defined).toBe(68);
+  });
+
+  it('convert writes it as .3dmm; resample makes a grid', async () => {
+    const out = join(dir, 'front.3dmm');
+    expect((await cli('convert', mat, out)).code).toBe(0);
+    const m = readModel(new Uint8Array(await readFile(out)));
+    expect(m.metadata.format).toBe('mat');
+    const grid = join(dir, 'front16.3dmm');
+    const r = await cli('resample', mat, '--res', '16', '--out', grid, '--json');
+    expect(r.code).toBe(0);
+    expect(r.json()).toMatchObject({ res: 16 });
+  });
+});
