@@ -23,7 +23,7 @@ import {
   matFileVersion,
   readMat,
 } from './mat';
-import { listMatV73, readMatV73 } from './mat-v73';
+import { withMatV73 } from './mat-v73';
 import { baseName, emptyLandmarks } from './util';
 import { checkMorphableModel } from './validate';
 
@@ -113,17 +113,16 @@ export async function readMatModel(
   if (version === undefined) {
     throw new ModelFormatError(file, 'header', 'not a MATLAB MAT-file (level 5 or v7.3)');
   }
-  let names: string[];
-  let read: (vars: readonly string[]) => Promise<Map<string, MatValue>>;
   if (version === 'v7.3') {
-    names = await listMatV73(bytes, file);
-    read = (vars) => readMatV73(bytes, file, vars);
-  } else {
-    names = listMatVariables(bytes, file).map((v) => v.name);
-    read = (vars) => readMat(bytes, { file, variables: vars, inflate: options.inflate });
+    // One open of the HDF5 file for the names and the variables.
+    return withMatV73(bytes, file, async (names, read) =>
+      buildModel(await findSource(names, async (vars) => read(vars), file), file, options),
+    );
   }
-  const source = await findSource(names, read, file);
-  return buildModel(source, file, options);
+  const names = listMatVariables(bytes, file).map((v) => v.name);
+  const read = (vars: readonly string[]) =>
+    readMat(bytes, { file, variables: vars, inflate: options.inflate });
+  return buildModel(await findSource(names, read, file), file, options);
 }
 
 async function findSource(

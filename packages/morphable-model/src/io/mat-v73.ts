@@ -37,7 +37,7 @@ let counter = 0;
 async function withFile<T>(
   bytes: Uint8Array,
   file: string,
-  fn: (h5: H5Module, f: H5File) => T,
+  fn: (h5: H5Module, f: H5File) => T | Promise<T>,
 ): Promise<T> {
   const { h5, FS } = await loadH5wasm();
   const path = `/3dmm-mat-${++counter}.mat`;
@@ -53,7 +53,7 @@ async function withFile<T>(
         'the HDF5 library cannot open the v7.3 MAT-file (corrupt or truncated?)',
       );
     }
-    return fn(h5, f);
+    return await fn(h5, f);
   } catch (e) {
     if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(
@@ -81,14 +81,30 @@ export function readMatV73(
   file = '<bytes>',
   variables?: readonly string[],
 ): Promise<Map<string, MatValue>> {
+  return withMatV73(bytes, file, (names, read) => read(variables ?? names));
+}
+
+/**
+ * Opens a v7.3 MAT-file once (one copy into h5wasm's memory file system) and gives `fn` its
+ * variable names and a reader of named variables; closes it when `fn` settles.
+ */
+export function withMatV73<T>(
+  bytes: Uint8Array,
+  file: string,
+  fn: (names: string[], read: (vars: readonly string[]) => Map<string, MatValue>) => T | Promise<T>,
+): Promise<T> {
   return withFile(bytes, file, (h5, f) => {
-    const out = new Map<string, MatValue>();
     const keys = f.keys();
-    for (const name of variables ?? keys.filter((k) => !k.startsWith('#'))) {
-      if (!keys.includes(name)) continue;
-      out.set(name, readEntity(h5, f.get(name), file, name, 0));
-    }
-    return out;
+    const names = keys.filter((k) => !k.startsWith('#'));
+    const read = (vars: readonly string[]) => {
+      const out = new Map<string, MatValue>();
+      for (const name of vars) {
+        if (!keys.includes(name)) continue;
+        out.set(name, readEntity(h5, f.get(name), file, name, 0));
+      }
+      return out;
+    };
+    return fn(names, read);
   });
 }
 
