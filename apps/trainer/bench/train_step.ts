@@ -6,7 +6,7 @@
  *
  *   npx tsx --tsconfig tsconfig.json bench/train_step.ts [--json] [--peer] [--runs 5]
  *       [--only vgg-tiny@112,vgg16@224] [--backend wasm|cpu|tensorflow|tensorflow-gpu]
- *       [--batch 8] [--res 32]
+ *       [--batch 8] [--warmup 2] [--res 32]
  *
  * Each architecture runs in a fresh child process (the wasm heap only grows, so its size after
  * the runs is that architecture's peak, and an out-of-memory instance cannot be reused). Inside
@@ -75,7 +75,8 @@ async function child(arch: string): Promise<ChildResult> {
   const [backbone, size] = arch.split('@');
   const S = Number(size);
   const B = Number(arg('batch', '8'));
-  const runs = Math.max(3, Number(arg('runs', '5')));
+  const runs = Math.max(1, Number(arg('runs', '5')));
+  const warmup = Math.max(0, Number(arg('warmup', '2')));
   const config = await loadConfig({
     file: fileURLToPath(new URL('../demo.yaml', import.meta.url)),
   });
@@ -151,13 +152,13 @@ async function child(arch: string): Promise<ChildResult> {
   const tLoc: number[] = [];
   let error: string | undefined;
   try {
-    for (let i = 0; i < runs + 2; i++) {
+    for (let i = 0; i < runs + warmup; i++) {
       let t0 = performance.now();
       await fullStep(i);
-      if (i >= 2) tFull.push(performance.now() - t0);
+      if (i >= warmup) tFull.push(performance.now() - t0);
       t0 = performance.now();
       await localiserStep();
-      if (i >= 2) tLoc.push(performance.now() - t0);
+      if (i >= warmup) tLoc.push(performance.now() - t0);
     }
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
@@ -189,7 +190,7 @@ function wasmThreads(): number {
 }
 
 function runChild(arch: string): ChildResult {
-  const passOn = ['backend', 'batch', 'runs', 'res']
+  const passOn = ['backend', 'batch', 'runs', 'warmup', 'res']
     .filter((n) => process.argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`)))
     .flatMap((n) => [`--${n}`, arg(n, '')]);
   const r = spawnSync(

@@ -44,3 +44,35 @@ export class CheckpointError extends Error {
     super(`${path}: ${detail}`);
   }
 }
+
+/**
+ * A training step ran out of the wasm backend's memory (4 GiB heap): names the model, the batch
+ * size, what was needed and available, and the remedies.
+ */
+export class TrainingOutOfMemoryError extends Error {
+  override readonly name = 'TrainingOutOfMemoryError';
+  constructor(
+    /** e.g. `vgg16@224` */
+    readonly model: string,
+    readonly batchSize: number,
+    /** wasm heap in use when it failed */
+    readonly heapBytes: number | null,
+    readonly maxHeapBytes: number,
+    /** the allocation that failed, when known */
+    readonly requestedBytes: number | null,
+    override readonly cause: unknown,
+  ) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    const need =
+      requestedBytes !== null
+        ? `a further ${gib(requestedBytes)} was needed`
+        : 'more memory was needed';
+    const had = heapBytes !== null ? `${gib(heapBytes)} in use` : 'the heap full';
+    super(
+      `Training ${model} at batch size ${batchSize} ran out of wasm memory: ${need}, with ${had} ` +
+        `of at most ${gib(maxHeapBytes)}. Use a smaller batch (train.batchSize), a smaller ` +
+        `backbone (vgg-small, vgg-tiny) or input size, or the tensorflow backend ` +
+        `(npm install @tensorflow/tfjs-node; --backend tensorflow), whose memory is not capped.`,
+    );
+  }
+}

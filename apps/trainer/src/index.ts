@@ -21,7 +21,13 @@ export {
   readConfigFile,
 } from './config';
 export { resolveCliConfig, runTrainCli, trainCommand } from './cli';
-export { CheckpointError, ConfigError, DatasetError, LandmarkFormatError } from './errors';
+export {
+  CheckpointError,
+  ConfigError,
+  DatasetError,
+  LandmarkFormatError,
+  TrainingOutOfMemoryError,
+} from './errors';
 
 // Data
 export type { FaceSample } from './sample';

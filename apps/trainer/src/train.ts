@@ -274,6 +274,7 @@ async function trainLoop(run: Run, startStep: number, reserve: number): Promise<
     optimizer: opt,
     lossWeights: config.train.lossWeights,
     clipNorm: config.train.clipNorm,
+    label: `${config.localiser.backbone}@${config.localiser.inputSize}`,
   });
   const total = config.train.steps;
   const progress = createProgress(

@@ -38,8 +38,13 @@ function reference(
 }
 
 describe('GroupOptimizer', () => {
-  for (const kind of ['adam', 'sgd'] as const) {
-    it(`${kind}: matches a float64 reference, with per-group learning-rate multipliers`, () => {
+  for (const [kind, backend] of [
+    ['adam', 'cpu'],
+    ['sgd', 'cpu'],
+    ['adam', 'wasm'], // in place on the wasm heap (after a first tf-ops step: `a` shares its buffer)
+  ] as const) {
+    it(`${kind} on ${backend}: matches a float64 reference, with per-group learning-rate multipliers`, async () => {
+      await selectBackend({ backend });
       const a = tf.variable(tf.tensor1d([0.5, -1, 2]));
       const b = tf.variable(tf.tensor1d([3, 0.25]));
       const opt = new GroupOptimizer(
@@ -82,8 +87,42 @@ describe('GroupOptimizer', () => {
       expect(Array.from(a2.dataSync())).toEqual(Array.from(a.dataSync()));
       expect(Array.from(b2.dataSync())).toEqual(Array.from(b.dataSync()));
       expect(() => opt2.loadState(1, state.slice(1))).toThrow(/slot tensors/);
+      await selectBackend({ backend: 'cpu' });
     });
   }
+
+  it('adam on wasm updates the moments in place, with the clipping scale', async () => {
+    await selectBackend({ backend: 'wasm' });
+    const w = tf.tidy(() => tf.variable(tf.tensor1d([0.5, -1, 2])));
+    const opt = new GroupOptimizer([{ name: 'all', variables: [w], lrMultiplier: 1 }], {
+      kind: 'adam',
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      momentum: 0,
+    });
+    const ids = opt.stateTensors().map((t) => t.dataId);
+    const before = tf.memory().numTensors;
+    const g = tf.tensor1d([0.2, -0.4, 0.6]);
+    opt.apply([g], 0.01, 0.5);
+    opt.apply([g], 0.01, 0.5);
+    expect(opt.stateTensors().map((t) => t.dataId)).toEqual(ids);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const want = reference(
+      'adam',
+      [0.5, -1, 2],
+      [
+        [0.1, -0.2, 0.3],
+        [0.1, -0.2, 0.3],
+      ],
+      0.01,
+      1,
+    );
+    for (const [i, x] of Array.from(w.dataSync()).entries()) expect(x).toBeCloseTo(want[i], 6);
+    tf.dispose([g, w]);
+    opt.dispose();
+    await selectBackend({ backend: 'cpu' });
+  });
 
   it('clips by the global norm and leaves small gradients alone', () => {
     const g = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])]; // norm 5

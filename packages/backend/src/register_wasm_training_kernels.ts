@@ -8,6 +8,7 @@ import {
 import { maxPoolGradWasmConfig } from './kernels/max_pool_grad_wasm';
 import { unsortedSegmentSumWasmConfig } from './kernels/unsorted_segment_sum_wasm';
 import { WASM } from './kernels/wasm_kernel_utils';
+import { guardWasmAllocations } from './wasm_memory';
 
 /**
  * Kernels this package provides for the wasm backend of tfjs 4.22 so that training works (and is
@@ -63,5 +64,7 @@ export function registerWasmTrainingKernels(): string[] {
     registerKernel({ ...config, kernelFunc });
     active.push(config.kernelName);
   }
+  // A full heap becomes a WasmOutOfMemoryError at the allocation (once wasm is initialised).
+  guardWasmAllocations();
   return active;
 }

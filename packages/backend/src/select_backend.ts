@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './register_wasm_training_kernels';
+import { initialisedWasmBackend } from './wasm_memory';
+import { prepareWasmThreads, wasmThreadCount } from './wasm_threads';
 
 /** Backends {@link selectBackend} can choose, fastest first. */
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -32,6 +34,13 @@ export interface SelectBackendOptions {
    * fake packages with it; bundlers that cannot see dynamic imports can pass a static map.
    */
   importModule?: (pkg: string) => Promise<unknown>;
+  /**
+   * XNNPACK threads of the wasm backend: 1 = tfjs's single-threaded SIMD build (what tfjs does
+   * in Node); n > 1 starts its threaded SIMD build with n threads (convolutions and matmuls on
+   * n cores; see `wasm_threads.ts`). `undefined` defers to `env.STN_WASM_THREADS`, then 1. Takes
+   * effect only when wasm is first initialised in the process.
+   */
+  wasmThreads?: number;
 }
 
 export interface BackendInfo {
@@ -47,6 +56,8 @@ export interface BackendInfo {
   fellBackFrom: string[];
   /** Kernels this package registered for the backend (only for `'wasm'`; empty otherwise). */
   kernelsRegistered: string[];
+  /** XNNPACK threads of the wasm backend (0 when not on wasm). */
+  wasmThreads: number;
 }
 
 /** An explicitly requested backend cannot be used; the message says what to install or fix. */
@@ -81,12 +92,13 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const env = options.env ?? process.env;
   const importModule = options.importModule ?? ((pkg: string) => import(pkg));
   const { requested, source } = resolveRequest(options.backend, env);
+  const threads = resolveThreads(options.wasmThreads, env);
   log(`backend: requested ${requested} (from ${source})`);
 
   const candidates: BackendName[] = requested === 'auto' ? [...BACKEND_NAMES] : [requested];
   const fellBackFrom: string[] = [];
   for (const name of candidates) {
-    const failure = await tryBackend(name, importModule);
+    const failure = await tryBackend(name, importModule, threads);
     if (failure === null) {
       const kernelsRegistered = name === 'wasm' ? registerWasmTrainingKernels() : [];
       if (
@@ -107,6 +119,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         source,
         fellBackFrom,
         kernelsRegistered,
+        wasmThreads: name === 'wasm' ? wasmThreadCount() : 0,
       };
     }
     log(`backend: skipped ${name}: ${failure.reason}`);
@@ -116,6 +129,21 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     fellBackFrom.push(`${name}: ${failure.reason}`);
   }
   throw new Error(`No tfjs backend could be initialised: ${fellBackFrom.join('; ')}.`);
+}
+
+/** Environment variable read for {@link SelectBackendOptions.wasmThreads}. */
+export const WASM_THREADS_ENV_VAR = 'STN_WASM_THREADS';
+
+function resolveThreads(option: number | undefined, env: NodeJS.ProcessEnv): number {
+  const raw = option ?? env[WASM_THREADS_ENV_VAR];
+  if (raw === undefined || String(raw).trim() === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new Error(
+      `Invalid ${option !== undefined ? 'options.wasmThreads' : WASM_THREADS_ENV_VAR} '${raw}': expected an integer from 1 to 64.`,
+    );
+  }
+  return n;
 }
 
 function resolveRequest(
@@ -150,6 +178,7 @@ interface Failure {
 async function tryBackend(
   name: BackendName,
   importModule: (pkg: string) => Promise<unknown>,
+  threads: number,
 ): Promise<Failure | null> {
   const { pkg, tfName } = PROVIDERS[name];
   try {
@@ -170,11 +199,14 @@ async function tryBackend(
           notInstalled: false,
         };
       }
-    } else if (name === 'wasm') {
-      const failure = await prepareWasm(importModule);
-      if (failure !== null) return failure;
     }
-    const ok = await tf.setBackend(tfName);
+    let init = () => tf.setBackend(tfName);
+    if (name === 'wasm') {
+      const prepared = await prepareWasm(importModule, threads);
+      if ('reason' in prepared) return prepared;
+      init = prepared.init ?? init;
+    }
+    const ok = await init();
     if (!ok)
       return { reason: `tf.setBackend('${tfName}') failed to initialise it`, notInstalled: false };
     await tf.ready();
@@ -186,14 +218,15 @@ async function tryBackend(
 
 /**
  * Loads @tensorflow/tfjs-backend-wasm and points it at the `.wasm` binaries inside its own
- * `node_modules` folder (a file path, never a URL), single-threaded: tfjs's wasm matmul does not
- * use the thread pool, and Node has no Blob workers for it.
+ * `node_modules` folder (a file path, never a URL); single-threaded unless `threads` > 1, which
+ * returns the initialiser that starts the threaded SIMD build (`prepareWasmThreads`).
  */
 async function prepareWasm(
   importModule: (pkg: string) => Promise<unknown>,
-): Promise<Failure | null> {
+  threads: number,
+): Promise<Failure | { init: (() => Promise<boolean>) | null }> {
   const pkg = PROVIDERS.wasm.pkg;
-  let mod: { setWasmPaths?: (prefix: string) => void };
+  let mod: { setWasmPaths?: (prefix: string) => void; setThreadsCount?: (n: number) => void };
   try {
     mod = (await importModule(pkg)) as typeof mod;
   } catch (e) {
@@ -206,18 +239,20 @@ async function prepareWasm(
       notInstalled: false,
     };
   }
-  if (tf.findBackend('wasm') == null) {
-    // Not initialised yet: flags and paths still take effect.
+  if (initialisedWasmBackend() === null) {
+    // Not initialised yet: flags and paths still take effect. (`tf.findBackend` would start the
+    // initialisation, reading the thread flag before it is set.)
     try {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       const dir = wasmBinaryDir();
       if (dir !== null && typeof mod.setWasmPaths === 'function') mod.setWasmPaths(dir);
+      if (threads > 1) return { init: prepareWasmThreads(mod, threads) };
     } catch {
       // Only hints: the wasm backend's own defaults (its package folder) still work.
-      return null;
+      return { init: null };
     }
   }
-  return null;
+  return { init: null };
 }
 
 /** `…/node_modules/@tensorflow/tfjs-backend-wasm/dist/` (with a trailing separator), or null. */
