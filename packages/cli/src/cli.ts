@@ -41,7 +41,12 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       'trained network folder (model.json + weights.bin) giving θ instead of optimisation',
     )
     .option('--res <n>', 'UV grid side', '112')
-    .option('--steps <n>', 'optimisation steps (Adam on θ)', '60')
+    .option('--steps <n>', 'optimisation steps (Adam on θ) after the closed-form start', '10')
+    .option(
+      '--init <how>',
+      "initial θ: 'closed-form' (pose and shape by linear solves, as eos) or 'pose' (mean shape)",
+      'closed-form',
+    )
     .option(
       '--max-faces <n>',
       'fit at most this many faces per image, largest first (default: all)',

@@ -1,7 +1,7 @@
 import { defaultModel, resampleToGrid, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { describe, expect, it } from 'vitest';
 import { cropBoxAround, fromCrop, thetaToPhoto, toCrop } from '@3dmm-stn/localiser';
-import { mostlyInside, padImage } from '../src/fit/faces';
+import { mostlyInside, padImage, rotated, upscaled } from '../src/fit/faces';
 import { uniqueStems } from '../src/fit/run';
 
 const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 40);
@@ -82,4 +82,37 @@ describe('uniqueStems', () => {
       'x-3',
     ]);
   });
+});
+
+describe('detector retries: rotated and enlarged copies map back to photo pixels', () => {
+  // A linear photo: value 0.4·x + 0.3·y + 20 (uint8 range), so a copy's pixel says where it came from.
+  const W = 120;
+  const H = 90;
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      data.fill(Math.round(0.4 * x + 0.3 * y + 20), 3 * (y * W + x), 3 * (y * W + x) + 3);
+  const photo = { data, width: W, height: H };
+
+  for (const attempt of [
+    rotated(photo, 25, 0.5),
+    rotated(photo, -25, 0.5),
+    upscaled(photo, 2, 0.5),
+  ]) {
+    it(`${attempt.label.trim()}: every copy pixel inside the photo shows the photo at toPhoto(u, v)`, () => {
+      const { image } = attempt;
+      let checked = 0;
+      for (let v = 0; v < image.height; v += 3)
+        for (let u = 0; u < image.width; u += 3) {
+          const [x, y] = attempt.toPhoto(u, v);
+          if (x < 1 || y < 1 || x > W - 2 || y > H - 2) continue;
+          checked++;
+          expect(
+            Math.abs(image.data[3 * (v * image.width + u)] - (0.4 * x + 0.3 * y + 20)),
+          ).toBeLessThan(1.5);
+        }
+      expect(checked).toBeGreaterThan(200);
+      expect(attempt.retry).toBe(attempt.label.trim());
+    });
+  }
 });

@@ -4,6 +4,8 @@ export type { FitLandmarksOptions } from './fit_landmarks';
 export { optimiseTheta } from './optimise';
 export type { OptimiseOptions, OptimiseResult } from './optimise';
 export { initialPose, weightedRms } from './init';
+export { closedFormFit } from './closed_form';
+export type { ClosedFormFit, ClosedFormOptions, LandmarkRows } from './closed_form';
 export type { InitialPose } from './init';
 
 // --- the STN layers of a GridModel, texture / mask extraction ---

@@ -9,6 +9,11 @@ export interface FitRecord {
     /** [x, y, width, height], photo pixels. */
     box: [number, number, number, number];
     padded: boolean;
+    /**
+     * Set when the plain and padded detections found nothing and a retry found this face:
+     * `upscaled 2×`, `rotated 25°` / `rotated -25°`, or `threshold 0.3` (a weaker detection).
+     */
+    retry?: string;
   };
   /** The square crop the fit worked on (photo pixels) and its side in pixels. */
   crop: { x0: number; y0: number; side: number; size: number };
@@ -17,6 +22,7 @@ export interface FitRecord {
   /** Optimisation only: steps, initial pose method and RMS, loss before/after. */
   optimisation?: {
     steps: number;
+    /** How the last closed-form pose was found. */
     init: 'affine' | 'similarity';
     initRmsPx: number;
     loss: { initial: number; final: number };
@@ -48,7 +54,27 @@ export interface FitRecord {
    * STN forwards; wall clock), `fit` its share per face; `…Cpu` the process CPU time of the same
    * (what the wall time would be on an idle core); `outputs` writing this face's files.
    */
-  seconds: { fit: number; fitCpu: number; fitImage: number; fitImageCpu: number; outputs: number };
+  seconds: {
+    fit: number;
+    fitCpu: number;
+    fitImage: number;
+    fitImageCpu: number;
+    outputs: number;
+    /**
+     * Where the time of this face's photo went (wall clock, the whole photo): decoding, face
+     * detection, cropping, the closed-form initial θ, the Adam steps, the STN forward (texture,
+     * mask) of its faces, and writing all its faces' files.
+     */
+    stages?: {
+      decode: number;
+      detect: number;
+      crop: number;
+      init: number;
+      optimise: number;
+      texture: number;
+      outputs: number;
+    };
+  };
   /** `overview`: the whole photo with all its fitted faces (shared by the faces of a photo). */
   files: {
     uv: string;

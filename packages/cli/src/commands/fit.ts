@@ -11,6 +11,7 @@ export interface FitCommandOptions {
   localiser?: string;
   res?: string;
   steps?: string;
+  init?: string;
   maxFaces?: string;
   minConfidence?: string;
   backend?: string;
@@ -33,6 +34,7 @@ export async function fitCommand(
     localiser: opts.localiser,
     res: parseIntFlag('--res', opts.res, 2, 1024),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),
+    init: parseChoice('--init', opts.init, ['closed-form', 'pose'] as const),
     maxFaces: parseIntFlag('--max-faces', opts.maxFaces, 1),
     minConfidence: parseNumberFlag('--min-confidence', opts.minConfidence, 0, 1),
     backend: parseChoice('--backend', opts.backend, BACKEND_CHOICES),

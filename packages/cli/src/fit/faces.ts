@@ -9,7 +9,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RgbImage } from '../image';
+import { cropFace, fromCrop } from '@3dmm-stn/localiser';
+import { type RgbImage, toUint8 } from '../image';
 
 interface Point {
   x: number;
@@ -43,6 +44,8 @@ export interface DetectedFace {
   padded: boolean;
   /** [68, 2] ibug landmarks, image pixels (x right, y down, pixel centres at integers). */
   landmarks: Float32Array;
+  /** Set when only a retry found the face: `upscaled 2×`, `rotated ±25°`, `threshold 0.3`. */
+  retry?: string;
 }
 
 export interface DetectOptions {
@@ -81,29 +84,68 @@ export class FaceDetector {
    * All faces with their landmarks, largest first. SSD MobileNet v1 first, then the tiny
    * detector; if neither finds a face (a face filling the image, as face datasets crop them), the
    * image is padded by half its larger side with grey on every side and both are tried again.
-   * Detections whose box is mostly (> 50 %) outside the image are rejected.
+   * Then, still without a face, retries that the record reports (`retry`): the image enlarged 2×
+   * (small faces), rotated by ±25° (tilted heads), and last the detectors' threshold lowered to
+   * 0.3. Detections whose box is mostly (> 50 %) outside the image are rejected.
    */
   async detect(img: RgbImage, options: DetectOptions = {}): Promise<Detection> {
     const minConfidence = options.minConfidence ?? 0.5;
     const attempts: string[] = [];
-    for (const pad of [0, Math.round(Math.max(img.width, img.height) / 2)]) {
-      const input = pad > 0 ? padImage(img, pad) : img;
+    const pad = Math.round(Math.max(img.width, img.height) / 2);
+    const identity = (x: number, y: number): [number, number] => [x, y];
+    const shift = (x: number, y: number): [number, number] => [x - pad, y - pad];
+    const low = Math.min(0.3, minConfidence);
+    const tries: (() => DetectTry)[] = [
+      () => ({ label: '', image: img, toPhoto: identity, minConfidence }),
+      () => ({
+        label: ` padded ${pad}px`,
+        image: padImage(img, pad),
+        toPhoto: shift,
+        padded: true,
+        minConfidence,
+      }),
+      () => upscaled(img, 2, minConfidence),
+      () => rotated(img, 25, minConfidence),
+      () => rotated(img, -25, minConfidence),
+      ...(low < minConfidence
+        ? [
+            () => ({
+              label: ` threshold ${low}`,
+              retry: `threshold ${low}`,
+              image: img,
+              toPhoto: identity,
+              minConfidence: low,
+            }),
+            () => ({
+              label: ` padded ${pad}px threshold ${low}`,
+              retry: `threshold ${low}`,
+              image: padImage(img, pad),
+              toPhoto: shift,
+              padded: true,
+              minConfidence: low,
+            }),
+          ]
+        : []),
+    ];
+    for (const make of tries) {
+      const attempt = make();
+      const input = attempt.image;
       const t = tf.tensor3d(new Int32Array(input.data), [input.height, input.width, 3], 'int32');
       try {
         for (const detector of ['ssd', 'tiny'] as const) {
           const opts =
             detector === 'ssd'
-              ? new this.api.SsdMobilenetv1Options({ minConfidence })
+              ? new this.api.SsdMobilenetv1Options({ minConfidence: attempt.minConfidence })
               : new this.api.TinyFaceDetectorOptions({
                   inputSize: 416,
-                  scoreThreshold: minConfidence,
+                  scoreThreshold: attempt.minConfidence,
                 });
           const raw = await this.api.detectAllFaces(t, opts).withFaceLandmarks();
           const faces = raw
-            .map((r) => toFace(r, detector, pad))
+            .map((r) => toFace(r, detector, attempt))
             .filter((f) => mostlyInside(f.box, img.width, img.height));
           attempts.push(
-            `${detector}${pad > 0 ? ` padded ${pad}px` : ''}: ${faces.length} face(s)${raw.length > faces.length ? ` (${raw.length - faces.length} rejected outside the image)` : ''}`,
+            `${detector}${attempt.label}: ${faces.length} face(s)${raw.length > faces.length ? ` (${raw.length - faces.length} rejected outside the image)` : ''}`,
           );
           if (faces.length > 0) {
             faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
@@ -118,18 +160,104 @@ export class FaceDetector {
   }
 }
 
-function toFace(r: FaceApiResult, detector: DetectorName, pad: number): DetectedFace {
+/** One detection attempt: the image the detectors see and the map back to photo pixels. */
+interface DetectTry {
+  label: string;
+  image: RgbImage;
+  toPhoto: (x: number, y: number) => [number, number];
+  minConfidence: number;
+  padded?: boolean;
+  /** Reported in the record when this attempt found the face. */
+  retry?: string;
+}
+
+/** The image enlarged k× with `cropFace` (the project's one resampler). */
+export function upscaled(img: RgbImage, k: number, minConfidence: number): DetectTry {
+  const side = Math.max(img.width, img.height);
+  const size = Math.round(side * k);
+  const { image, transform } = cropFace(img, { x0: 0, y0: 0, side }, size);
+  return {
+    label: ` upscaled ${k}×`,
+    retry: `upscaled ${k}×`,
+    image: { data: toUint8(image), width: size, height: size },
+    toPhoto: (x, y) => fromCrop(transform, x, y),
+    minConfidence,
+  };
+}
+
+/**
+ * The image rotated by `degrees` (counter-clockwise as seen) about its centre, bilinear, on a grey
+ * canvas large enough to hold it.
+ */
+export function rotated(img: RgbImage, degrees: number, minConfidence: number): DetectTry {
+  const a = (degrees * Math.PI) / 180;
+  const c = Math.cos(a);
+  const s = Math.sin(a);
+  const W = Math.ceil(Math.abs(img.width * c) + Math.abs(img.height * s));
+  const H = Math.ceil(Math.abs(img.width * s) + Math.abs(img.height * c));
+  const cx = (img.width - 1) / 2;
+  const cy = (img.height - 1) / 2;
+  const ox = (W - 1) / 2;
+  const oy = (H - 1) / 2;
+  // Output (u, v) shows photo point R⁻¹·(u − o) + c; y is down, so a visual counter-clockwise
+  // turn is x' = c·x + s·y, y' = −s·x + c·y.
+  const toPhoto = (u: number, v: number): [number, number] => [
+    c * (u - ox) - s * (v - oy) + cx,
+    s * (u - ox) + c * (v - oy) + cy,
+  ];
+  const data = new Uint8Array(W * H * 3).fill(128);
+  const d = img.data;
+  for (let v = 0; v < H; v++)
+    for (let u = 0; u < W; u++) {
+      const [x, y] = toPhoto(u, v);
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      if (x0 < 0 || y0 < 0 || x0 + 1 >= img.width || y0 + 1 >= img.height) continue;
+      const fx = x - x0;
+      const fy = y - y0;
+      const o = 3 * (v * W + u);
+      for (let ch = 0; ch < 3; ch++) {
+        const p = (yy: number, xx: number) => d[3 * (yy * img.width + xx) + ch];
+        data[o + ch] = Math.round(
+          (1 - fy) * ((1 - fx) * p(y0, x0) + fx * p(y0, x0 + 1)) +
+            fy * ((1 - fx) * p(y0 + 1, x0) + fx * p(y0 + 1, x0 + 1)),
+        );
+      }
+    }
+  return {
+    label: ` rotated ${degrees}°`,
+    retry: `rotated ${degrees}°`,
+    image: { data, width: W, height: H },
+    toPhoto,
+    minConfidence,
+  };
+}
+
+function toFace(r: FaceApiResult, detector: DetectorName, attempt: DetectTry): DetectedFace {
   const b = r.detection.box;
   const landmarks = new Float32Array(136);
   r.landmarks.positions.forEach((p, i) => {
-    landmarks[2 * i] = p.x - pad;
-    landmarks[2 * i + 1] = p.y - pad;
+    const [x, y] = attempt.toPhoto(p.x, p.y);
+    landmarks[2 * i] = x;
+    landmarks[2 * i + 1] = y;
   });
+  // The box's corners in photo pixels, and their bounding box (rotated attempts).
+  const corners = [
+    attempt.toPhoto(b.x, b.y),
+    attempt.toPhoto(b.x + b.width, b.y),
+    attempt.toPhoto(b.x, b.y + b.height),
+    attempt.toPhoto(b.x + b.width, b.y + b.height),
+  ];
+  const xs = corners.map((q) => q[0]);
+  const ys = corners.map((q) => q[1]);
+  const x0 = Math.min(...xs);
+  const y0 = Math.min(...ys);
   return {
-    box: [b.x - pad, b.y - pad, b.width, b.height],
+    box: [x0, y0, Math.max(...xs) - x0, Math.max(...ys) - y0],
     score: r.detection.score,
     detector,
-    padded: pad > 0,
+    padded: attempt.padded ?? false,
+    ...(attempt.retry ? { retry: attempt.retry } : {}),
     landmarks,
   };
 }

@@ -33,8 +33,10 @@ export interface Localiser {
 
 export interface FitImageOptions {
   outDir: string;
-  /** Optimisation steps. Default 60. */
+  /** Optimisation steps after the closed-form initial θ. Default 10. */
   steps?: number;
+  /** The initial θ of the optimisation (see `optimiseTheta`). Default 'closed-form'. */
+  init?: 'closed-form' | 'pose';
   /** Crop side for optimisation. Default 224 (the paper's input size). */
   cropSize?: number;
   localiser?: Localiser;
@@ -59,7 +61,9 @@ export async function fitImage(
   g: FitStn,
   options: FitImageOptions,
 ): Promise<FitImageResult> {
+  const tDecode = performance.now();
   const photo = await readRgb(file);
+  const decodeSeconds = (performance.now() - tDecode) / 1000;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const det = await detector.detect(photo, { minConfidence: options.minConfidence });
@@ -76,7 +80,7 @@ export async function fitImage(
   try {
     const t1 = performance.now();
     const c1 = process.cpuUsage();
-    const fits = fitFaces(photo, photoT, faces, g, options);
+    const { fits, stages } = fitFaces(photo, photoT, faces, g, options);
     const fitImageSeconds = (performance.now() - t1) / 1000;
     const cpu = process.cpuUsage(c1);
     const fitImageCpu = (cpu.user + cpu.system) / 1e6;
@@ -91,6 +95,7 @@ export async function fitImage(
         fitImage: fitImageSeconds,
         fitImageCpu,
         outputs: (performance.now() - t2) / 1000,
+        stages: { decode: decodeSeconds, detect: detectSeconds, ...stages, outputs: 0 },
       };
       records.push(record);
     }
@@ -101,7 +106,11 @@ export async function fitImage(
       records.map((record, k) => ({ record, forward: fits[k].forward })),
       g.grid,
     );
-    for (const r of records) r.files.overview = overview;
+    const outputsSeconds = records.reduce((a, r) => a + r.seconds.outputs, 0);
+    for (const r of records) {
+      r.files.overview = overview;
+      if (r.seconds.stages) r.seconds.stages.outputs = outputsSeconds;
+    }
     for (const r of records) await writeRecord(r);
   } finally {
     photoT.dispose();
@@ -128,11 +137,13 @@ export function fitFaces(
   faces: DetectedFace[],
   g: FitStn,
   options: FitImageOptions,
-): FaceFit[] {
+): { fits: FaceFit[]; stages: { crop: number; init: number; optimise: number; texture: number } } {
   const grid = g.grid;
   const B = faces.length;
   const size = options.localiser?.inputSize ?? options.cropSize ?? 224;
+  const tCrop = performance.now();
   const { crops, pixels } = cropFaces(photo, faces, size);
+  const stages = { crop: (performance.now() - tCrop) / 1000, init: 0, optimise: 0, texture: 0 };
   let thetaCrop: number[][];
   const optimisation: (FitRecord['optimisation'] | undefined)[] = new Array(B).fill(undefined);
   const images = tf.tensor4d(pixels, [B, size, size, 3]);
@@ -154,7 +165,12 @@ export function fitFaces(
           conf[b * L + l] = 1;
         });
       });
-      const r = optimiseTheta(g, target, conf, images, { steps: options.steps });
+      const r = optimiseTheta(g, target, conf, images, {
+        steps: options.steps,
+        init: options.init,
+      });
+      stages.init = r.seconds.init;
+      stages.optimise = r.seconds.optimise;
       thetaCrop = r.theta.map((t) => Array.from(t));
       for (let b = 0; b < B; b++) {
         optimisation[b] = {
@@ -168,7 +184,8 @@ export function fitFaces(
   } finally {
     images.dispose();
   }
-  return faces.map((_, b) => {
+  const tTexture = performance.now();
+  const fits = faces.map((_, b): FaceFit => {
     const theta = thetaToPhoto(crops[b], thetaCrop[b]);
     return {
       crop: crops[b],
@@ -179,6 +196,8 @@ export function fitFaces(
       optimisation: optimisation[b],
     };
   });
+  stages.texture = (performance.now() - tTexture) / 1000;
+  return { fits, stages };
 }
 
 /**
@@ -251,7 +270,13 @@ function buildRecord(
     image: file,
     imageSize: [photo.width, photo.height],
     face: k,
-    detection: { detector: face.detector, score: face.score, box: face.box, padded: face.padded },
+    detection: {
+      detector: face.detector,
+      score: face.score,
+      box: face.box,
+      padded: face.padded,
+      ...(face.retry ? { retry: face.retry } : {}),
+    },
     crop: { x0: fit.crop.x0, y0: fit.crop.y0, side: fit.crop.side, size: fit.crop.size },
     model: { name: grid.metadata.name, res: grid.res, modes },
     method: fit.method,

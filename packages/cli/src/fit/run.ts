@@ -20,8 +20,10 @@ export interface FitOptions {
   localiser?: string;
   /** UV grid side. Default 112. */
   res?: number;
-  /** Optimisation steps. Default 60. */
+  /** Optimisation steps after the closed-form initial θ. Default 10. */
   steps?: number;
+  /** The initial θ of the optimisation: 'closed-form' (default, as eos) or 'pose'. */
+  init?: 'closed-form' | 'pose';
   maxFaces?: number;
   minConfidence?: number;
   /** tfjs backend request (default: $STN_BACKEND, else auto). */
@@ -124,6 +126,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
         const r: FitImageResult = await fitImage(images[i], detector, g, {
           outDir: options.outDir,
           steps: options.steps,
+          init: options.init,
           localiser,
           maxFaces: options.maxFaces,
           minConfidence: options.minConfidence,

@@ -1,0 +1,180 @@
+/**
+ * The closed-form fit of pose and shape to landmarks, as eos does it (Huber et al., VISAPP 2016):
+ * alternate a scaled-orthographic pose estimate from the current shape's landmarks with a linear
+ * least-squares solve for α under the prior, a few times. No gradient descent: a few 4×4 and one
+ * D×D solve per iteration on ≤ 68 points, plain float64.
+ *
+ * For a fixed pose (R, s, t) the fitted landmarks are linear in α:
+ *   Lᵢ(α) = s·P·R·(μᵢ + Bᵢα) + t,  P = [[1, 0, 0], [0, −1, 0]],
+ * and the optimiser's loss without the symmetry term, w_lm/L_used · Σᵢ ‖Lᵢ(α) − lᵢ‖² +
+ * w_prior · ‖α‖², is minimised exactly by (AᵀA + λI) α = Aᵀb with λ = w_prior · L_used / w_lm.
+ */
+import { projectScaledOrthographic, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
+import { type InitialPose, initialPose, weightedRms } from './init';
+
+/** What the closed-form fit reads of a GridModel: its landmark rows. */
+export interface LandmarkRows {
+  numModes: number;
+  /** [L, 3] */
+  landmarkMean: ArrayLike<number>;
+  /** [D, L, 3] */
+  landmarkBasis: ArrayLike<number>;
+}
+
+export interface ClosedFormOptions {
+  /** Pose ↔ shape alternations. Default 5 (eos's default). 0 → pose of the mean shape only. */
+  iterations?: number;
+  /** λ of the α solve (prior weight relative to the summed squared landmark error). */
+  lambda?: number;
+}
+
+export interface ClosedFormFit extends InitialPose {
+  /** [D] shape coefficients. */
+  alpha: Float64Array;
+  /** RMS landmark distance of the final pose and shape (pixels). */
+  rms: number;
+}
+
+/**
+ * @param rows the model's landmark rows.
+ * @param p [L, 2] detected landmarks (pixels, in the order of the rows).
+ * @param w [L] 1 to use a landmark, 0 to ignore it.
+ */
+export function closedFormFit(
+  rows: LandmarkRows,
+  p: ArrayLike<number>,
+  w: ArrayLike<number>,
+  options: ClosedFormOptions = {},
+): ClosedFormFit {
+  const iterations = options.iterations ?? 5;
+  const D = rows.numModes;
+  const L = w.length;
+  let used = 0;
+  for (let l = 0; l < L; l++) if (w[l] > 0) used++;
+  const lambda = options.lambda ?? (0.1 * Math.max(1, used)) / 0.8998;
+  const alpha = new Float64Array(D);
+  const X = Float64Array.from(rows.landmarkMean);
+  let pose = refineScaleTranslation(initialPose(X, p, w), X, p, w);
+  // pose → α → pose → … → α: the last step is the α solve, exact for the final pose.
+  for (let it = 0; it < iterations && D > 0; it++) {
+    if (it > 0) pose = refineScaleTranslation(initialPose(X, p, w), X, p, w);
+    solveAlpha(rows, pose, p, w, lambda, alpha);
+    shapeOf(rows, alpha, X);
+  }
+  const rms = weightedRms(projectScaledOrthographic(X, pose.r, pose.t, pose.logS), p, w);
+  return { ...pose, alpha, rms };
+}
+
+/** X = μ + Σ_d α_d B_d over the landmark rows. */
+function shapeOf(rows: LandmarkRows, alpha: Float64Array, X: Float64Array): void {
+  const n = X.length;
+  for (let i = 0; i < n; i++) X[i] = rows.landmarkMean[i];
+  for (let d = 0; d < alpha.length; d++) {
+    const a = alpha[d];
+    for (let i = 0; i < n; i++) X[i] += a * rows.landmarkBasis[d * n + i];
+  }
+}
+
+/** For the pose's rotation, the least-squares scale and translation (p ≈ s·q + t). */
+function refineScaleTranslation(
+  pose: InitialPose,
+  X: ArrayLike<number>,
+  p: ArrayLike<number>,
+  w: ArrayLike<number>,
+): InitialPose {
+  const q = projectScaledOrthographic(X, pose.r, [0, 0], 0);
+  let n = 0;
+  let qx = 0;
+  let qy = 0;
+  let px = 0;
+  let py = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (!(w[i] > 0)) continue;
+    n++;
+    qx += q[2 * i];
+    qy += q[2 * i + 1];
+    px += p[2 * i];
+    py += p[2 * i + 1];
+  }
+  if (n < 2) return pose;
+  qx /= n;
+  qy /= n;
+  px /= n;
+  py /= n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < w.length; i++) {
+    if (!(w[i] > 0)) continue;
+    const ux = q[2 * i] - qx;
+    const uy = q[2 * i + 1] - qy;
+    num += ux * (p[2 * i] - px) + uy * (p[2 * i + 1] - py);
+    den += ux * ux + uy * uy;
+  }
+  if (!(num > 0 && den > 0)) return pose;
+  const s = num / den;
+  const refined = { ...pose, t: [px - s * qx, py - s * qy] as [number, number], logS: Math.log(s) };
+  refined.rms = weightedRms(projectScaledOrthographic(X, refined.r, refined.t, refined.logS), p, w);
+  return refined.rms <= pose.rms || !Number.isFinite(pose.rms) ? refined : pose;
+}
+
+/** α ← argmin ‖Aα − b‖² + λ‖α‖² for the fixed pose (normal equations, Cholesky). */
+function solveAlpha(
+  rows: LandmarkRows,
+  pose: InitialPose,
+  p: ArrayLike<number>,
+  w: ArrayLike<number>,
+  lambda: number,
+  alpha: Float64Array,
+): void {
+  const D = rows.numModes;
+  const L = w.length;
+  const R = rotationFromAxisAngle(pose.r);
+  const s = Math.exp(pose.logS);
+  const mu = rows.landmarkMean;
+  const B = rows.landmarkBasis;
+  const N = new Float64Array(D * D);
+  const rhs = new Float64Array(D);
+  const ax = new Float64Array(D);
+  const ay = new Float64Array(D);
+  for (let l = 0; l < L; l++) {
+    if (!(w[l] > 0)) continue;
+    const [x, y, z] = [mu[3 * l], mu[3 * l + 1], mu[3 * l + 2]];
+    const bx = p[2 * l] - (s * (R[0] * x + R[1] * y + R[2] * z) + pose.t[0]);
+    const by = p[2 * l + 1] - (-s * (R[3] * x + R[4] * y + R[5] * z) + pose.t[1]);
+    for (let d = 0; d < D; d++) {
+      const o = d * 3 * L + 3 * l;
+      const [u, v, c] = [B[o], B[o + 1], B[o + 2]];
+      ax[d] = s * (R[0] * u + R[1] * v + R[2] * c);
+      ay[d] = -s * (R[3] * u + R[4] * v + R[5] * c);
+    }
+    for (let i = 0; i < D; i++) {
+      rhs[i] += ax[i] * bx + ay[i] * by;
+      for (let j = 0; j <= i; j++) N[i * D + j] += ax[i] * ax[j] + ay[i] * ay[j];
+    }
+  }
+  for (let i = 0; i < D; i++) N[i * D + i] += lambda;
+  choleskySolve(N, rhs, D, alpha);
+}
+
+/** Solves N x = b for symmetric positive definite N (lower triangle read), in place of `x`. */
+function choleskySolve(N: Float64Array, b: Float64Array, D: number, x: Float64Array): void {
+  const Lm = new Float64Array(D * D);
+  for (let i = 0; i < D; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = N[i * D + j];
+      for (let k = 0; k < j; k++) sum -= Lm[i * D + k] * Lm[j * D + k];
+      Lm[i * D + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / Lm[j * D + j];
+    }
+  }
+  const y = new Float64Array(D);
+  for (let i = 0; i < D; i++) {
+    let sum = b[i];
+    for (let k = 0; k < i; k++) sum -= Lm[i * D + k] * y[k];
+    y[i] = sum / Lm[i * D + i];
+  }
+  for (let i = D - 1; i >= 0; i--) {
+    let sum = y[i];
+    for (let k = i + 1; k < D; k++) sum -= Lm[k * D + i] * x[k];
+    x[i] = sum / Lm[i * D + i];
+  }
+}
