@@ -32,8 +32,13 @@ export function cropBox(landmarks: Float32Array, margin: number): [number, numbe
   return [x0, y0, side];
 }
 
-/** Decodes `input` (a path or bytes) to `[H, W, 3]` uint8 RGB, as the CLI's `readRgb`. */
-export async function decodeRgb(input: string | Buffer): Promise<PixelImage> {
+/**
+ * Decodes `input` (a path or bytes) to `[H, W, 3]` uint8 RGB: EXIF orientation applied, alpha
+ * dropped, sRGB. The one decode of the trainer and the CLI (`readRgb`).
+ */
+export async function decodeRgb(
+  input: string | Buffer,
+): Promise<PixelImage & { data: Uint8Array }> {
   const { data, info } = await sharp(input)
     .rotate()
     .removeAlpha()

@@ -6,6 +6,7 @@
  * the centre of pixel (row i, column j) at (x = j, y = i).
  */
 import { writeFileAtomic } from '@3dmm-stn/morphable-model';
+import { decodeRgb } from '@3dmm-stn/trainer';
 import sharp from 'sharp';
 import { InputError } from './errors';
 
@@ -16,21 +17,10 @@ export interface RgbImage {
   height: number;
 }
 
-/** Decodes an image file to RGB (alpha dropped, EXIF orientation applied, sRGB). */
+/** Decodes an image file to RGB (alpha dropped, EXIF orientation applied, sRGB): the trainer's decode. */
 export async function readRgb(path: string): Promise<RgbImage> {
   try {
-    const { data, info } = await sharp(path)
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      width: info.width,
-      height: info.height,
-    };
+    return await decodeRgb(path);
   } catch (e) {
     throw new InputError(path, `cannot read image: ${(e as Error).message}`);
   }

@@ -44,20 +44,23 @@ export async function writeFaceOutputs(
     mask[p] = m ? 255 : 0;
     if (m) masked.set(uv.subarray(3 * p, 3 * p + 3), 3 * p);
   }
-  await writePng(files.uv, uv, res, res);
-  await writePng(files.mask, mask, res, res, 1);
-  await writePng(files.maskedUv, masked, res, res);
   const preview = drawPreview(photo, forward, grid, record);
-  await writePng(files.preview, preview.data, preview.width, preview.height);
   const mesh = fittedMesh(forward.vertices, grid);
-  await writeFileAtomic(
-    files.obj,
-    writeObj(mesh, {
-      mtl: basename(files.mtl),
-      comment: `3dmm-stn fit of ${record.image} face ${record.face} (${grid.metadata.name}), mm`,
-    }),
-  );
-  await writeFileAtomic(files.mtl, writeMtl(basename(files.uv)));
+  // The encoders run on libuv's thread pool: the files are written concurrently.
+  await Promise.all([
+    writePng(files.uv, uv, res, res),
+    writePng(files.mask, mask, res, res, 1),
+    writePng(files.maskedUv, masked, res, res),
+    writePng(files.preview, preview.data, preview.width, preview.height),
+    writeFileAtomic(
+      files.obj,
+      writeObj(mesh, {
+        mtl: basename(files.mtl),
+        comment: `3dmm-stn fit of ${record.image} face ${record.face} (${grid.metadata.name}), mm`,
+      }),
+    ),
+    writeFileAtomic(files.mtl, writeMtl(basename(files.uv))),
+  ]);
   record.files = files;
 }
 
