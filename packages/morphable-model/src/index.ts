@@ -80,4 +80,4 @@ export {
   rotationFromAxisAngle,
 } from './mesh/rotation';
 export type { ZBufferVisibilityOptions } from './mesh/visibility';
-export { visibleByNormals, visibleByZBuffer } from './mesh/visibility';
+export { unoccludedByMesh, visibleByNormals, visibleByZBuffer } from './mesh/visibility';

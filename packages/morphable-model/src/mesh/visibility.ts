@@ -82,6 +82,83 @@ export function visibleByZBuffer(
 }
 
 /**
+ * Which vertices no other part of the mesh hides, without an image: the same exact point-query
+ * depth test as `visibleByZBuffer` (the one host z-buffer of the project; the STN layer's
+ * `'zbuffer'` mask uses it), on vertices already rotated into camera space and viewed
+ * orthographically along −z. Scale, translation and the image's y flip do not change who
+ * occludes whom, so (x, y) are used as they are, mapped onto a virtual image that just holds the
+ * valid vertices.
+ *
+ * @param xyz [N, 3] rotated vertices (z towards the camera).
+ * @param triangles [F, 3] vertex ids (over valid vertices).
+ * @param valid [N] 0/1: invalid vertices are neither tested nor hidden (0 in the result).
+ * @param epsilon depth tolerance; default 1e-5 × the valid vertices' extent (float32 positions
+ *   carry ~1e-7 relative error, a real occluder is far more than 1e-5 of the face away).
+ * @returns [N] 1 where the vertex is valid and unoccluded, else 0.
+ */
+export function unoccludedByMesh(
+  xyz: ArrayLike<number>,
+  triangles: ArrayLike<number>,
+  valid: ArrayLike<number>,
+  epsilon?: number,
+): Uint8Array {
+  const n = valid.length;
+  if (xyz.length !== 3 * n) {
+    throw new ShapeError(
+      `Error in unoccludedByMesh: xyz must have shape [N,3] with N = valid.length = ${n}, but got length ${xyz.length}.`,
+    );
+  }
+  const out = new Uint8Array(n);
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  let z0 = Infinity;
+  let z1 = -Infinity;
+  let count = 0;
+  for (let v = 0; v < n; v++) {
+    if (!valid[v]) continue;
+    count++;
+    const x = xyz[3 * v];
+    const y = xyz[3 * v + 1];
+    const z = xyz[3 * v + 2];
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+    if (z < z0) z0 = z;
+    if (z > z1) z1 = z;
+  }
+  if (count === 0 || !(x1 >= x0)) return out;
+  const extent = Math.max(x1 - x0, y1 - y0, z1 - z0) || 1;
+  // A virtual image whose 8-pixel cells bin a few triangles each (√(F/2) cells a side).
+  const cells = Math.max(1, Math.min(1024, Math.ceil(Math.sqrt(triangles.length / 6))));
+  const k = (8 * cells) / Math.max(x1 - x0, y1 - y0, 1e-12 * extent);
+  const points = new Float64Array(3 * n);
+  const queries = new Uint32Array(count);
+  let q = 0;
+  for (let v = 0; v < n; v++) {
+    points[3 * v] = (xyz[3 * v] - x0) * k;
+    points[3 * v + 1] = (xyz[3 * v + 1] - y0) * k;
+    points[3 * v + 2] = xyz[3 * v + 2];
+    if (valid[v]) queries[q++] = v;
+  }
+  const width = Math.ceil((x1 - x0) * k) + 1;
+  const height = Math.ceil((y1 - y0) * k) + 1;
+  const seen = pointVisibility(
+    points,
+    triangles,
+    null,
+    queries,
+    width,
+    height,
+    epsilon ?? 1e-5 * extent,
+  );
+  for (let i = 0; i < count; i++) out[queries[i]] = seen[i];
+  return out;
+}
+
+/**
  * Core of `visibleByZBuffer` for a subset of vertices (`queries`) and of occluding triangles
  * (`active[f] = 1`; null = all). Triangles are binned into square cells of pixels, so each
  * query only tests the few triangles whose bounding box overlaps its cell.

@@ -5,6 +5,8 @@ import {
   ROTATION_TAYLOR_THETA_SQ,
   rodrigues,
   rotationFromAxisAngle,
+  unoccludedByMesh,
+  visibleByZBuffer,
 } from '../src/index';
 
 /** exp([r]×) by its power series: independent of Rodrigues' formula. */
@@ -121,5 +123,49 @@ describe('projectScaledOrthographic', () => {
     const p = projectScaledOrthographic([0, 0, 5], [0, Math.PI / 2, 0], [0, 0], 0);
     expect(p[0]).toBeCloseTo(5, 12);
     expect(p[1]).toBeCloseTo(0, 12);
+  });
+});
+
+describe('unoccludedByMesh (the host z-buffer without an image)', () => {
+  it('hides what a nearer triangle covers, agrees with visibleByZBuffer on the projected points', () => {
+    // A far square (z = 0) and a smaller near triangle above its centre (z = 5); vertex 8 invalid.
+    const xyz = [
+      -10,
+      -10,
+      0,
+      10,
+      -10,
+      0,
+      10,
+      10,
+      0,
+      -10,
+      10,
+      0,
+      0,
+      0,
+      0, // far square + centre (4)
+      -4,
+      -4,
+      5,
+      6,
+      -4,
+      5,
+      -4,
+      6,
+      5, // near triangle (5, 6, 7)
+      1,
+      1,
+      -3, // 8: behind, invalid
+    ];
+    const triangles = [0, 1, 4, 1, 2, 4, 2, 3, 4, 3, 0, 4, 5, 6, 7];
+    const valid = [1, 1, 1, 1, 1, 1, 1, 1, 0];
+    const open = unoccludedByMesh(xyz, triangles, valid);
+    expect(Array.from(open)).toEqual([1, 1, 1, 1, 0, 1, 1, 1, 0]);
+    // The same scene as pixels (x + 20, 20 − y) with depth z in a 41 × 41 image.
+    const points = xyz.map((v, i) => (i % 3 === 0 ? v + 20 : i % 3 === 1 ? 20 - v : v));
+    const seen = visibleByZBuffer(points, triangles, 41, 41);
+    for (let v = 0; v < 8; v++) expect(seen[v]).toBe(open[v]);
+    expect(() => unoccludedByMesh([0, 0], triangles, valid)).toThrow(/\[N,3\]/);
   });
 });
