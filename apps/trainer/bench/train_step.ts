@@ -108,6 +108,7 @@ async function child(arch: string): Promise<ChildResult> {
     optimizer: opt,
     lossWeights: config.train.lossWeights,
     clipNorm: config.train.clipNorm,
+    label: arch,
   });
   const synth = new SyntheticFaces(model, {
     ...config.data.synthetic,

@@ -2,7 +2,13 @@ import { selectBackend } from '@3dmm-stn/backend';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataReport } from '../src/data_report';
-import { clipByGlobalNorm, GroupOptimizer, learningRate } from '../src/optimizer';
+import {
+  clipByGlobalNorm,
+  clipScale,
+  GroupOptimizer,
+  globalNorm,
+  learningRate,
+} from '../src/optimizer';
 import type { FaceSample } from '../src/sample';
 import { checkBatch } from '../src/train';
 
@@ -132,6 +138,18 @@ describe('GroupOptimizer', () => {
     expect(Array.from(c.grads[1].dataSync())).toEqual([0, expect.closeTo(0.8, 6)]);
     const d = clipByGlobalNorm(g, 10);
     expect(Array.from(d.grads[1].dataSync())).toEqual([0, 4]);
+  });
+
+  it('globalNorm + clipScale: the norm, and the factor clipping multiplies by', () => {
+    const g = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
+    const before = tf.memory().numTensors;
+    const n = globalNorm(g);
+    expect(tf.memory().numTensors).toBe(before + 1); // only the result
+    expect(n.dataSync()[0]).toBeCloseTo(5);
+    expect(clipScale(5, 1)).toBeCloseTo(0.2);
+    expect(clipScale(5, 10)).toBe(1);
+    expect(clipScale(5, 0)).toBe(1); // 0 = no clipping
+    tf.dispose([n, ...g]);
   });
 
   it('schedules: warm-up, cosine to 5%, progress override', () => {
