@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '@3dmm-stn/morphable-model';
+import {
+  projectScaledOrthographic,
+  rotationFromAxisAngle,
+  ShapeError,
+} from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   axisAngleToRotation as axisAngleToRotationOp,
@@ -50,6 +54,18 @@ for (const [implName, axisAngleToRotation] of Object.entries(ROTATIONS))
         axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).dataSync(),
       );
       expect(maxAbsDiff(R, axisAngleToRotation64(r, norms.length))).toBeLessThan(1e-6);
+    });
+
+    it("equals the project's host implementation (rotationFromAxisAngle) at every angle", () => {
+      const r = axisAngles(norms, 11);
+      const R = tf.tidy(() =>
+        axisAngleToRotation(tf.tensor2d(f32(r), [norms.length, 3])).dataSync(),
+      );
+      const host = new Float64Array(9 * norms.length);
+      norms.forEach((_, b) => {
+        host.set(rotationFromAxisAngle(r.subarray(3 * b, 3 * b + 3)), 9 * b);
+      });
+      expect(maxAbsDiff(R, host)).toBeLessThan(1e-6);
     });
 
     it('is orthonormal with det = 1', () => {
@@ -243,6 +259,29 @@ for (const [implName, projectVertices] of Object.entries(PROJECTIONS))
         ).dataSync(),
       );
       expect(maxAbsDiff(out, projectVertices64(X, r, t, logS, B, N))).toBeLessThan(1e-4);
+    });
+
+    it("equals the project's host camera (projectScaledOrthographic)", () => {
+      const out = tf.tidy(() =>
+        projectVertices(
+          tf.tensor3d(f32(X), [B, N, 3]),
+          tf.tensor2d(f32(r), [B, 3]),
+          tf.tensor2d(f32(t), [B, 2]),
+          tf.tensor2d(f32(logS), [B, 1]),
+        ).dataSync(),
+      );
+      const host = new Float64Array(B * N * 2);
+      for (let b = 0; b < B; b++)
+        host.set(
+          projectScaledOrthographic(
+            X.subarray(3 * N * b, 3 * N * (b + 1)),
+            r.subarray(3 * b, 3 * b + 3),
+            t.subarray(2 * b, 2 * b + 2),
+            logS[b],
+          ),
+          2 * N * b,
+        );
+      expect(maxAbsDiff(out, host)).toBeLessThan(1e-4);
     });
 
     it('shows an upright face at r = 0: model +y is image up (smaller pixel y)', () => {
