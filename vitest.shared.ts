@@ -14,6 +14,9 @@ export const workspaceAliases: Record<string, string> = {
   '@3dmm-stn/trainer': src('apps/trainer'),
   '@3dmm-stn/cli': src('packages/cli'),
   '@3dmm-stn/fit': src('packages/fit'),
+  // the more specific subpath first
+  '@3dmm-stn/pretrained/node': `${root}packages/pretrained/src/node.ts`,
+  '@3dmm-stn/pretrained': src('packages/pretrained'),
 };
 
 export default defineConfig({

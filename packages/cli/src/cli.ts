@@ -38,7 +38,11 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
     .option(
       '--localiser <dir>',
-      'trained network folder (model.json + weights.bin) giving θ instead of optimisation',
+      "'pretrained' (the shipped network) or a trained network folder (model.json + weights.bin): θ in one pass from the face crop instead of optimisation",
+    )
+    .option(
+      '--refine <n>',
+      'with --localiser: polish θ with N optimisation steps against the detected landmarks',
     )
     .option('--res <n>', 'UV grid side', '112')
     .option('--steps <n>', 'optimisation steps (Adam on θ) after the closed-form start', '10')
@@ -58,6 +62,30 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       // tfjs, face-api and the STN load only for the commands that need them.
       const { fitCommand } = await import('./commands/fit');
       setCode(await fitCommand(images, opts, io));
+    });
+
+  program
+    .command('eval')
+    .description(
+      'Landmark error (NME by eye-corner distance and by box) of fit, a localiser, localiser + refine and the detector against labelled faces, per face, mean and by yaw',
+    )
+    .argument('<images...>', 'photos or folders of photos')
+    .option(
+      '--labels <files...>',
+      'dlib XML files (e.g. training_ and testing_with_face_landmarks.xml) or a folder of .pts files',
+    )
+    .option('--method <m>', 'fit, localiser or both (the detector is always reported)', 'both')
+    .option('--localiser <dir>', "'pretrained' or a trained network folder")
+    .option('--refine <n>', 'also score the localiser refined with N optimisation steps')
+    .option('--steps <n>', "optimisation steps of fit (default: fit's)")
+    .option('--model <file>', 'morphable model (default: the embedded model)')
+    .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
+    .option('--min-confidence <x>', 'face detector score threshold', '0.5')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--json', 'print the full result (every face) as JSON on stdout')
+    .action(async (images: string[], opts) => {
+      const { evalCommand } = await import('./commands/eval');
+      setCode(await evalCommand(images, opts, io));
     });
 
   program

@@ -1,4 +1,4 @@
-import { cropAroundLandmarks } from '@3dmm-stn/trainer';
+import { cropAroundLandmarks, cropSquare, squareAroundBox } from '@3dmm-stn/trainer';
 import { describe, expect, it } from 'vitest';
 import { cropFaces } from '../src/fit/fit';
 import { readRgb } from '../src/image';
@@ -27,5 +27,21 @@ describe('one face crop for training and inference', () => {
       const mean = train.image.reduce((a, v) => a + v, 0) / train.image.length;
       expect(mean).toBeGreaterThan(10);
     }
+  });
+
+  it("the pretrained network's crop (the detector box) is the same pixels in training and in fit", async () => {
+    const file = samplePhoto(2);
+    const photo = await readRgb(file);
+    const box: [number, number, number, number] = [310.4, 180.2, 150.5, 190.7];
+    const lm = new Float32Array(136).fill(Number.NaN);
+    lm[0] = 350;
+    lm[1] = 260;
+    const localiser = { model: null as never, inputSize: 112, crop: 'box' as const, margin: 0.2 };
+    const train = await cropSquare(file, lm, squareAroundBox(box, 0.2), 112);
+    const infer = cropFaces(photo, [{ landmarks: lm, box, detector: 'ssd' }], 112, localiser);
+    expect(infer.crops[0]).toEqual(train.transform);
+    let differ = 0;
+    for (let k = 0; k < train.image.length; k++) if (train.image[k] !== infer.pixels[k]) differ++;
+    expect(differ).toBe(0);
   });
 });

@@ -30,6 +30,11 @@ export interface OptimiseOptions {
   weights?: { landmark: number; prior: number; symmetry: number };
   /** Refresh the visibility mask every this many steps. Default 20. */
   maskEvery?: number;
+  /**
+   * [B, 6 + D] θ (crop pixels) to start from instead of the closed-form pose, e.g. a trained
+   * localiser's output (`fit --localiser … --refine N`). `initial` still reports the closed-form pose.
+   */
+  initialTheta?: ArrayLike<number>;
 }
 
 export interface OptimiseResult {
@@ -97,6 +102,13 @@ export function optimiseTheta(
     theta.set(init.t, b * P + 3);
     theta[b * P + 5] = init.logS;
     theta.set(init.alpha, b * P + 6);
+  }
+  if (options.initialTheta) {
+    if (options.initialTheta.length !== B * P)
+      throw new RangeError(
+        `optimiseTheta: initialTheta must be [${B}, ${P}] (${B * P} values), got ${options.initialTheta.length}.`,
+      );
+    for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
   }
   const t1 = performance.now();
   const lr = new Float64Array(P);

@@ -4,7 +4,8 @@ export interface FitRecord {
   imageSize: [number, number];
   face: number;
   detection: {
-    detector: 'ssd' | 'tiny';
+    /** 'none': the detector found no face and the image's centre square was the crop. */
+    detector: 'ssd' | 'tiny' | 'none';
     score: number;
     /** [x, y, width, height], photo pixels. */
     box: [number, number, number, number];
@@ -22,8 +23,8 @@ export interface FitRecord {
   /** Optimisation only: steps, initial pose method and RMS, loss before/after. */
   optimisation?: {
     steps: number;
-    /** How the last closed-form pose was found. */
-    init: 'affine' | 'similarity';
+    /** Where θ started: how the last closed-form pose was found, or a localiser's θ (`--refine`). */
+    init: 'affine' | 'similarity' | 'localiser';
     initRmsPx: number;
     loss: { initial: number; final: number };
   };

@@ -242,6 +242,24 @@ describe('fitLandmarks', () => {
   });
 });
 
+describe('optimiseTheta from a given θ', () => {
+  it('starts from initialTheta (0 steps return it; steps move it towards the landmarks)', () => {
+    const truth = [0.05, 0.3, 0, 60, 62, Math.log(0.5), ...new Array(grid.numModes).fill(0)];
+    truth[6] = 0.8;
+    const target = Float32Array.from(landmarksFor(truth));
+    const conf = new Float32Array(L).fill(1);
+    const start = truth.map((v, i) => (i === 3 ? v + 6 : i === 1 ? v - 0.2 : v));
+    const zero = optimiseTheta(stn, target, conf, undefined, { steps: 0, initialTheta: start });
+    expect(Array.from(zero.theta[0])).toEqual(start);
+    const moved = optimiseTheta(stn, target, conf, undefined, { steps: 30, initialTheta: start });
+    expect(moved.loss[0].initial).toBe(zero.loss[0].final);
+    expect(moved.loss[0].final).toBeLessThan(0.2 * moved.loss[0].initial);
+    expect(() =>
+      optimiseTheta(stn, target, conf, undefined, { steps: 1, initialTheta: [1, 2, 3] }),
+    ).toThrow(/initialTheta must be \[1, 16\]/);
+  });
+});
+
 describe('no tensor leaks', () => {
   it('keeps the tensor count flat over repeated fits and texture extractions', () => {
     const theta = [0, 0.1, 0, 60, 60, Math.log(0.5), ...new Array(grid.numModes).fill(0)];

@@ -9,6 +9,7 @@ export interface FitCommandOptions {
   model?: string;
   landmarks?: string;
   localiser?: string;
+  refine?: string;
   res?: string;
   steps?: string;
   init?: string;
@@ -27,11 +28,14 @@ export async function fitCommand(
   io: CliIO,
 ): Promise<number> {
   if (!opts.out) throw new UsageError('fit: --out DIR is required');
+  if (opts.refine !== undefined && !opts.localiser)
+    throw new UsageError('fit: --refine N needs --localiser pretrained|<dir>');
   const options: FitOptions = {
     outDir: opts.out,
     model: opts.model,
     landmarks: opts.landmarks,
     localiser: opts.localiser,
+    refine: parseIntFlag('--refine', opts.refine, 0, 100000),
     res: parseIntFlag('--res', opts.res, 2, 1024),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),
     init: parseChoice('--init', opts.init, ['closed-form', 'pose'] as const),

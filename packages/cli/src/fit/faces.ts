@@ -33,7 +33,8 @@ interface FaceApiModule {
   detectAllFaces(input: tf.Tensor3D, options: unknown): DetectTask;
 }
 
-export type DetectorName = 'ssd' | 'tiny';
+/** 'none': no face was found and the caller used the whole image (see `centreSquareFace`). */
+export type DetectorName = 'ssd' | 'tiny' | 'none';
 
 export interface DetectedFace {
   /** [x, y, width, height] of the detection box, image pixels. */

@@ -12,6 +12,7 @@ import {
   type StnForward,
 } from '@3dmm-stn/fit';
 import {
+  type CropBox,
   type CropTransform,
   cropBoxAround,
   cropFace,
@@ -19,6 +20,7 @@ import {
   toCrop,
 } from '@3dmm-stn/localiser';
 import type { GridModel } from '@3dmm-stn/morphable-model';
+import { squareAroundBox } from '@3dmm-stn/trainer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type RgbImage, readRgb } from '../image';
@@ -29,6 +31,13 @@ import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
 export interface Localiser {
   model: tf.LayersModel;
   inputSize: number;
+  /**
+   * Which square it was trained on: 'landmarks' (the square around the detected landmarks, the
+   * trainer's default) or 'box' (around the detector box, `squareAroundBox` with `margin`: the
+   * pretrained network, which needs no landmark step). Default 'landmarks'.
+   */
+  crop?: 'landmarks' | 'box';
+  margin?: number;
 }
 
 export interface FitImageOptions {
@@ -40,6 +49,8 @@ export interface FitImageOptions {
   /** Crop side for optimisation. Default 224 (the paper's input size). */
   cropSize?: number;
   localiser?: Localiser;
+  /** With a localiser: polish its θ with this many optimisation steps against the landmarks. */
+  refine?: number;
   maxFaces?: number;
   minConfidence?: number;
   /** Output file stem (default: the image's base name without extension). */
@@ -70,9 +81,16 @@ export async function fitImage(
   const detectSeconds = (performance.now() - t0) / 1000;
   const dc = process.cpuUsage(c0);
   const detectCpuSeconds = (dc.user + dc.system) / 1e6;
-  if (det.faces.length === 0)
-    throw new InputError(file, `no face found (tried ${det.attempts.join('; ')})`);
-  const faces = det.faces.slice(0, options.maxFaces ?? det.faces.length);
+  let found = det.faces;
+  if (found.length === 0) {
+    if (!options.localiser)
+      throw new InputError(file, `no face found (tried ${det.attempts.join('; ')})`);
+    // A localiser needs no landmarks: take the image's centre square as the face (an already
+    // cropped face photo), and say so in the record (detection.detector = 'none').
+    found = [centreSquareFace(photo.width, photo.height, options.localiser.margin)];
+    det.attempts.push('no face found: the centre square of the image is used as the crop');
+  }
+  const faces = found.slice(0, options.maxFaces ?? found.length);
   const stem = options.stem ?? basename(file, extname(file));
   await mkdir(options.outDir, { recursive: true });
   const photoT = tf.tensor4d(Float32Array.from(photo.data), [1, photo.height, photo.width, 3]);
@@ -118,13 +136,17 @@ export async function fitImage(
   return { image: file, records, attempts: det.attempts, detectSeconds, detectCpuSeconds };
 }
 
-interface FaceFit {
+export interface FaceTheta {
   crop: CropTransform;
   thetaCrop: number[];
+  /** θ in photo pixels. */
   theta: number[];
-  forward: StnForward;
   method: FitRecord['method'];
   optimisation?: FitRecord['optimisation'];
+}
+
+export interface FaceFit extends FaceTheta {
+  forward: StnForward;
 }
 
 /**
@@ -137,20 +159,47 @@ export function fitFaces(
   faces: DetectedFace[],
   g: FitStn,
   options: FitImageOptions,
-): { fits: FaceFit[]; stages: { crop: number; init: number; optimise: number; texture: number } } {
+): { fits: FaceFit[]; stages: FitStages } {
+  const { thetas, stages } = thetaForFaces(photo, faces, g, options);
+  const tTexture = performance.now();
+  const fits = thetas.map((f): FaceFit => ({ ...f, forward: extractTexture(g, photoT, f.theta) }));
+  return { fits, stages: { ...stages, texture: (performance.now() - tTexture) / 1000 } };
+}
+
+/** Seconds per stage of one photo's batch. */
+export interface FitStages {
+  crop: number;
+  init: number;
+  optimise: number;
+  texture: number;
+}
+
+/** θ (crop and photo pixels) of the detected faces of one photo, in one batch. */
+export function thetaForFaces(
+  photo: RgbImage,
+  faces: DetectedFace[],
+  g: FitStn,
+  options: Pick<FitImageOptions, 'localiser' | 'cropSize' | 'steps' | 'refine' | 'init'>,
+): { thetas: FaceTheta[]; stages: Omit<FitStages, 'texture'> } {
   const grid = g.grid;
   const B = faces.length;
   const size = options.localiser?.inputSize ?? options.cropSize ?? 224;
   const tCrop = performance.now();
-  const { crops, pixels } = cropFaces(photo, faces, size);
-  const stages = { crop: (performance.now() - tCrop) / 1000, init: 0, optimise: 0, texture: 0 };
+  const { crops, pixels } = cropFaces(photo, faces, size, options.localiser);
+  const stages = { crop: (performance.now() - tCrop) / 1000, init: 0, optimise: 0 };
   let thetaCrop: number[][];
   const optimisation: (FitRecord['optimisation'] | undefined)[] = new Array(B).fill(undefined);
+  // No landmarks to refine against when the face is the image's centre square.
+  const refine =
+    options.localiser && faces.every((f) => f.detector !== 'none') ? (options.refine ?? 0) : 0;
   const images = tf.tensor4d(pixels, [B, size, size, 3]);
   try {
+    let start: number[][] | undefined;
     if (options.localiser) {
       thetaCrop = runLocaliser(options.localiser, images, grid);
-    } else {
+      start = thetaCrop;
+    }
+    if (!options.localiser || refine > 0) {
       const L = grid.landmarkIds.length;
       const target = new Float32Array(B * 2 * L);
       const conf = new Float32Array(B * L);
@@ -166,8 +215,9 @@ export function fitFaces(
         });
       });
       const r = optimiseTheta(g, target, conf, images, {
-        steps: options.steps,
+        steps: start ? refine : options.steps,
         init: options.init,
+        initialTheta: start ? start.flat() : undefined,
       });
       stages.init = r.seconds.init;
       stages.optimise = r.seconds.optimise;
@@ -175,7 +225,7 @@ export function fitFaces(
       for (let b = 0; b < B; b++) {
         optimisation[b] = {
           steps: r.steps,
-          init: r.initial[b].method,
+          init: start ? 'localiser' : r.initial[b].method,
           initRmsPx: r.initial[b].rms / (size / crops[b].side),
           loss: r.loss[b],
         };
@@ -184,37 +234,49 @@ export function fitFaces(
   } finally {
     images.dispose();
   }
-  const tTexture = performance.now();
-  const fits = faces.map((_, b): FaceFit => {
-    const theta = thetaToPhoto(crops[b], thetaCrop[b]);
-    return {
+  const thetas = faces.map(
+    (_, b): FaceTheta => ({
       crop: crops[b],
       thetaCrop: thetaCrop[b],
-      theta,
-      forward: extractTexture(g, photoT, theta),
+      theta: thetaToPhoto(crops[b], thetaCrop[b]),
       method: options.localiser ? 'localiser' : 'optimisation',
       optimisation: optimisation[b],
-    };
-  });
-  stages.texture = (performance.now() - tTexture) / 1000;
-  return { fits, stages };
+    }),
+  );
+  return { thetas, stages };
 }
 
 /**
  * The crops θ is fitted on: `cropFace` of the square around each face's landmarks (the crop the
- * trainer trains on, `cropAroundLandmarks`, margin 0.25). `pixels` [B, size, size, 3].
+ * trainer trains on, `cropAroundLandmarks`, margin 0.25), or, for a localiser trained on
+ * detector boxes (the pretrained one), the square around the box (`squareAroundBox`, its
+ * margin). `pixels` [B, size, size, 3].
  */
 export function cropFaces(
   photo: RgbImage,
-  faces: { landmarks: Float32Array }[],
+  faces: FaceToCrop[],
   size: number,
+  localiser?: Localiser,
 ): { crops: CropTransform[]; pixels: Float32Array } {
-  const crops = faces.map((f): CropTransform => ({ ...cropBoxAround(f.landmarks), size }));
+  const crops = faces.map((f): CropTransform => ({ ...cropBoxFor(f, localiser), size }));
   const pixels = new Float32Array(faces.length * size * size * 3);
   crops.forEach((c, b) => {
     pixels.set(cropFace(photo, c, size).image, b * size * size * 3);
   });
   return { crops, pixels };
+}
+
+/** What a crop is made from: the landmarks, and the detector box for box-trained localisers. */
+export type FaceToCrop = Pick<DetectedFace, 'landmarks'> &
+  Partial<Pick<DetectedFace, 'box' | 'detector'>>;
+
+/** The square a method works on: a localiser's own rule (the detector box) or the landmarks'. */
+function cropBoxFor(face: FaceToCrop, localiser?: Localiser): CropBox {
+  if (face.box && (localiser?.crop === 'box' || face.detector === 'none')) {
+    const [x0, y0, side] = squareAroundBox(face.box, localiser?.margin ?? 0.2);
+    return { x0, y0, side };
+  }
+  return cropBoxAround(face.landmarks);
 }
 
 function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): number[][] {
@@ -298,5 +360,21 @@ function buildRecord(
       mtl: '',
       json: '',
     },
+  };
+}
+
+/**
+ * The face used when the detector finds none (localiser only): the centre square of the image,
+ * as a box the crop rule then frames (`squareAroundBox` with margin m: a box of side
+ * min(W, H) / (1 + 2m), so that the crop is exactly the centre square). No landmarks.
+ */
+export function centreSquareFace(width: number, height: number, margin = 0.2): DetectedFace {
+  const side = Math.min(width, height) / (1 + 2 * margin);
+  return {
+    box: [(width - side) / 2, (height - side) / 2, side, side],
+    score: 0,
+    detector: 'none',
+    padded: false,
+    landmarks: new Float32Array(136).fill(Number.NaN),
   };
 }

@@ -102,7 +102,10 @@ export function drawPreview(
   grid: GridModel,
   record: FitRecord,
 ): Canvas {
-  const lm = new Float32Array(record.landmarks.detected.flat());
+  let lm = new Float32Array(record.landmarks.detected.flat());
+  // No detected landmarks (the centre-square fallback of a localiser): frame the fitted ones.
+  if (!lm.some(Number.isFinite))
+    lm = new Float32Array(record.landmarks.fitted.flatMap((p) => p ?? [Number.NaN, Number.NaN]));
   const { image, transform: frame } = cropFace(photo, cropBoxAround(lm, 0.4), PREVIEW_SIZE);
   const canvas = new Canvas(PREVIEW_SIZE, PREVIEW_SIZE, toUint8(image));
   drawFit(canvas, (x, y) => toCrop(frame, x, y), forward, grid, record, 1);

@@ -1,12 +1,11 @@
 /** `fitImages`: the programmatic `fit` — many photos, one failure never stops the others. */
 import { basename, extname } from 'node:path';
-import { fileSystemIO, selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend';
 import { FitStn, type FitRecord } from '@3dmm-stn/fit';
-import { registerMorphableModelSTN } from '@3dmm-stn/stn-layer';
-import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { type AnyModel, gridFromModel, loadAnyModel } from '../model';
 import { FaceDetector } from './faces';
+import { loadLocaliser } from './localiser';
 import { type FitImageResult, fitImage, type Localiser } from './fit';
 
 export interface FitOptions {
@@ -18,6 +17,8 @@ export interface FitOptions {
   landmarks?: string;
   /** Folder of a trained network (model.json + weights.bin); θ from it instead of optimisation. */
   localiser?: string;
+  /** With a localiser: refine θ with this many optimisation steps against the detected landmarks. */
+  refine?: number;
   /** UV grid side. Default 112. */
   res?: number;
   /** Optimisation steps after the closed-form initial θ. Default 10. */
@@ -82,24 +83,9 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
       `the model "${grid.metadata.name}" has ${grid.landmarkIds.length} ibug landmarks; fitting needs ≥ 6 (pass --landmarks FILE)`,
     );
   }
-  let localiser: Localiser | undefined;
-  if (options.localiser) {
-    // The STN layer class must be registered before the network is deserialised.
-    registerMorphableModelSTN();
-    const net = await tf.loadLayersModel(fileSystemIO(options.localiser));
-    const shape = net.inputs[0].shape;
-    if (
-      shape.length !== 4 ||
-      shape[1] !== shape[2] ||
-      shape[3] !== 3 ||
-      typeof shape[1] !== 'number'
-    ) {
-      throw new Error(
-        `${options.localiser}: expected a network with input [B, S, S, 3], got [${shape.join(', ')}]`,
-      );
-    }
-    localiser = { model: net, inputSize: shape[1] };
-  }
+  const localiser: Localiser | undefined = options.localiser
+    ? await loadLocaliser(options.localiser)
+    : undefined;
   const detector = await faceDetector();
   const g = new FitStn(grid);
   const setup = (performance.now() - t0) / 1000;
@@ -128,6 +114,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
           steps: options.steps,
           init: options.init,
           localiser,
+          refine: options.refine,
           maxFaces: options.maxFaces,
           minConfidence: options.minConfidence,
           stem: stems[i],

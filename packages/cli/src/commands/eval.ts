@@ -1,0 +1,118 @@
+/**
+ * `eval <images or folders…> --labels <dlib XML | .pts folder> [--method …] [--json]`: landmark
+ * error of `fit`, a trained localiser (alone and refined) and the detector's own landmarks
+ * against labelled faces (see `eval/run.ts` for the protocol).
+ */
+import { selectBackend } from '@3dmm-stn/backend';
+import { FitStn } from '@3dmm-stn/fit';
+import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import { type EvalMethod, type EvalSummary, evaluateImages } from '../eval/run';
+import { readLabels } from '../eval/labels';
+import { faceDetector } from '../fit/run';
+import { loadLocaliser } from '../fit/localiser';
+import type { CliIO } from '../io';
+import { gridFromModel, loadAnyModel } from '../model';
+import { parseChoice, parseIntFlag, parseNumberFlag } from '../options';
+import { expandImages } from './pseudo_label';
+import { BACKEND_CHOICES } from './fit';
+
+export interface EvalCommandOptions {
+  labels?: string[];
+  method?: string;
+  localiser?: string;
+  refine?: string;
+  steps?: string;
+  model?: string;
+  landmarks?: string;
+  minConfidence?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+const METHOD_CHOICES = ['fit', 'localiser', 'both'] as const;
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : 'n/a');
+
+/** The human-readable report: one row per method, yaw buckets, missed faces. */
+export function formatEval(s: EvalSummary): string {
+  const lines: string[] = [];
+  lines.push(
+    `${s.labelledFaces} labelled faces in ${s.images - s.unlabelledImages.length} photos (${s.labels}); ${s.matchedFaces} matched to a detected face, ${s.missed.length} missed; ${s.points.length} ibug points scored (the model's)`,
+  );
+  lines.push('');
+  lines.push('| method | faces | NME (eye) | NME (box) | 0–30° | 30–60° | 60–90° | s / face |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const [m, r] of Object.entries(s.methods)) {
+    if (!r) continue;
+    const b = r.byYaw.map((y) => (y.faces ? `${pct(y.nme)} (${y.faces})` : '–'));
+    lines.push(
+      `| ${m} | ${r.faces} (+${r.missed} missed) | ${pct(r.nme)} | ${pct(r.nmeBox)} | ${b.join(' | ')} | ${r.secondsPerFace.toFixed(3)} |`,
+    );
+  }
+  if (s.missed.length) {
+    lines.push('');
+    lines.push(`missed (no detected face overlaps the label; not in the means above):`);
+    for (const m of s.missed) lines.push(`  ${m.label} (${m.image})`);
+  }
+  if (s.unlabelledImages.length)
+    lines.push(
+      '',
+      `images without labels (${s.unlabelledImages.length}): ${s.unlabelledImages.join(', ')}`,
+    );
+  if (s.labelledImagesNotGiven.length)
+    lines.push(
+      '',
+      `labelled images not given (${s.labelledImagesNotGiven.length}): ${s.labelledImagesNotGiven.join(', ')}`,
+    );
+  for (const f of s.failed) lines.push(`failed: ${f.image}: ${f.error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function evalCommand(
+  inputs: string[],
+  opts: EvalCommandOptions,
+  io: CliIO,
+): Promise<number> {
+  if (!opts.labels?.length)
+    throw new UsageError('eval: --labels <dlib XML… | .pts folder> is required');
+  const which = parseChoice('--method', opts.method ?? 'both', METHOD_CHOICES);
+  const refine = parseIntFlag('--refine', opts.refine, 0, 10000);
+  const steps = parseIntFlag('--steps', opts.steps, 0, 100000);
+  const minConfidence = parseNumberFlag('--min-confidence', opts.minConfidence, 0, 1);
+  const backend = parseChoice('--backend', opts.backend, BACKEND_CHOICES);
+  const wantsLocaliser = which === 'localiser' || which === 'both';
+  if (wantsLocaliser && !opts.localiser && which === 'localiser')
+    throw new UsageError('eval: --method localiser needs --localiser pretrained|<dir>');
+  const labels = await readLabels(opts.labels);
+  const images = await expandImages(inputs);
+  await selectBackend({ backend });
+  const model = await loadAnyModel(opts.model, opts.landmarks);
+  const { grid } = gridFromModel(model, 112);
+  const g = new FitStn(grid);
+  const localiser =
+    wantsLocaliser && opts.localiser ? await loadLocaliser(opts.localiser) : undefined;
+  const methods: EvalMethod[] = ['detector'];
+  if (which === 'fit' || which === 'both') methods.push('fit');
+  if (localiser) {
+    methods.push('localiser');
+    if (refine && refine > 0) methods.push('localiser+refine');
+  }
+  const detector = await faceDetector();
+  let summary: EvalSummary;
+  try {
+    summary = await evaluateImages(images, labels, opts.labels.join(', '), detector, g, {
+      methods,
+      localiser,
+      steps,
+      refine,
+      minConfidence,
+      onImage: (done, total, image) => {
+        if (!opts.json) io.stderr(`eval ${image} (${done}/${total})\n`);
+      },
+    });
+  } finally {
+    localiser?.model.dispose();
+  }
+  io.stdout(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatEval(summary));
+  return summary.failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
+}
