@@ -112,6 +112,10 @@ export const configSchema = z.strictObject({
           scale: nonNeg.default(0),
           /** Crop centre + U(−translate, translate)·side. */
           translate: nonNeg.default(0),
+          /** Probability that a training crop gets the detail of a face s px wide (small faces). */
+          lowResProbability: z.number().min(0).max(1).default(0),
+          /** Smallest s of the low-resolution augmentation, pixels: s ~ U(lowResMin, inputSize). */
+          lowResMin: int(4).default(24),
         })
         .prefault({}),
       /** Folder datasets with pairs: faces without a second image pair with a jittered copy of themselves. */

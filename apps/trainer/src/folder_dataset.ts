@@ -2,6 +2,7 @@ import { opendir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { cropBox, cropSquare, squareAroundBox } from './crop';
 import { parseCsv } from './csv';
+import { lowRes } from './low_res';
 import { DataReport } from './data_report';
 import { DatasetError, LandmarkFormatError } from './errors';
 import { readPts } from './pts';
@@ -52,6 +53,10 @@ export interface FolderEntry {
 export interface CropJitter {
   scale: number;
   translate: number;
+  /** Probability of the low-resolution augmentation (`lowRes`): detail of an s-pixel face. */
+  lowResProbability?: number;
+  /** Smallest s, pixels (s ~ U(lowResMin, S)). Default 24. */
+  lowResMin?: number;
 }
 
 export type IdentityMode = 'auto' | 'subfolder' | 'column' | 'none';
@@ -349,6 +354,11 @@ export class FolderDataset {
         square = [Math.round(cx - s2 / 2), Math.round(cy - s2 / 2), s2];
       }
       crop = await cropSquare(entry.image, landmarks, square, this.options.inputSize);
+      const S = this.options.inputSize;
+      if (rng && j?.lowResProbability && rng.uniform() < j.lowResProbability) {
+        const s = Math.round(rng.range(Math.min(j.lowResMin ?? 24, S), S));
+        crop = { ...crop, image: lowRes(crop.image, S, s) };
+      }
     } catch (e) {
       this.report.add(entry.image, `unreadable image: ${(e as Error).message}`);
       return null;
