@@ -18,9 +18,10 @@ export function lowRes(image: Float32Array, S: number, s: number): Float32Array 
       let g = 0;
       let b = 0;
       let w = 0;
-      for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
+      // Clamped to S: (i + 1)·S/s can round just above S.
+      for (let y = Math.floor(y0); y < Math.min(S, Math.ceil(y1)); y++) {
         const wy = Math.min(y + 1, y1) - Math.max(y, y0);
-        for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
+        for (let x = Math.floor(x0); x < Math.min(S, Math.ceil(x1)); x++) {
           const wx = Math.min(x + 1, x1) - Math.max(x, x0);
           const o = 3 * (y * S + x);
           const ww = wx * wy;

@@ -26,4 +26,14 @@ describe('low-resolution augmentation', () => {
     expect(spread).toBeLessThan(1);
     expect(out[0]).toBeCloseTo(127.5, 3);
   });
+  it('stays finite and in range for every small size, including non-divisors of S', () => {
+    for (const S2 of [112, 97]) {
+      const img = new Float32Array(S2 * S2 * 3).map((_, i) => (i * 37) % 256);
+      for (let s = 4; s <= S2; s++) {
+        const out = lowRes(img, S2, s);
+        for (const v of out)
+          if (!(v >= 0 && v <= 255)) throw new Error(`S ${S2}, s ${s}: value ${v}`);
+      }
+    }
+  });
 });
