@@ -28,6 +28,5 @@ export default defineConfig({
     hookTimeout: 120_000,
     // tfjs keeps one global engine per process; forks isolate files from each other.
     pool: 'forks',
-    passWithNoTests: true,
   },
 });

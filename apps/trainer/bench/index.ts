@@ -14,6 +14,7 @@ import { buildNetwork } from '../src/network';
 import { GroupOptimizer } from '../src/optimizer';
 import { meanFaceWidth, SyntheticFaces } from '../src/synthetic';
 import { prepareModel } from '../src/train';
+import { trainingLossWeights } from '../src/train_setup';
 import { createTrainStep } from '../src/train_step';
 
 const arg = (name: string, def: string) => {
@@ -49,7 +50,7 @@ const step = createTrainStep({
   net,
   grid,
   optimizer: opt,
-  lossWeights: config.train.lossWeights,
+  lossWeights: trainingLossWeights(config, grid),
   clipNorm: config.train.clipNorm,
 });
 const synth = new SyntheticFaces(model, {

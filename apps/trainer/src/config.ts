@@ -158,7 +158,17 @@ export const configSchema = z.strictObject({
       epsilon: positive.default(1e-7),
       /** Clip the global gradient norm to this (0 = off). */
       clipNorm: nonNeg.default(5),
+      /**
+       * The original's loss weights (anilbas/3DMMasSTN); how they apply is `lossBalance`.
+       */
       lossWeights,
+      /**
+       * 'paper': `lossWeights` are the original's, converted by `paperLossWeights`
+       * (@3dmm-stn/losses) to this input size and landmark count so that the four terms keep the
+       * original's balance (prior × k, UV terms × k · 18 816, k = (S/224)² · L/21). 'raw': used as
+       * they are on the project's normalised terms (UV terms then ~10⁴× weaker than the paper's).
+       */
+      lossBalance: z.enum(['paper', 'raw']).default('paper'),
     })
     .prefault({}),
   eval: z

@@ -24,7 +24,7 @@ import {
 } from './run_folder';
 import { prefetch } from './stream';
 import { checkBatch, openTrainingData, type TrainingData } from './train_data';
-import { buildTrainable, prepareModel, type Trainable } from './train_setup';
+import { buildTrainable, prepareModel, type Trainable, trainingLossWeights } from './train_setup';
 import { createTrainStep, type StepResult } from './train_step';
 
 export type { EvalLog } from './run_folder';
@@ -268,11 +268,15 @@ interface LoopResult {
 async function trainLoop(run: Run, startStep: number, reserve: number): Promise<LoopResult> {
   const { config, options, say, clock } = run;
   const { net, opt } = run.trainable;
+  const lossWeights = trainingLossWeights(config, run.grid);
+  say(
+    `loss weights (${config.train.lossBalance}): landmark ${lossWeights.landmark.toPrecision(4)}, prior ${lossWeights.prior.toPrecision(3)}, symmetry ${lossWeights.symmetry.toPrecision(3)}, multiview ${lossWeights.multiview.toPrecision(3)}`,
+  );
   const trainStep = createTrainStep({
     net,
     grid: run.grid,
     optimizer: opt,
-    lossWeights: config.train.lossWeights,
+    lossWeights,
     clipNorm: config.train.clipNorm,
     label: `${config.localiser.backbone}@${config.localiser.inputSize}`,
   });

@@ -1,3 +1,4 @@
+import { type LossWeights, paperLossWeights, resolveLossWeights } from '@3dmm-stn/losses';
 import * as MM from '@3dmm-stn/morphable-model';
 import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
 import type * as tf from '@tensorflow/tfjs';
@@ -98,4 +99,19 @@ function gridFaceWidth(grid: GridModel): number {
     hi = Math.max(hi, grid.landmarkMean[3 * k]);
   }
   return hi > lo ? hi - lo : 150;
+}
+
+/**
+ * The weights the four loss terms get in training. With `train.lossBalance: 'paper'` (default)
+ * the configured weights are the original's, converted to this input size and landmark count
+ * (`paperLossWeights`): without it the symmetry and multi-view terms would be ~10⁴ times weaker
+ * than in the original and would not change what is learned. 'raw' uses them as given.
+ */
+export function trainingLossWeights(config: TrainConfig, grid: GridModel): Readonly<LossWeights> {
+  const w = config.train.lossWeights;
+  if (config.train.lossBalance === 'raw') return resolveLossWeights(w);
+  return paperLossWeights(
+    { inputSize: config.localiser.inputSize, numLandmarks: grid.landmarkIds.length },
+    w,
+  );
 }

@@ -3,6 +3,8 @@ export { DEFAULT_LOSS_WEIGHTS } from './constants';
 export type { LossOptions } from './landmark_loss';
 export { landmarkLoss } from './landmark_loss';
 export { multiviewLoss } from './multiview_loss';
+export type { PaperWeightsOptions } from './paper_weights';
+export { PAPER_SETTING, paperLossWeights } from './paper_weights';
 export { priorLoss } from './prior_loss';
 export type { Reduction } from './reduction';
 export type { StnLossInputs, StnLossTerms } from './stn_loss';
