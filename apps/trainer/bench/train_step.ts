@@ -25,7 +25,7 @@ import { loadConfig } from '../src/config';
 import { buildNetwork } from '../src/network';
 import { GroupOptimizer } from '../src/optimizer';
 import { meanFaceWidth, SyntheticFaces } from '../src/synthetic';
-import { prepareModel } from '../src/train_setup';
+import { prepareModel, trainingLossWeights } from '../src/train_setup';
 import { createTrainStep } from '../src/train_step';
 
 const ARCHS = ['vgg-tiny@112', 'vgg-small@112', 'vgg16@224'];
@@ -106,7 +106,7 @@ async function child(arch: string): Promise<ChildResult> {
     net,
     grid,
     optimizer: opt,
-    lossWeights: config.train.lossWeights,
+    lossWeights: trainingLossWeights(config, grid),
     clipNorm: config.train.clipNorm,
     label: arch,
   });
