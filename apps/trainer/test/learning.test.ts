@@ -13,8 +13,8 @@ import { type TrainResult, train } from '../src/train';
  * vgg-tiny at 32², a 16² UV grid, 4 identities × 2 views per step, 300 steps, the paper's loss
  * balance (`train.lossBalance: 'paper'`, the default). Yaw range as the demo's (the bulk of the
  * initial error); narrower nuisances (pitch, roll, expression, jitter) and a face filling 80 % of
- * the crop, so that 300 steps at 32² resolve the landmarks (measured: NME 0.332 → 0.128, 2.6×;
- * without the UV terms UV |Δ| 33.3 against 21.3 with them).
+ * the crop, so that 300 steps at 32² resolve the landmarks (measured: NME 0.332 → 0.153, 2.17×;
+ * without the UV terms UV |Δ| 31.1 against 21.8 with them).
  */
 function learningConfig(over: TrainConfigInput['train'] = {}) {
   return parseConfig({
