@@ -1,6 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend';
+import { formatPts } from '@3dmm-stn/trainer';
 import { extractTexture, FitStn } from '@3dmm-stn/fit';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
@@ -133,6 +134,22 @@ describe('eval', () => {
     const h = await cli('eval', photo, '--labels', xml, '--method', 'fit', '--steps', '5');
     expect(h.stdout).toMatch(/\| detector \| 2 \(\+1 missed\)/);
     expect(h.stdout).toMatch(/missed \(no detected face/);
+  });
+
+  it('reads a folder of .pts labels (one face per photo, matched by file stem)', async () => {
+    const dir = await tempDir();
+    const photo = samplePhoto(3);
+    const det = await (await faceDetector()).detect(await readRgb(photo));
+    const face = det.faces[0];
+    await mkdir(join(dir, 'pts'));
+    await writeFile(join(dir, 'pts', 'sample3.pts'), formatPts(face.landmarks));
+    const r = await cli('eval', photo, '--labels', join(dir, 'pts'), '--method', 'fit', '--json');
+    expect(r.code).toBe(0);
+    const s = r.json();
+    expect(s.labelledFaces).toBe(1);
+    expect(s.matchedFaces).toBe(1);
+    // .pts is 1-based on disk: read back to the detector's own 0-based points, error ≈ 0
+    expect(s.faces[0].methods.detector.nme).toBeLessThan(1e-5);
   });
 
   it('puts faces in yaw buckets [0, 30), [30, 60), [60, 90]', () => {
