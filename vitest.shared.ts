@@ -4,8 +4,15 @@ import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const src = (dir: string) => `${root}${dir}/src/index.ts`;
+const node = (dir: string) => `${root}${dir}/src/node.ts`;
 
+// Vite matches an alias as a prefix (`@3dmm-stn/backend/node` would hit `@3dmm-stn/backend`
+// and become `…/index.ts/node`): the Node-only subpaths come first.
 export const workspaceAliases: Record<string, string> = {
+  '@3dmm-stn/morphable-model/node': node('packages/morphable-model'),
+  '@3dmm-stn/backend/node': node('packages/backend'),
+  '@3dmm-stn/localiser/node': node('packages/localiser'),
+  '@3dmm-stn/checks': src('packages/checks'),
   '@3dmm-stn/morphable-model': src('packages/morphable-model'),
   '@3dmm-stn/backend': src('packages/backend'),
   '@3dmm-stn/stn-layer': src('packages/stn-layer'),

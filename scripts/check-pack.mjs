@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Packaging check: pack every workspace package, install the tarballs into a scratch
-// project (as a user would with `npm install`), and import each one as ESM and as CJS.
+// project (as a user would with `npm install`), import each one as ESM and as CJS, and bundle
+// each library package's main entry for a browser (esbuild, platform 'browser'): any Node
+// built-in reached from a main entry fails the check. Prints the browser bundle sizes.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { browserBundleSizes, formatSizeTable } from './browser-bundle.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -55,6 +58,19 @@ try {
   }
   run('npx', ['--no-install', '3dmm-stn', '--help'], scratch);
   console.log('packed CLI runs: 3dmm-stn --help');
+
+  // Library packages (not the CLI, not apps): their main entries must bundle for a browser.
+  const libraries = packages.filter(
+    (p) => rootPkg.workspaces.includes(`packages/${p.name.split('/')[1]}`) && !p.bin,
+  );
+  const sizes = await browserBundleSizes(
+    libraries.map((p) => p.name),
+    scratch,
+  );
+  console.log(
+    'browser bundles (esbuild --platform=browser, minified; peers @tensorflow/* external):',
+  );
+  console.log(formatSizeTable(sizes));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

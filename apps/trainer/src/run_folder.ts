@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileSystemIO } from '@3dmm-stn/backend';
+import { fileSystemIO } from '@3dmm-stn/backend/node';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from './config';
 import type { EvalMetrics } from './evaluate';

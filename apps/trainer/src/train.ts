@@ -1,5 +1,5 @@
-import { selectBackend, type BackendRequest } from '@3dmm-stn/backend';
-import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
+import { selectBackend, type BackendRequest } from '@3dmm-stn/backend/node';
+import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model/node';
 import * as tf from '@tensorflow/tfjs';
 import { arrangeBatch } from './batch_tensors';
 import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';

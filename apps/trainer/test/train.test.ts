@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemIO } from '@3dmm-stn/backend';
+import { fileSystemIO } from '@3dmm-stn/backend/node';
 import '@3dmm-stn/stn-layer'; // registers the STN layer class for loading
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';

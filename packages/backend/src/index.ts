@@ -1,5 +1,5 @@
+// Browser-safe entry (no Node built-ins). Node-only parts: `@3dmm-stn/backend/node`.
 export { type AdamUpdate, adamUpdateInPlace } from './adam_in_place';
-export { fileSystemIO, MODEL_JSON, ModelFileError, WEIGHTS_BIN } from './file_system_io';
 export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,
@@ -11,16 +11,18 @@ export {
   WASM_HEAP_MAX_BYTES,
   WasmOutOfMemoryError,
   wasmHeapBytes,
+  wasmThreadCount,
 } from './wasm_memory';
 export {
   BACKEND_ENV_VAR,
   BACKEND_NAMES,
   BackendUnavailableError,
+  BROWSER_AUTO,
+  NODE_AUTO,
   parseBackendRequest,
   selectBackend,
   WASM_THREADS_ENV_VAR,
 } from './select_backend';
-export { wasmThreadCount } from './wasm_threads';
 export type {
   BackendInfo,
   BackendName,

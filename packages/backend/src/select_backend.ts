@@ -1,13 +1,25 @@
-import { createRequire } from 'node:module';
-import { dirname, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './register_wasm_training_kernels';
-import { initialisedWasmBackend } from './wasm_memory';
-import { prepareWasmThreads, wasmThreadCount } from './wasm_threads';
+import { initialisedWasmBackend, wasmThreadCount } from './wasm_memory';
 
-/** Backends {@link selectBackend} can choose, fastest first. */
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * Backends {@link selectBackend} can choose. `tensorflow-gpu` and `tensorflow` (tfjs-node) only
+ * through `@3dmm-stn/backend/node`; `webgpu` and `webgl` only in a browser.
+ */
+export const BACKEND_NAMES = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'webgpu',
+  'webgl',
+  'wasm',
+  'cpu',
+] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** `'auto'` in a browser (or a worker), fastest first. `webgpu` needs `@tensorflow/tfjs-backend-webgpu` imported by the page. */
+export const BROWSER_AUTO: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+/** `'auto'` in Node with `@3dmm-stn/backend/node`, fastest first. */
+export const NODE_AUTO: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 /** What the caller may ask for: one backend, or `'auto'` (the first of {@link BACKEND_NAMES} that works). */
 export type BackendRequest = 'auto' | BackendName;
 
@@ -18,27 +30,70 @@ export const BACKEND_ENV_VAR = 'STN_BACKEND';
 const PROVIDERS: Record<BackendName, { pkg: string; tfName: string }> = {
   'tensorflow-gpu': { pkg: '@tensorflow/tfjs-node-gpu', tfName: 'tensorflow' },
   tensorflow: { pkg: '@tensorflow/tfjs-node', tfName: 'tensorflow' },
+  webgpu: { pkg: '@tensorflow/tfjs-backend-webgpu', tfName: 'webgpu' },
+  webgl: { pkg: '@tensorflow/tfjs-backend-webgl', tfName: 'webgl' },
   wasm: { pkg: '@tensorflow/tfjs-backend-wasm', tfName: 'wasm' },
   cpu: { pkg: '@tensorflow/tfjs-backend-cpu', tfName: 'cpu' },
 };
 
+/** The wasm backend module, as far as this package uses it. */
+export interface WasmModule {
+  setWasmPaths?: (prefix: string | Record<string, string>) => void;
+  setThreadsCount?: (n: number) => void;
+}
+
+/** What differs between the browser-safe entry and `@3dmm-stn/backend/node` (internal). */
+export interface Platform {
+  /** Order tried for `'auto'`. */
+  auto: readonly BackendName[];
+  /** Whether tfjs-node(-gpu) may be probed (a dynamic `import()` of a package name). */
+  nodeBackends: boolean;
+  /** Default for `options.env`. */
+  env: Record<string, string | undefined>;
+  /** Default for `options.wasmPaths`. */
+  wasmPaths?: string;
+  /** Starts the threaded SIMD build with n threads, returning its initialiser (Node only). */
+  prepareWasmThreads?: (mod: WasmModule, threads: number) => (() => Promise<boolean>) | null;
+}
+
+/** The platform of the main (browser-safe) entry: no tfjs-node, `'auto'` = webgpu → webgl → wasm → cpu in a page, wasm → cpu elsewhere. */
+function defaultPlatform(): Platform {
+  const g = globalThis as {
+    process?: { env?: Record<string, string | undefined>; versions?: { node?: string } };
+  };
+  const inNode = typeof g.process?.versions?.node === 'string';
+  return {
+    auto: inNode ? ['wasm', 'cpu'] : BROWSER_AUTO,
+    nodeBackends: false,
+    env: g.process?.env ?? {},
+  };
+}
+
 export interface SelectBackendOptions {
   /** The backend to use; `undefined` defers to `env.STN_BACKEND`, then `'auto'`. */
   backend?: BackendRequest;
-  /** Environment to read `STN_BACKEND` from. Default: `process.env`. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment to read `STN_BACKEND` from. Default: `process.env` where there is one, else none. */
+  env?: Record<string, string | undefined>;
   /** Receives one line per decision (which backend was tried, why it was skipped). Default: none. */
   log?: (msg: string) => void;
   /**
-   * Loads an optional backend package by name. Default: dynamic `import()`. Tests inject absent or
-   * fake packages with it; bundlers that cannot see dynamic imports can pass a static map.
+   * Loads an optional backend package by name. Default: `import()` of
+   * `@tensorflow/tfjs-backend-wasm` (a literal, so bundlers see it), and with
+   * `@3dmm-stn/backend/node` of tfjs-node(-gpu) too. Tests inject absent or fake packages with it.
    */
   importModule?: (pkg: string) => Promise<unknown>;
   /**
+   * Where the wasm backend finds its `.wasm` binaries (`setWasmPaths`: a URL prefix ending in
+   * `/`, or a map from file name to URL). Default: in Node (`/node`) the package's own folder in
+   * `node_modules`; in a browser the backend's own default. A bundled page passes the URLs its
+   * bundler gave the files (e.g. Vite's `?url` imports).
+   */
+  wasmPaths?: string | Record<string, string>;
+  /**
    * XNNPACK threads of the wasm backend: 1 = tfjs's single-threaded SIMD build (what tfjs does
    * in Node); n > 1 starts its threaded SIMD build with n threads (convolutions and matmuls on
-   * n cores; see `wasm_threads.ts`). `undefined` defers to `env.STN_WASM_THREADS`, then 1. Takes
-   * effect only when wasm is first initialised in the process.
+   * n cores; see `wasm_threads.ts`; Node only, through `@3dmm-stn/backend/node`). `undefined`
+   * defers to `env.STN_WASM_THREADS`, then 1. Takes effect only when wasm is first initialised.
    */
   wasmThreads?: number;
 }
@@ -72,33 +127,47 @@ export class BackendUnavailableError extends Error {
 }
 
 /**
- * Chooses and initialises the tfjs backend for an application or a test, and returns what it
- * chose. Order for `'auto'`: `@tensorflow/tfjs-node-gpu` (CUDA) → `@tensorflow/tfjs-node` →
- * wasm → cpu, the first one that loads and initialises. tfjs-node(-gpu) are optional peer
- * dependencies loaded with a dynamic `import()`: when absent they are skipped (a line in
- * `fellBackFrom`), never an error — unless requested explicitly, which throws
- * {@link BackendUnavailableError} naming the package to install.
+ * Chooses and initialises the tfjs backend for an application, a page or a test, and returns
+ * what it chose. Order for `'auto'` in a browser: webgpu (when the page imported
+ * `@tensorflow/tfjs-backend-webgpu` and the browser has it) → webgl → wasm → cpu, the first one
+ * that initialises; elsewhere wasm → cpu. An explicitly requested backend that cannot be used
+ * throws {@link BackendUnavailableError} naming what to install or fix. In Node, import
+ * `selectBackend` from `@3dmm-stn/backend/node` instead: it adds tfjs-node(-gpu), wasm threads,
+ * and finds the wasm binaries in `node_modules`.
  *
- * Request precedence: `options.backend` (the CLI flag) → `env.STN_BACKEND` → `'auto'`.
+ * Request precedence: `options.backend` (a CLI flag or a page's choice) → `env.STN_BACKEND` → `'auto'`.
  *
- * wasm runs single-threaded with its `.wasm` binaries read from `node_modules` (never fetched),
- * and gets {@link registerWasmTrainingKernels} so that conv nets train on it.
+ * wasm gets {@link registerWasmTrainingKernels} so that conv nets train on it.
  *
  * tfjs has one engine per process: this sets the global backend (`tf.setBackend`). Only
  * applications and tests call it; library code never does.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  return selectBackendOn(defaultPlatform(), options);
+}
+
+/** {@link selectBackend} for a given platform (the browser-safe entry's, or Node's in `./node`). Internal. */
+export async function selectBackendOn(
+  platform: Platform,
+  options: SelectBackendOptions = {},
+): Promise<BackendInfo> {
   const log = options.log ?? (() => {});
-  const env = options.env ?? process.env;
-  const importModule = options.importModule ?? ((pkg: string) => import(pkg));
+  const env = options.env ?? platform.env;
+  const importModule =
+    options.importModule ??
+    ((pkg: string) =>
+      pkg === PROVIDERS.wasm.pkg
+        ? import('@tensorflow/tfjs-backend-wasm')
+        : Promise.reject(moduleNotFound(pkg)));
+  const wasmPaths = options.wasmPaths ?? platform.wasmPaths;
   const { requested, source } = resolveRequest(options.backend, env);
   const threads = resolveThreads(options.wasmThreads, env);
   log(`backend: requested ${requested} (from ${source})`);
 
-  const candidates: BackendName[] = requested === 'auto' ? [...BACKEND_NAMES] : [requested];
+  const candidates: BackendName[] = requested === 'auto' ? [...platform.auto] : [requested];
   const fellBackFrom: string[] = [];
   for (const name of candidates) {
-    const failure = await tryBackend(name, importModule, threads);
+    const failure = await tryBackend(name, importModule, { platform, threads, wasmPaths });
     if (failure === null) {
       const kernelsRegistered = name === 'wasm' ? registerWasmTrainingKernels() : [];
       if (
@@ -134,7 +203,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 /** Environment variable read for {@link SelectBackendOptions.wasmThreads}. */
 export const WASM_THREADS_ENV_VAR = 'STN_WASM_THREADS';
 
-function resolveThreads(option: number | undefined, env: NodeJS.ProcessEnv): number {
+function resolveThreads(
+  option: number | undefined,
+  env: Record<string, string | undefined>,
+): number {
   const raw = option ?? env[WASM_THREADS_ENV_VAR];
   if (raw === undefined || String(raw).trim() === '') return 1;
   const n = Number(raw);
@@ -148,7 +220,7 @@ function resolveThreads(option: number | undefined, env: NodeJS.ProcessEnv): num
 
 function resolveRequest(
   option: BackendRequest | undefined,
-  env: NodeJS.ProcessEnv,
+  env: Record<string, string | undefined>,
 ): { requested: BackendRequest; source: BackendInfo['source'] } {
   if (option !== undefined)
     return { requested: parseRequest(option, 'options.backend'), source: 'option' };
@@ -175,14 +247,26 @@ interface Failure {
   notInstalled: boolean;
 }
 
+interface WasmSetup {
+  platform: Platform;
+  threads: number;
+  wasmPaths: SelectBackendOptions['wasmPaths'];
+}
+
 async function tryBackend(
   name: BackendName,
   importModule: (pkg: string) => Promise<unknown>,
-  threads: number,
+  setup: WasmSetup,
 ): Promise<Failure | null> {
   const { pkg, tfName } = PROVIDERS[name];
   try {
     if (name === 'tensorflow-gpu' || name === 'tensorflow') {
+      if (!setup.platform.nodeBackends) {
+        return {
+          reason: `${pkg} is Node-only: use selectBackend from '@3dmm-stn/backend/node'`,
+          notInstalled: false,
+        };
+      }
       try {
         await importModule(pkg);
       } catch (e) {
@@ -200,9 +284,28 @@ async function tryBackend(
         };
       }
     }
+    if (name === 'webgl' || name === 'webgpu') {
+      const g = globalThis as {
+        document?: unknown;
+        OffscreenCanvas?: unknown;
+        navigator?: { gpu?: unknown };
+      };
+      if (name === 'webgl' && g.document === undefined && g.OffscreenCanvas === undefined) {
+        return { reason: 'no WebGL outside a browser', notInstalled: false };
+      }
+      if (name === 'webgpu' && g.navigator?.gpu === undefined) {
+        return { reason: 'this browser has no WebGPU (navigator.gpu)', notInstalled: false };
+      }
+      if (tf.findBackendFactory(tfName) == null) {
+        return {
+          reason: `'${tfName}' is not registered: import ${pkg} (or @tensorflow/tfjs) in the page`,
+          notInstalled: true,
+        };
+      }
+    }
     let init = () => tf.setBackend(tfName);
     if (name === 'wasm') {
-      const prepared = await prepareWasm(importModule, threads);
+      const prepared = await prepareWasm(importModule, setup);
       if ('reason' in prepared) return prepared;
       init = prepared.init ?? init;
     }
@@ -217,16 +320,18 @@ async function tryBackend(
 }
 
 /**
- * Loads @tensorflow/tfjs-backend-wasm and points it at the `.wasm` binaries inside its own
- * `node_modules` folder (a file path, never a URL); single-threaded unless `threads` > 1, which
- * returns the initialiser that starts the threaded SIMD build (`prepareWasmThreads`).
+ * Loads @tensorflow/tfjs-backend-wasm and points it at its `.wasm` binaries (in Node: inside its
+ * own `node_modules` folder, a file path, never a URL; in a page: the URLs the app passes);
+ * single-threaded unless `threads` > 1 in Node, which returns the initialiser that starts the
+ * threaded SIMD build (`prepareWasmThreads`). A page stays single-threaded: threads need
+ * cross-origin isolation headers that a plain static host does not send.
  */
 async function prepareWasm(
   importModule: (pkg: string) => Promise<unknown>,
-  threads: number,
+  { platform, threads, wasmPaths }: WasmSetup,
 ): Promise<Failure | { init: (() => Promise<boolean>) | null }> {
   const pkg = PROVIDERS.wasm.pkg;
-  let mod: { setWasmPaths?: (prefix: string) => void; setThreadsCount?: (n: number) => void };
+  let mod: WasmModule;
   try {
     mod = (await importModule(pkg)) as typeof mod;
   } catch (e) {
@@ -244,9 +349,18 @@ async function prepareWasm(
     // initialisation, reading the thread flag before it is set.)
     try {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      const dir = wasmBinaryDir();
-      if (dir !== null && typeof mod.setWasmPaths === 'function') mod.setWasmPaths(dir);
-      if (threads > 1) return { init: prepareWasmThreads(mod, threads) };
+      if (wasmPaths !== undefined && typeof mod.setWasmPaths === 'function') {
+        mod.setWasmPaths(wasmPaths);
+      }
+      if (threads > 1) {
+        if (platform.prepareWasmThreads === undefined) {
+          return {
+            reason: `wasm threads (${threads}) need '@3dmm-stn/backend/node' (Node only)`,
+            notInstalled: false,
+          };
+        }
+        return { init: platform.prepareWasmThreads(mod, threads) };
+      }
     } catch {
       // Only hints: the wasm backend's own defaults (its package folder) still work.
       return { init: null };
@@ -255,15 +369,9 @@ async function prepareWasm(
   return { init: null };
 }
 
-/** `…/node_modules/@tensorflow/tfjs-backend-wasm/dist/` (with a trailing separator), or null. */
-function wasmBinaryDir(): string | null {
-  try {
-    // The package's main file is dist/tf-backend-wasm.node.js, beside the .wasm binaries.
-    const main = createRequire(import.meta.url).resolve(PROVIDERS.wasm.pkg);
-    return dirname(main) + sep;
-  } catch {
-    return null;
-  }
+/** The error a missing package gives (so that it reads as "not installed"). */
+function moduleNotFound(pkg: string): Error {
+  return Object.assign(new Error(`Cannot find module '${pkg}'`), { code: 'ERR_MODULE_NOT_FOUND' });
 }
 
 function isModuleNotFound(e: unknown, pkg: string): boolean {

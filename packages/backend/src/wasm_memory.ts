@@ -85,3 +85,9 @@ export function wasmHeapBytes(): number | null {
   const wasm = initialisedWasmBackend<{ wasm?: WasmModule }>()?.wasm;
   return wasm ? wasm.HEAPU8.length : null;
 }
+
+/** XNNPACK threads of the initialised wasm backend (1 = single-threaded), or 0 off wasm. */
+export function wasmThreadCount(): number {
+  const backend = initialisedWasmBackend<{ wasm?: { tfjs?: { getThreadsCount(): number } } }>();
+  return backend?.wasm?.tfjs?.getThreadsCount() ?? 0;
+}

@@ -100,9 +100,3 @@ export function prepareWasmThreads(
     }
   };
 }
-
-/** XNNPACK threads of the initialised wasm backend (1 = single-threaded), or 0 off wasm. */
-export function wasmThreadCount(): number {
-  const backend = initialisedWasmBackend<{ wasm?: { tfjs?: { getThreadsCount(): number } } }>();
-  return backend?.wasm?.tfjs?.getThreadsCount() ?? 0;
-}

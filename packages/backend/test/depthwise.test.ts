@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { randomValues, relativeError } from './helpers';
 

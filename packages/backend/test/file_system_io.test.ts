@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSystemIO, ModelFileError } from '@3dmm-stn/backend';
+import { fileSystemIO, ModelFileError } from '@3dmm-stn/backend/node';
 
 const root = mkdtempSync(join(tmpdir(), 'backend-fsio-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

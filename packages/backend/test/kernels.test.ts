@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, selectBackend } from '@3dmm-stn/backend';
+import { registerWasmTrainingKernels, selectBackend } from '@3dmm-stn/backend/node';
 import {
   conv2DBackpropFilterWasm,
   type Conv2DBackpropFilterWasmAttrs,

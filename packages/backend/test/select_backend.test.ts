@@ -6,7 +6,7 @@ import {
   parseBackendRequest,
   registerWasmTrainingKernels,
   selectBackend,
-} from '@3dmm-stn/backend';
+} from '@3dmm-stn/backend/node';
 
 const noEnv = {} as NodeJS.ProcessEnv;
 const OUR_KERNELS = [
@@ -77,8 +77,8 @@ describe('selectBackend', () => {
   });
 
   it('rejects unknown names, listing the valid ones', async () => {
-    await expect(selectBackend({ env: { STN_BACKEND: 'webgl' } })).rejects.toThrow(
-      "Invalid STN_BACKEND 'webgl': expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu.",
+    await expect(selectBackend({ env: { STN_BACKEND: 'gpu' } })).rejects.toThrow(
+      "Invalid STN_BACKEND 'gpu': expected one of auto, tensorflow-gpu, tensorflow, webgpu, webgl, wasm, cpu.",
     );
     expect(() => parseBackendRequest('gpu')).toThrow(/expected one of auto, tensorflow-gpu/);
     expect(parseBackendRequest('WASM')).toBe('wasm');
@@ -122,7 +122,7 @@ describe('selectBackend', () => {
     expect(registerWasmTrainingKernels()).toEqual(OUR_KERNELS);
     const warn = vi.spyOn(console, 'warn');
     vi.resetModules();
-    const second = await import('../src/index');
+    const second = await import('../src/node');
     expect(second.registerWasmTrainingKernels).not.toBe(registerWasmTrainingKernels);
     // The second copy recognises the first copy's kernels as ours and does not re-register.
     expect(second.registerWasmTrainingKernels()).toEqual(OUR_KERNELS);

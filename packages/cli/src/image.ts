@@ -5,7 +5,7 @@
  * Convention: an `RgbImage` is row-major [height, width, 3] uint8 RGB, row 0 at the top,
  * the centre of pixel (row i, column j) at (x = j, y = i).
  */
-import { writeFileAtomic } from '@3dmm-stn/morphable-model';
+import { writeFileAtomic } from '@3dmm-stn/morphable-model/node';
 import { decodeRgb } from '@3dmm-stn/trainer';
 import sharp from 'sharp';
 import { InputError } from './errors';

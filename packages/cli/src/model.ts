@@ -13,7 +13,7 @@ import {
   type MorphableModel,
   symmetricGrid,
   symmetryReport,
-} from '@3dmm-stn/morphable-model';
+} from '@3dmm-stn/morphable-model/node';
 import { UsageError } from './errors';
 
 export type AnyModel = MorphableModel | GridModel;

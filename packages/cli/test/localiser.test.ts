@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { DEFAULT_FILL } from '@3dmm-stn/localiser';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import { buildNetwork, exportModel, meanFaceWidth } from '@3dmm-stn/trainer';

@@ -1,4 +1,4 @@
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { defaultModel, resampleToGrid, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

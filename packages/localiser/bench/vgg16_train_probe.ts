@@ -7,7 +7,7 @@
  *   npx tsx --tsconfig tsconfig.json bench/vgg16_train_probe.ts [batch] [grads|sgd]
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { createLocaliser, preprocess } from '../src/index';
 
 const batch = Number(process.argv[2] ?? 2);

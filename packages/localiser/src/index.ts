@@ -1,3 +1,4 @@
+// Browser-safe entry (no Node built-ins). Node-only parts: `@3dmm-stn/localiser/node`.
 export type { BackboneName, BackboneSpec } from './backbones';
 export { BACKBONES } from './backbones';
 export type { LocaliserConfig } from './config';

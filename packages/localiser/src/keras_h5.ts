@@ -1,8 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ModelFormatError } from '@3dmm-stn/morphable-model';
+import { ModelFormatError } from '@3dmm-stn/checks';
 
 /** One weight array of a Keras layer as stored in the `.h5`. */
 export interface KerasWeight {
@@ -15,9 +11,10 @@ export interface KerasWeight {
 /** The weights of a Keras 2 `.h5` by layer name, in the file's `layer_names` order. */
 export type KerasWeights = Map<string, KerasWeight[]>;
 
-type H5Module = typeof import('h5wasm/node');
-type H5Group = InstanceType<H5Module['default']['Group']>;
-type H5Dataset = InstanceType<H5Module['default']['Dataset']>;
+/** h5wasm's module object: its ESM build (`h5wasm`, in-memory files) or its Node build (`h5wasm/node`, real files). */
+export type H5Lib = typeof import('h5wasm')['default'];
+type H5Group = InstanceType<H5Lib['Group']>;
+type H5Dataset = InstanceType<H5Lib['Dataset']>;
 
 /**
  * Reads Keras's `load_attributes_from_hdf5_group`: an attribute of strings, split into
@@ -41,74 +38,72 @@ function stringListAttribute(group: H5Group, name: string, file: string): string
 }
 
 /**
- * Reads every layer's weights from a Keras 2 HDF5 file written by `model.save` (weights
- * under `model_weights/`) or `model.save_weights` (weights at the root), following
- * Keras's `load_weights_from_hdf5_group_by_name`: the group's `layer_names` attribute
- * lists the layers; each layer group `<layer>` has a `weight_names` attribute whose
- * entries are dataset paths relative to it (`<layer>/kernel:0`, `<layer>/bias:0`).
+ * Reads every layer's weights from the bytes of a Keras 2 HDF5 file written by `model.save`
+ * (weights under `model_weights/`) or `model.save_weights` (weights at the root), following
+ * Keras's `load_weights_from_hdf5_group_by_name`: the group's `layer_names` attribute lists the
+ * layers; each layer group `<layer>` has a `weight_names` attribute whose entries are dataset
+ * paths relative to it (`<layer>/kernel:0`, `<layer>/bias:0`).
  *
- * h5wasm is ESM-only: imported dynamically so that the CommonJS build loads.
- * Bytes are written to a temporary file (h5wasm's Node build opens real files) that is
- * removed afterwards.
+ * Browser-safe: the bytes go into the in-memory file system of h5wasm's ESM build (imported
+ * dynamically: it is ESM-only, and 4 MB that a page loads only when it reads such a file). In
+ * Node, `@3dmm-stn/localiser/node` reads a path in place.
  */
 export async function readKerasWeightsH5(
-  source: string | Uint8Array | ArrayBuffer,
+  source: Uint8Array | ArrayBuffer,
+  label = '<bytes>',
 ): Promise<KerasWeights> {
-  const { default: h5wasm } = (await import('h5wasm/node')) as H5Module;
-  await h5wasm.ready;
-  let path: string;
-  let label: string;
-  let temp: string | undefined;
-  if (typeof source === 'string') {
-    path = source;
-    label = source;
-  } else {
-    temp = join(tmpdir(), `3dmm-stn-weights-${randomUUID()}.h5`);
-    await writeFile(temp, source instanceof Uint8Array ? source : new Uint8Array(source));
-    path = temp;
-    label = '<bytes>';
+  const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  checkSignature(bytes, label);
+  const mod = (await import('h5wasm')) as unknown as { default: H5Lib };
+  const h5wasm = mod.default;
+  const { FS } = (await h5wasm.ready) as unknown as {
+    FS: { writeFile(p: string, d: Uint8Array): void; unlink(p: string): void };
+  };
+  const path = `/3dmm-stn-weights-${++memfsCounter}.h5`;
+  FS.writeFile(path, bytes);
+  try {
+    return readKerasWeightsOpenedBy(h5wasm, path, label);
+  } finally {
+    FS.unlink(path);
+  }
+}
+
+let memfsCounter = 0;
+
+/** Opens `path` in `h5wasm`'s file system and reads the weights. Shared by both entries. */
+export function readKerasWeightsOpenedBy(h5wasm: H5Lib, path: string, label: string): KerasWeights {
+  let file: InstanceType<H5Lib['File']>;
+  try {
+    file = new h5wasm.File(path, 'r');
+  } catch (e) {
+    throw new ModelFormatError(label, '(file)', `cannot open as HDF5: ${(e as Error).message}`);
   }
   try {
-    await checkSignature(path, label);
-    let file: InstanceType<H5Module['default']['File']>;
-    try {
-      file = new h5wasm.File(path, 'r');
-    } catch (e) {
-      throw new ModelFormatError(label, '(file)', `cannot open as HDF5: ${(e as Error).message}`);
-    }
-    try {
-      return readGroup(file, label);
-    } finally {
-      file.close();
-    }
+    return readGroup(file, label);
   } finally {
-    if (temp) await rm(temp, { force: true });
+    file.close();
   }
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** Offsets where HDF5's superblock signature may sit: 0, 512, 1024, 2048, … (after a user block). */
+export function* signatureOffsets(size: number): Generator<number> {
+  for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) yield offset;
+}
+
+/** Whether `at` holds HDF5's signature. */
+export function isHdf5Signature(at: ArrayLike<number>): boolean {
+  return HDF5_SIGNATURE.every((b, k) => at[k] === b);
+}
+
 /**
- * HDF5's superblock signature sits at offset 0, 512, 1024, 2048, … (after a user block).
- * Checked up front because h5wasm does not throw on opening a non-HDF5 file: it fails
- * later with an unhelpful message.
+ * Checked up front because h5wasm does not throw on opening a non-HDF5 file: it fails later
+ * with an unhelpful message.
  */
-async function checkSignature(path: string, label: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    throw new ModelFormatError(label, '(file)', `cannot read: ${(e as Error).message}`);
-  }
-  try {
-    const { size } = await handle.stat();
-    const buf = Buffer.alloc(8);
-    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
-      await handle.read(buf, 0, 8, offset);
-      if (HDF5_SIGNATURE.every((b, k) => buf[k] === b)) return;
-    }
-  } finally {
-    await handle.close();
+function checkSignature(bytes: Uint8Array, label: string): void {
+  for (const offset of signatureOffsets(bytes.length)) {
+    if (isHdf5Signature(bytes.subarray(offset, offset + 8))) return;
   }
   throw new ModelFormatError(label, '(file)', 'cannot open as HDF5: no HDF5 signature');
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { WeightImportError } from './errors';
-import { type KerasWeight, readKerasWeightsH5 } from './keras_h5';
+import { type KerasWeight, type KerasWeights, readKerasWeightsH5 } from './keras_h5';
 
 /** Options of the weight importers. */
 export interface LoadWeightsOptions {
@@ -85,7 +85,8 @@ function unknownExcludes(model: tfl.LayersModel, exclude: readonly string[]): st
  * Imports VGG-Face weights from a Keras VGGFace `VGG16` `.h5` (rcmalli
  * `rcmalli_vggface_tf_vgg16.h5` / `_notop_` or any Keras 2 file in that layout) into a
  * localiser, by layer name: conv1_1 … conv5_3, fc6, fc7. The θ head is left as
- * initialised and the file's classifier (`fc8`) is dropped. Node only (reads with h5wasm).
+ * initialised and the file's classifier (`fc8`) is dropped. Takes the file's bytes
+ * (browser-safe); `@3dmm-stn/localiser/node`'s version also takes a path.
  *
  * Kernels are imported unchanged (Keras and tfjs share the layouts [kh, kw, Cin, Cout] and
  * [in, out], and Keras VGGFace's Flatten is channels-last like tfjs's); the file's conv1_1
@@ -95,16 +96,24 @@ function unknownExcludes(model: tfl.LayersModel, exclude: readonly string[]): st
  * every missing layer and every shape mismatch (fc6 only fits a `vgg16` at 224×224 —
  * exclude it to import the convolutions into another input size).
  *
- * @param bytesOrPath the `.h5` file's path, or its bytes.
+ * @param bytes the `.h5` file's bytes.
  */
 export async function loadVggFaceWeightsH5(
   model: tfl.LayersModel,
-  bytesOrPath: string | Uint8Array | ArrayBuffer,
+  bytes: Uint8Array | ArrayBuffer,
   options: LoadWeightsOptions = {},
 ): Promise<WeightImportReport> {
-  const label = typeof bytesOrPath === 'string' ? bytesOrPath : '<bytes>';
+  return applyKerasWeights(model, await readKerasWeightsH5(bytes), '<bytes>', options);
+}
+
+/** Writes weights read from a Keras `.h5` into `model` (see {@link loadVggFaceWeightsH5}). Internal. */
+export function applyKerasWeights(
+  model: tfl.LayersModel,
+  file: KerasWeights,
+  label: string,
+  options: LoadWeightsOptions,
+): WeightImportReport {
   const exclude = new Set(['theta', ...(options.exclude ?? [])]);
-  const file = await readKerasWeightsH5(bytesOrPath);
   const { pairs, loaded, problems } = plan<KerasWeight>(model, file, exclude);
   problems.unshift(...unknownExcludes(model, options.exclude ?? []));
   if (problems.length > 0) throw new WeightImportError(label, problems);

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
-import { ModelFormatError } from '@3dmm-stn/morphable-model';
+import { selectBackend } from '@3dmm-stn/backend/node';
+import { ModelFormatError } from '@3dmm-stn/checks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createLocaliser,
@@ -11,7 +11,7 @@ import {
   loadLocaliserWeights,
   loadVggFaceWeightsH5,
   WeightImportError,
-} from '../src/index';
+} from '../src/node';
 import { type KerasLayerData, writeKerasH5 } from './keras_h5_writer';
 
 let dir: string;

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { landmarkLoss, multiviewLoss, priorLoss, stnLoss, symmetryLoss } from '../src/index';
 
 const [B, R, L, D] = [16, 112, 68, 10];

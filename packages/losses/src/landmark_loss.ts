@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertShape } from '@3dmm-stn/morphable-model';
+import { assertShape } from '@3dmm-stn/checks';
 import { checkReduction, type Reduction, reduceBatch } from './reduction';
 
 /** Options shared by the losses. */

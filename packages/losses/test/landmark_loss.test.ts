@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '@3dmm-stn/morphable-model';
+import { ShapeError } from '@3dmm-stn/checks';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { landmarkLoss } from '../src/index';
 import { centralDifferences, expectClose, randomArray, rng } from './helpers';

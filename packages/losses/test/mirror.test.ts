@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { describe, expect, test } from 'vitest';
 import { mirrorColumns } from '../src/mirror';
 import { symmetryLoss } from '../src/index';

@@ -20,7 +20,7 @@ import {
   saveModel,
   writeModel,
   writeObj,
-} from '../src/index';
+} from '../src/node';
 import { type BenchRow, time as timeRuns } from './timing';
 import { rng, writeBfmH5 } from '../test/io-h5';
 

@@ -1,9 +1,9 @@
+// Browser-safe entry: no Node built-ins. Node-only parts (paths, atomic writes): `./node`.
 export type { GridModel, LandmarkMap, LinearBasis, ModelMetadata, MorphableModel } from './types';
 export { assertShape, ModelFormatError, ShapeError } from './errors';
 export { IBUG_FLIP } from './ibug';
 
-// --- io (readers, writers, loadModel) ---
-export { writeFileAtomic } from './io/atomic';
+// --- io (readers and writers of bytes; paths and atomic writes: `@3dmm-stn/morphable-model/node`) ---
 export type { ReadBfmOptions } from './io/bfm';
 export { readBfmH5 } from './io/bfm';
 export type { ReadEosOptions } from './io/eos';
@@ -11,8 +11,8 @@ export { readEosBlendshapes, readEosModel } from './io/eos';
 export { FORMAT_VERSION_3DMM, isGridModel, readModel, writeModel } from './io/format3dmm';
 export type { ContourLandmarks, LandmarkMappingFile } from './io/landmarks';
 export { readLandmarkMapping, readLandmarkMappingFile } from './io/landmarks';
-export type { LoadModelOptions, ModelFormat } from './io/load';
-export { detectModelFormat, loadModel, saveModel } from './io/load';
+export type { LoadModelBytesOptions, ModelFormat } from './io/load';
+export { detectModelFormat, loadModel } from './io/load';
 export type {
   MatCell,
   MatChar,

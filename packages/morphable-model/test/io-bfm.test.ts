@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
 import { outwardness } from '../src/io/bfm';
-import { ModelFormatError, readBfmH5, readEosModel } from '../src/index';
+import { ModelFormatError, readBfmH5, readEosModel } from '../src/node';
 import { type BfmSpec, bowl, orthonormal, writeBfmH5 } from './io-h5';
 
 const dir = mkdtempSync(join(tmpdir(), 'io-bfm-test-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
-import type { GridModel, MorphableModel } from '../src/index';
+import type { GridModel, MorphableModel } from '../src/node';
 import {
   detectModelFormat,
   isGridModel,
@@ -14,7 +14,7 @@ import {
   saveModel,
   writeFileAtomic,
   writeModel,
-} from '../src/index';
+} from '../src/node';
 import { bowl, orthonormal, writeBfmH5 } from './io-h5';
 
 const dir = mkdtempSync(join(tmpdir(), 'io-load-test-'));

@@ -1,7 +1,7 @@
 /** BFM 2009 and its derivatives in MATLAB files: layouts, units, index bases, winding, landmarks. */
 import { describe, expect, it } from 'vitest';
 import { readMatModel } from '../src/io/mat-model';
-import { loadModel, ModelFormatError, type MorphableModel } from '../src/index';
+import { loadModel, ModelFormatError, type MorphableModel } from '../src/node';
 import {
   bfm2009Vars,
   face,
@@ -79,7 +79,7 @@ describe('BFM 2009 (01_MorphableModel.mat)', () => {
 
   it('takes the landmarks from a mapping (ibug_to_bfm2009.txt on a 53,490-vertex model)', async () => {
     const { fixturePath } = await import('../../../testing/fixtures');
-    const { loadModel: loadNode } = await import('../src/io/load');
+    const { loadModel: loadNode } = await import('../src/io/load_node');
     const big = face(30, 1783); // N = 53,490, BFM 2009's vertex count
     const bytes = writeMat(bfm2009Vars(big, { D: 1 }), { compress: true });
     const m = (await loadNode(bytes, {
@@ -276,7 +276,7 @@ describe("3DDFA's Exp_Pca.bin expression basis", () => {
     const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { loadModel: loadNode } = await import('../src/io/load');
+    const { loadModel: loadNode } = await import('../src/io/load_node');
     const dir = mkdtempSync(join(tmpdir(), 'exp-pca-'));
     try {
       const { bytes, pc } = expPca(f.N);

@@ -4,7 +4,7 @@
  * expression modes of the package's generated default model). Public API only; fixed seeds.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import { morphableModelSTN } from '../src/index';
 import { type BenchOptions, type BenchRow, timeIt } from './ops';

@@ -4,7 +4,7 @@
  * N = 12,544, D = 10, B = 8). Public API only; fixed seeds; warm-up, then median/min/max.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import {
   affineGrid,
   axisAngleToRotation,

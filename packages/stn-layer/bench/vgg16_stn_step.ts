@@ -12,7 +12,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import { morphableModelSTN } from '../src/index';
 

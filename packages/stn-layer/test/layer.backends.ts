@@ -1,7 +1,7 @@
 // Backends for this package's visibility/layer tests: cpu, and wasm with the kernels
 // @3dmm-stn/backend registers for training there.
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 
 export const BACKENDS: ('cpu' | 'wasm')[] = ['cpu', 'wasm'];
 

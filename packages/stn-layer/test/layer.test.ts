@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { fileSystemIO } from '@3dmm-stn/backend';
+import { fileSystemIO } from '@3dmm-stn/backend/node';
 import { ShapeError } from '@3dmm-stn/morphable-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { saveModel } from '@3dmm-stn/morphable-model';
+import { saveModel } from '@3dmm-stn/morphable-model/node';
 import { UsageError } from '../errors';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';

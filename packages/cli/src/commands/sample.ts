@@ -1,4 +1,4 @@
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { extractTexture, FitStn, type StnForward } from '@3dmm-stn/fit';
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors';

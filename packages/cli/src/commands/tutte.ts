@@ -7,7 +7,7 @@ import {
   type TutteWeights,
   tutteEmbedding,
   writeFileAtomic,
-} from '@3dmm-stn/morphable-model';
+} from '@3dmm-stn/morphable-model/node';
 import { Canvas } from '../draw';
 import { UsageError } from '../errors';
 import { writePng } from '../image';

@@ -7,7 +7,12 @@
  * `json` (the record). All written atomically.
  */
 import { basename } from 'node:path';
-import { type GridModel, writeFileAtomic, writeMtl, writeObj } from '@3dmm-stn/morphable-model';
+import {
+  type GridModel,
+  writeFileAtomic,
+  writeMtl,
+  writeObj,
+} from '@3dmm-stn/morphable-model/node';
 import { Canvas } from '../draw';
 import { type RgbImage, resizeRgb, toUint8, writePng } from '../image';
 import { gridTexCoords } from '../model';

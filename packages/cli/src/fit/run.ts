@@ -1,6 +1,6 @@
 /** `fitImages`: the programmatic `fit` — many photos, one failure never stops the others. */
 import { basename, extname } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { FitStn, type FitRecord } from '@3dmm-stn/fit';
 import { InputError } from '../errors';
 import { type AnyModel, gridFromModel, loadAnyModel } from '../model';

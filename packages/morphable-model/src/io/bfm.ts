@@ -9,15 +9,13 @@
  *   shape/representer/cells   [3, F]
  *   expression/…, color/…     the same, optional (expression and colour share the shape's N)
  */
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ModelFormatError } from '../errors';
 import type { LandmarkMap, LinearBasis, MorphableModel } from '../types';
 import { baseName, emptyLandmarks } from './util';
 import { checkMorphableModel } from './validate';
 
-type H5Module = typeof import('h5wasm/node');
+/** h5wasm's module: its browser/ESM build (`h5wasm`, in-memory file system) or its Node build (`h5wasm/node`, real files). */
+export type H5Module = typeof import('h5wasm');
 type H5File = InstanceType<H5Module['File']>;
 
 export interface ReadBfmOptions {
@@ -257,27 +255,28 @@ export function findHdf5Signature(head: Uint8Array): number {
   return -1;
 }
 
-async function readHead(path: string): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = new Uint8Array(4096);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+async function loadH5wasm(): Promise<{ h5: H5Module; FS: H5FS }> {
+  // h5wasm's ESM build (the WebAssembly embedded, an in-memory file system): bundles for a
+  // browser and runs in Node. Dynamic import: h5wasm is ESM-only, and this keeps the CJS build
+  // loadable and the 4 MB module out of bundles until a BFM file is read.
+  const mod = (await import('h5wasm')) as unknown as { default?: H5Module } & H5Module;
+  const h5 = (mod.default ?? mod) as H5Module;
+  const { FS } = (await h5.ready) as unknown as { FS: H5FS };
+  return { h5, FS };
 }
 
-async function loadH5wasm(): Promise<H5Module> {
-  // Dynamic import: h5wasm/node is ESM-only, and this keeps the package's CJS build loadable.
-  const mod = (await import('h5wasm/node')) as H5Module & { default?: H5Module };
-  const h5 = (mod.default ?? mod) as H5Module;
-  await h5.ready;
-  return h5;
+/** The part of emscripten's FS that this module uses. */
+interface H5FS {
+  writeFile(path: string, data: Uint8Array): void;
+  unlink(path: string): void;
 }
+
+let memfsCounter = 0;
 
 /**
- * Reads a Basel Face Model 2017/2019 `.h5` (statismo layout) from a path or from bytes.
+ * Reads a Basel Face Model 2017/2019 `.h5` (statismo layout) from its bytes (browser-safe: the
+ * bytes go into h5wasm's in-memory file system). In Node, `@3dmm-stn/morphable-model/node`'s
+ * `readBfmH5` also takes a path and reads the file in place.
  *
  * - Every dataset's shape is checked against the others (3N, D, N, F).
  * - The orthonormal basis is scaled by √pcaVariance (α ~ N(0, I)), variances kept.
@@ -286,33 +285,48 @@ async function loadH5wasm(): Promise<H5Module> {
  *   flipped to the project's convention (CCW seen from outside) and `metadata.extra.windingFlipped`
  *   is set. Colour in 0–255 is scaled to [0, 1] (`metadata.extra.colorScale`).
  *
+ * @param file the name used in errors and the metadata (default `<bytes>`).
  * @throws ModelFormatError naming the dataset and the expected shape.
  */
 export async function readBfmH5(
-  source: string | Uint8Array,
+  bytes: Uint8Array,
   options: ReadBfmOptions = {},
+  file = '<bytes>',
 ): Promise<MorphableModel> {
-  const h5 = await loadH5wasm();
-  const file = typeof source === 'string' ? source : '<bytes>';
-  let dir: string | undefined;
-  let path = typeof source === 'string' ? source : '';
-  if (typeof source !== 'string') {
-    // h5wasm's Node build opens files from the file system.
-    dir = await mkdtemp(join(tmpdir(), '3dmm-bfm-'));
-    path = join(dir, 'model.h5');
-    await writeFile(path, source);
+  checkHdf5Head(bytes.subarray(0, 4096), file);
+  const { h5, FS } = await loadH5wasm();
+  const path = `/3dmm-bfm-${++memfsCounter}.h5`;
+  FS.writeFile(path, bytes);
+  try {
+    return readBfmOpenedBy(h5, path, file, options);
+  } finally {
+    FS.unlink(path);
   }
+}
+
+/** Check the signature first: h5wasm does not throw on a non-HDF5 file, it prints diagnostics. */
+export function checkHdf5Head(head: Uint8Array, file: string): void {
+  if (findHdf5Signature(head) < 0) {
+    throw new ModelFormatError(
+      file,
+      'HDF5 signature',
+      'not an HDF5 file: no "\\x89HDF\\r\\n\\x1a\\n" at byte 0, 512, 1024 or 2048',
+    );
+  }
+}
+
+/**
+ * Opens `path` in `h5`'s file system (in-memory for the ESM build, the real one for
+ * `h5wasm/node`) and reads the model. Shared by both entries.
+ */
+export function readBfmOpenedBy(
+  h5: H5Module,
+  path: string,
+  file: string,
+  options: ReadBfmOptions,
+): MorphableModel {
   let f: H5File | undefined;
   try {
-    // Check the signature first: h5wasm does not throw on a non-HDF5 file, it prints diagnostics.
-    const head = typeof source === 'string' ? await readHead(path) : source.subarray(0, 4096);
-    if (findHdf5Signature(head) < 0) {
-      throw new ModelFormatError(
-        file,
-        'HDF5 signature',
-        'not an HDF5 file: no "\\x89HDF\\r\\n\\x1a\\n" at byte 0, 512, 1024 or 2048',
-      );
-    }
     f = new h5.File(path, 'r');
     if (typeof f.file_id !== 'bigint' || f.file_id < 0n) {
       f = undefined;
@@ -331,7 +345,6 @@ export async function readBfmH5(
     }
   } finally {
     f?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,17 +1,12 @@
-/** Format detection, `loadModel` and `saveModel`. */
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+/** Format detection and `loadModel` from bytes (browser-safe; the path-taking `loadModel` and `saveModel` are in `load_node.ts`). */
 import { ModelFormatError } from '../errors';
 import type { GridModel, MorphableModel } from '../types';
-import { writeFileAtomic } from './atomic';
 import { findHdf5Signature, readBfmH5 } from './bfm';
 import { readEosModel } from './eos';
-import { readExpressionFile, readStdText } from './exp-pca';
-import { matFileVersion } from './mat';
+import { has3dmmMagic, readModel } from './format3dmm';
+import { type MatInflate, matFileVersion } from './mat';
 import { readMatModel } from './mat-model';
-import { has3dmmMagic, isGridModel, readModel, writeModel } from './format3dmm';
-import { readLandmarkMapping } from './landmarks';
-import { perVertexTexCoords, readObj, writeObj } from './obj';
+import { perVertexTexCoords, readObj } from './obj';
 import { baseName, emptyLandmarks } from './util';
 
 /** The model file formats `loadModel` recognises. */
@@ -56,35 +51,45 @@ export function detectModelFormat(bytes: Uint8Array): ModelFormat | undefined {
   return undefined;
 }
 
-export interface LoadModelOptions {
-  /** Path of an eos landmark mapping (`ibug_to_*.txt`) to set `landmarks` from. */
-  landmarks?: string;
-  /**
-   * Path of an expression basis: an eos blendshapes file (`.bin`), or 3DDFA's `Exp_Pca.bin`
-   * (recognised by its size for the model's vertex count; scaled by the model's `unitScale`, µm → mm
-   * for BFM 2009).
-   */
-  expression?: string;
-  /** Path of the Exp_Pca.bin standard deviations (`std_exp.txt`): scales its modes to α ~ N(0, I). */
-  expressionStd?: string;
+export interface LoadModelBytesOptions {
   /** Model name for the metadata. */
   name?: string;
+  /** The file's name, for errors and `metadata.source` (default `<bytes>`). */
+  file?: string;
 }
 
 /**
- * Loads a model from a path or bytes, detecting the format by content (`detectModelFormat`).
+ * Loads a model from its bytes, detecting the format by content (`detectModelFormat`).
  * OBJ files become a MorphableModel with zero shape modes (the mesh is the mean).
- * `landmarks` and `expression` apply to MorphableModels only; sibling files are never guessed.
+ * Browser-safe; in Node, `@3dmm-stn/morphable-model/node`'s `loadModel` also takes a path and
+ * landmark / expression files.
  *
  * @throws ModelFormatError listing the supported formats when none matches, or from the reader.
  */
 export async function loadModel(
-  pathOrBytes: string | Uint8Array,
-  options: LoadModelOptions = {},
+  bytes: Uint8Array,
+  options: LoadModelBytesOptions = {},
 ): Promise<MorphableModel | GridModel> {
-  const file = typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>';
-  const bytes =
-    typeof pathOrBytes === 'string' ? new Uint8Array(await readFile(pathOrBytes)) : pathOrBytes;
+  const file = options.file ?? '<bytes>';
+  return loadModelBytes(bytes, file, options.name, {
+    readBfm: (b) => readBfmH5(b, {}, file),
+  });
+}
+
+/** What differs between the two `loadModel`s (in memory here; the file in place and `node:zlib` in Node). */
+export interface LoadReaders {
+  readBfm: (bytes: Uint8Array) => Promise<MorphableModel>;
+  /** zlib inflate for compressed MAT variables (default: the MAT reader's own). */
+  matInflate?: MatInflate;
+}
+
+/** The body of both `loadModel`s. */
+export async function loadModelBytes(
+  bytes: Uint8Array,
+  file: string,
+  name: string | undefined,
+  readers: LoadReaders,
+): Promise<MorphableModel | GridModel> {
   const format = detectModelFormat(bytes);
   let model: MorphableModel | GridModel;
   switch (format) {
@@ -92,13 +97,16 @@ export async function loadModel(
       model = readModel(bytes, file);
       break;
     case 'bfm-h5':
-      model = await readBfmH5(typeof pathOrBytes === 'string' ? pathOrBytes : bytes);
+      model = await readers.readBfm(bytes);
       break;
     case 'eos':
       model = readEosModel(bytes, file);
       break;
     case 'mat':
-      model = await readMatModel(bytes, { file });
+      model = await readMatModel(
+        bytes,
+        readers.matInflate ? { file, inflate: readers.matInflate } : { file },
+      );
       break;
     case 'obj': {
       const mesh = readObj(new TextDecoder().decode(bytes), file);
@@ -119,64 +127,6 @@ export async function loadModel(
     default:
       throw new ModelFormatError(file, 'format', `not a recognised model file; ${SUPPORTED}`);
   }
-  if (isGridModel(model)) {
-    if (options.landmarks || options.expression) {
-      throw new ModelFormatError(
-        file,
-        'options',
-        'landmarks/expression files apply to a MorphableModel, not a GridModel',
-      );
-    }
-  } else {
-    if (options.landmarks) {
-      const text = await readFile(options.landmarks, 'utf8');
-      model.landmarks = readLandmarkMapping(text, options.landmarks, model.numVertices);
-      model.metadata.extra = { ...model.metadata.extra, landmarkSource: options.landmarks };
-    }
-    if (options.expression) {
-      const bs = new Uint8Array(await readFile(options.expression));
-      const std = options.expressionStd
-        ? readStdText(await readFile(options.expressionStd, 'utf8'), options.expressionStd)
-        : undefined;
-      const unitScale = Number(model.metadata.extra?.unitScale ?? 1e-3);
-      const e = readExpressionFile(bs, options.expression, model.numVertices, unitScale, std);
-      model.expression = e.basis;
-      model.metadata.extra = {
-        ...model.metadata.extra,
-        expressionSource: options.expression,
-        ...(e.kind === 'exp-pca'
-          ? {
-              expressionFormat: 'Exp_Pca.bin (mean not used)',
-              expressionStd: options.expressionStd ?? null,
-            }
-          : {}),
-      };
-    }
-  }
-  if (options.name !== undefined) model.metadata.name = options.name;
+  if (name !== undefined) model.metadata.name = name;
   return model;
-}
-
-/**
- * Saves a model by extension: `.3dmm` (everything, exact) or `.obj` (the mean mesh, with
- * per-vertex `vt` when the model has texture coordinates). Written atomically.
- */
-export async function saveModel(path: string, model: MorphableModel | GridModel): Promise<void> {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.3dmm') return writeFileAtomic(path, writeModel(model));
-  if (ext === '.obj') {
-    const texCoords = isGridModel(model) ? undefined : model.texCoords;
-    return writeFileAtomic(
-      path,
-      writeObj(
-        { positions: model.mean, triangles: model.triangles, texCoords },
-        { comment: `${model.metadata.name} (mean)` },
-      ),
-    );
-  }
-  throw new ModelFormatError(
-    path,
-    'extension',
-    `cannot save "${ext || '(none)'}": use .3dmm (the whole model) or .obj (the mean mesh)`,
-  );
 }

@@ -1,0 +1,1 @@
+export { assertShape, ModelFormatError, ShapeError } from './errors';
