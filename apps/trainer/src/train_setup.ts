@@ -1,6 +1,6 @@
 import { type LossWeights, paperLossWeights, resolveLossWeights } from '@3dmm-stn/losses';
-import * as MM from '@3dmm-stn/morphable-model';
-import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
+import * as MM from '@3dmm-stn/morphable-model/node';
+import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model/node';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from './config';
 import { buildNetwork, type Network } from './network';
