@@ -19,7 +19,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config';
 import { buildNetwork } from '../src/network';

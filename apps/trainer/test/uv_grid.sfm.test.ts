@@ -2,7 +2,7 @@
 // model file carries, so that a mirror-symmetric face gives symmetry loss ≈ 0 through the
 // trainer's own path (prepareModel → network → STN → loss).
 import { readFileSync } from 'node:fs';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { symmetryLoss } from '@3dmm-stn/losses';
 import {
   computeSymmetry,

@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, selectBackend } from '@3dmm-stn/backend';
+import { registerWasmTrainingKernels, selectBackend } from '@3dmm-stn/backend/node';
 import { maxPoolGradWasm, maxPoolGradWasmConfig } from '../src/kernels/max_pool_grad_wasm';
 import { onBackend, randomValues, relativeError } from './helpers';
 
