@@ -1,4 +1,4 @@
-import { adamUpdateInPlace } from '@3dmm-stn/backend';
+import { adamUpdateInPlace } from '@3dmm-stn/backend/node';
 import * as tf from '@tensorflow/tfjs';
 
 /**

@@ -3,7 +3,7 @@ import {
   WASM_HEAP_MAX_BYTES,
   WasmOutOfMemoryError,
   wasmHeapBytes,
-} from '@3dmm-stn/backend';
+} from '@3dmm-stn/backend/node';
 import type { LossWeights } from '@3dmm-stn/losses';
 import { stnLoss } from '@3dmm-stn/losses';
 import type { GridModel } from '@3dmm-stn/morphable-model';

@@ -1,4 +1,4 @@
-import { selectBackend, WasmOutOfMemoryError } from '@3dmm-stn/backend';
+import { selectBackend, WasmOutOfMemoryError } from '@3dmm-stn/backend/node';
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';

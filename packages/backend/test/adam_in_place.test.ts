@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adamUpdateInPlace, selectBackend } from '@3dmm-stn/backend';
+import { adamUpdateInPlace, selectBackend } from '@3dmm-stn/backend/node';
 import { randomValues } from './helpers';
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import {
   WASM_HEAP_MAX_BYTES,
   WasmOutOfMemoryError,
   wasmHeapBytes,
-} from '@3dmm-stn/backend';
+} from '@3dmm-stn/backend/node';
 
 beforeAll(async () => {
   await selectBackend({ backend: 'wasm' });

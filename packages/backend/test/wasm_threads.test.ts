@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend, wasmThreadCount } from '@3dmm-stn/backend';
+import { selectBackend, wasmThreadCount } from '@3dmm-stn/backend/node';
 import { randomValues, relativeError } from './helpers';
 
 // Its own file: the wasm build (threaded or not) is chosen once per process (vitest isolates files).
