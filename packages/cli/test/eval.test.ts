@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { formatPts } from '@3dmm-stn/trainer';
 import { extractTexture, FitStn } from '@3dmm-stn/fit';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';

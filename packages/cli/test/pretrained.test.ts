@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import type { FitRecord } from '@3dmm-stn/fit';
 import { squareAroundBox } from '@3dmm-stn/trainer';
 import sharp from 'sharp';

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { exportPretrained, loadPretrained } from '@3dmm-stn/pretrained/node';
 import { runTrainCli } from '@3dmm-stn/trainer';
 import * as tf from '@tensorflow/tfjs';

@@ -7,7 +7,7 @@
  * 1-minute load was < 1.5 before and after.
  */
 import os from 'node:os';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import * as tf from '@tensorflow/tfjs';
 import { loadPretrained } from '../src/node';
 

@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import {
   encodeFloat16,
   fromFloat16Bits,

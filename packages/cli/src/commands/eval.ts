@@ -3,7 +3,7 @@
  * error of `fit`, a trained localiser (alone and refined) and the detector's own landmarks
  * against labelled faces (see `eval/run.ts` for the protocol).
  */
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { FitStn } from '@3dmm-stn/fit';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { type EvalMethod, type EvalSummary, evaluateImages } from '../eval/run';

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileSystemIO } from '@3dmm-stn/backend';
+import { fileSystemIO } from '@3dmm-stn/backend/node';
 import { registerMorphableModelSTN } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
