@@ -6,7 +6,7 @@
  * machine and os.loadavg() before and after are printed.
  */
 import os from 'node:os';
-import { selectBackend } from '@3dmm-stn/backend';
+import { selectBackend } from '@3dmm-stn/backend/node';
 import { createLocaliser } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs';
 
