@@ -2,7 +2,8 @@
 // End-to-end tests in a real browser: Debian's Chromium (headless, no download) driven by
 // playwright-core. Bundles each package's `e2e/*.page.ts` for the browser with esbuild
 // (workspace packages from `src`, as the unit tests), serves it from a local static server,
-// and asserts the results the page reports. `npm run test:e2e`.
+// and asserts the results the page reports. `npm run test:e2e`; `npm run bench:browser`
+// (`--bench [--json]`) runs the in-page STN benchmark instead.
 import {
   copyFileSync,
   existsSync,
@@ -91,7 +92,10 @@ async function runPage(pageFile, browser) {
     const server = await serve(dir);
     const page = await browser.newPage();
     const logs = [];
-    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('console', (m) => {
+      logs.push(`${m.type()}: ${m.text()}`);
+      if (BENCH) console.error(`  page: ${m.text()}`);
+    });
     page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
     try {
       await page.goto(`http://127.0.0.1:${server.address().port}/index.html`);
@@ -108,7 +112,13 @@ async function runPage(pageFile, browser) {
   }
 }
 
-const pages = [join(root, 'packages/stn-layer/e2e/ops.page.ts')];
+const BENCH = process.argv.includes('--bench');
+const JSON_OUT = process.argv.includes('--json');
+const pages = BENCH
+  ? [join(root, 'packages/stn-layer/e2e/bench.page.ts')]
+  : [join(root, 'packages/stn-layer/e2e/ops.page.ts')];
+const { loadavg, cpus } = await import('node:os');
+const loadBefore = loadavg()[0];
 const userDataDir = mkdtempSync(join(tmpdir(), 'stn-e2e-profile-'));
 const context = await chromium.launchPersistentContext(userDataDir, {
   executablePath: CHROMIUM,
@@ -122,6 +132,29 @@ try {
     if (!report || report.error) {
       failed++;
       console.error(`✗ ${file}: the page failed: ${report?.error}\n${logs.join('\n')}`);
+      continue;
+    }
+    if (BENCH) {
+      const meta = {
+        machine: `${cpus()[0]?.model} × ${cpus().length}`,
+        node: process.version,
+        loadBefore,
+        loadAfter: loadavg()[0],
+        chromium: report.userAgent,
+      };
+      if (JSON_OUT) console.log(JSON.stringify({ ...meta, rows: report.rows }, null, 2));
+      else {
+        console.log(
+          `machine ${meta.machine}, ${meta.chromium}; 1-min load before ${loadBefore.toFixed(2)}, after ${meta.loadAfter.toFixed(2)}`,
+        );
+        console.log(
+          '| backend | case | median ms | min | max | runs |\n|---|---|---:|---:|---:|---:|',
+        );
+        for (const r of report.rows)
+          console.log(
+            `| ${r.backend} | ${r.case} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.runs} |`,
+          );
+      }
       continue;
     }
     for (const need of ['wasm', 'webgl']) {
@@ -143,4 +176,4 @@ if (failed > 0) {
   console.error(`${failed} e2e check(s) failed`);
   process.exit(1);
 }
-console.log('e2e: all checks passed');
+if (!BENCH) console.log('e2e: all checks passed');
