@@ -128,6 +128,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   );
   const folder = await openRunFolder(config, options);
   const { model: mm, grid } = await prepareModel(config, options.model);
+  say(
+    mm
+      ? `model: ${mm.metadata.name} (${mm.metadata.format}, ${mm.numVertices} vertices, ${mm.shape.numModes} shape + ${mm.expression?.numModes ?? 0} expression modes) → UV grid ${grid.res}², ${grid.numModes} modes`
+      : `model: UV grid ${grid.res}², ${grid.numModes} modes (${config.model.path})`,
+  );
   const trainable = buildTrainable(config, mm, grid);
   try {
     const report = new DataReport((p) => say(`skipped ${p.path}: ${p.reason}`));

@@ -1,3 +1,4 @@
+import { memoryOf } from '@3dmm-stn/checks';
 import * as tf from '@tensorflow/tfjs';
 
 /** Hyper-parameters of one Adam update (the bias corrections are computed by the caller). */
@@ -14,8 +15,6 @@ export interface AdamUpdate {
 }
 
 interface HeapBackend {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   dataIdMap: { has(id: object): boolean };
   refCount(dataId: object): number;
 }
@@ -61,25 +60,30 @@ export function adamUpdateInPlace(
   // The weights get a new buffer: the wasm backend caches XNNPACK operators (with the filter
   // packed inside) by the filter's buffer, so a conv whose filter changed in place would keep
   // computing with the old weights.
-  const out = backend.makeOutput(w.shape, 'float32');
-  // Views after the allocation: it can grow (and detach) the heap.
-  const W1 = backend.typedArrayFromHeap(out) as Float32Array;
-  const W = backend.typedArrayFromHeap(w) as Float32Array;
-  const M = backend.typedArrayFromHeap(m) as Float32Array;
-  const V = backend.typedArrayFromHeap(v) as Float32Array;
-  const G = backend.typedArrayFromHeap(g) as Float32Array;
   const { stepSize, beta1, beta2, epsilon, biasCorrection2, gradScale } = o;
   const a1 = 1 - beta1;
   const a2 = 1 - beta2;
   const c2 = 1 / biasCorrection2;
-  for (let i = 0; i < n; i++) {
-    const gi = G[i] * gradScale;
-    const mi = beta1 * M[i] + a1 * gi;
-    const vi = beta2 * V[i] + a2 * gi * gi;
-    M[i] = mi;
-    V[i] = vi;
-    W1[i] = W[i] - (stepSize * mi) / (Math.sqrt(vi * c2) + epsilon);
-  }
+  // Every element of the new weights is written: no zero-fill. The input views are taken after
+  // the allocation (it can grow, and detach, the heap): the shared adapter's rule.
+  const out = memoryOf<tf.TensorInfo>('wasm', backend).output(
+    w.shape,
+    (W1, read) => {
+      const W = read(w);
+      const M = read(m);
+      const V = read(v);
+      const G = read(g);
+      for (let i = 0; i < n; i++) {
+        const gi = G[i] * gradScale;
+        const mi = beta1 * M[i] + a1 * gi;
+        const vi = beta2 * V[i] + a2 * gi * gi;
+        M[i] = mi;
+        V[i] = vi;
+        W1[i] = W[i] - (stepSize * mi) / (Math.sqrt(vi * c2) + epsilon);
+      }
+    },
+    false,
+  );
   const next = tf.engine().makeTensorFromTensorInfo(out);
   w.assign(next);
   next.dispose();

@@ -44,6 +44,10 @@ describe('wasm out-of-memory', () => {
     expect(isWasmOutOfMemory(oom)).toBe(true);
     expect(isWasmOutOfMemory(wasmRuntimeError('memory access out of bounds'))).toBe(true);
     expect(isWasmOutOfMemory(new Error('shape mismatch'))).toBe(false);
+    // A bare emscripten abort is a full heap only when the heap had grown near its limit.
+    const abort = wasmRuntimeError('Aborted(). Build with -sASSERTIONS for more info.');
+    expect(isWasmOutOfMemory(abort, 3.97 * 2 ** 30)).toBe(true);
+    expect(isWasmOutOfMemory(abort, 200 * 2 ** 20)).toBe(false);
     // Nothing half-registered: ordinary work continues.
     expect(Array.from(tf.add(tf.ones([3]), 1).dataSync())).toEqual([2, 2, 2]);
   });

@@ -1,1 +1,5 @@
 export { assertShape, ModelFormatError, ShapeError } from './errors';
+
+// --- the typed-array view of backend memory shared by the project's JS kernels ---
+export { HEAP_BACKENDS, isHeapBackend, memoryOf } from './kernel_memory';
+export type { HeapBackend, KernelMemory, KernelOutputDtype, TensorInfoLike } from './kernel_memory';

@@ -19,6 +19,7 @@ const arg = (name: string) => {
 const outDir = arg('--out') ?? (await mkdtemp(join(os.tmpdir(), '3dmm-stn-bench-')));
 const photos = [1, 2, 3, 4, 5, 6].map((k) => join(faceApiRoot(), 'demo', `sample${k}.jpg`));
 const model = defaultModel();
+const loadBefore = os.loadavg()[0];
 
 const stats = (a: number[]) => {
   const s = [...a].sort((x, y) => x - y);
@@ -53,6 +54,20 @@ const perImage = stats(
   ),
 );
 
+// Whole run (the issue's per-face figure: the six photos' total / faces), with and without the
+// detector (eos's command-line figure excludes detection).
+const totals = photos.map((p, i) => {
+  const recs = run.records.filter((r) => r.image === p);
+  return {
+    detect: run.detections[i].seconds,
+    fit: recs.reduce((s, r) => s + r.seconds.fit, 0),
+    outputs: recs.reduce((s, r) => s + r.seconds.outputs, 0),
+  };
+});
+const sum = (k: 'detect' | 'fit' | 'outputs') => totals.reduce((s, t) => s + t[k], 0);
+const wholePerFace = (sum('detect') + sum('fit') + sum('outputs')) / run.faces;
+const noDetectPerFace = (sum('fit') + sum('outputs')) / run.faces;
+
 const sweep: {
   steps: number;
   fitWall: number;
@@ -82,16 +97,23 @@ const machine = {
   node: process.version,
   backend: run.backend,
   loadAverage: os.loadavg().map((x) => Number(x.toFixed(1))),
-  note: 'other helpers were running on the same 2 cores (see loadAverage): wall times are inflated; CPU seconds approximate an idle core',
+  loadBefore: Number(loadBefore.toFixed(2)),
+  note:
+    Math.max(loadBefore, os.loadavg()[0]) < 1.5
+      ? 'quiet: 1-minute load < 1.5 before and after'
+      : 'PRELIMINARY: 1-minute load >= 1.5 before or after (other work on the cores inflates wall times; CPU seconds approximate an idle core)',
 };
 console.log(
-  `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, backend ${machine.backend}, load average ${machine.loadAverage.join(' ')}`,
+  `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, backend ${machine.backend}, load before ${machine.loadBefore}, after ${machine.loadAverage.join(' ')}`,
 );
 console.log(machine.note);
 console.log(
   `faces found per photo: ${facesPerImage.join(', ')} (${run.faces} in total, ${run.failed.length} failures)\n`,
 );
-console.log('| quantity (default model, res 112, 60 steps) | median | min | max | n |');
+console.log(
+  `whole run: ${f(wholePerFace, 3)} s per face (detection + fit + outputs, ${run.faces} faces); ${f(noDetectPerFace, 3)} s per face without detection\n`,
+);
+console.log('| quantity (default model, res 112, fit defaults) | median | min | max | n |');
 console.log('|---|---|---|---|---|');
 const row = (name: string, s: ReturnType<typeof stats>, d = 2) =>
   console.log(`| ${name} | ${f(s.median, d)} | ${f(s.min, d)} | ${f(s.max, d)} | ${s.n} |`);
@@ -117,6 +139,6 @@ const jsonFile = arg('--json');
 if (jsonFile)
   await writeFile(
     jsonFile,
-    `${JSON.stringify({ machine, facesPerImage, detect, detectCpu, fitImageWall, fitImageCpu, fitWall, fitCpu, outputs, perImage, rms, nrms, sweep }, null, 2)}\n`,
+    `${JSON.stringify({ machine, facesPerImage, detect, detectCpu, fitImageWall, fitImageCpu, fitWall, fitCpu, outputs, perImage, wholePerFace, noDetectPerFace, rms, nrms, sweep }, null, 2)}\n`,
   );
 console.log(`\noutputs in ${outDir}`);

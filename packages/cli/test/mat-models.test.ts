@@ -5,7 +5,7 @@ import { readModel } from '@3dmm-stn/morphable-model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { face, frontVars } from '../../morphable-model/test/mat-models';
 import { writeMat } from '../../morphable-model/test/mat-writer';
-import { cli, tempDir } from './helpers';
+import { cli, samplePhoto, tempDir } from './helpers';
 
 let dir: string;
 let mat: string;
@@ -38,5 +38,29 @@ describe('.mat models in the CLI', () => {
     const r = await cli('resample', mat, '--res', '16', '--out', grid, '--json');
     expect(r.code).toBe(0);
     expect(r.json()).toMatchObject({ res: 16 });
+  });
+
+  it('fit --model fits a photo with it (its keypoints as the landmark map)', async () => {
+    const out = join(dir, 'fit-mat');
+    const r = await cli(
+      'fit',
+      samplePhoto(4),
+      '--out',
+      out,
+      '--model',
+      mat,
+      '--res',
+      '16',
+      '--steps',
+      '5',
+      '--max-faces',
+      '1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const rec = r.json().records[0];
+    expect(rec.modes).toEqual({ shape: 3, expression: 2 });
+    expect(rec.landmarks.fitted.filter((p: unknown) => p !== null)).toHaveLength(68);
+    expect(Number.isFinite(rec.error.rmsNormalised)).toBe(true);
   });
 });

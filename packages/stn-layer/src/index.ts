@@ -1,3 +1,7 @@
+// The package's only side effects: kernel, gradient and layer-class registration.
+import './register_all_kernels';
+import './register_layers';
+
 // --- ops (rotation, shape, projection, grid sampling, affine grid) ---
 export { axisAngleToRotation } from './ops/axis_angle_to_rotation';
 export { morphShape } from './ops/morph_shape';

@@ -4,6 +4,7 @@
  * get exactly zero gradient, NaN coordinates still give NaN, cpu == wasm, no tensor growth.
  */
 import * as tf from '@tensorflow/tfjs';
+import '../src/register_all_kernels'; // deep imports of the ops: register as index.ts does
 import { afterAll, describe, expect, it } from 'vitest';
 import { gridSampleMasked } from '../src/ops/grid_sample';
 import { BACKENDS, useBackend } from './layer.backends';

@@ -4,6 +4,7 @@
  * (r, t, log s), cpu == wasm, and no tensor growth.
  */
 import * as tf from '@tensorflow/tfjs';
+import '../src/register_all_kernels'; // deep imports of the ops: register as index.ts does
 import { afterAll, describe, expect, it } from 'vitest';
 import { morphOffsets, morphProject, morphProjectComposed } from '../src/ops/morph_project';
 import { BACKENDS, useBackend } from './layer.backends';

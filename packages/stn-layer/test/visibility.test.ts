@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@3dmm-stn/morphable-model';
+import '../src/register_all_kernels'; // deep imports of the ops: register as index.ts does
 import { beforeAll, describe, expect, it } from 'vitest';
 import { visibilityMask } from '../src/visibility/visibility_mask';
 import { facingCameraData, vertexNormalZ, vertexNormalZData } from '../src/visibility/normals';

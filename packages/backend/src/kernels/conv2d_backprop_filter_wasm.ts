@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { memoryOf } from '@3dmm-stn/checks';
 import {
   backend_util,
   Conv2DBackpropFilter,
@@ -262,9 +263,7 @@ function viaMatMul(x: TensorInfo, dy: TensorInfo, g: Geometry, backend: BackendW
 }
 
 function zeros(backend: BackendWasm, shape: number[]): TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  backend.typedArrayFromHeap(out).fill(0);
-  return out;
+  return memoryOf<TensorInfo>('wasm', backend).output(shape, () => {});
 }
 
 export const conv2DBackpropFilterWasmConfig: KernelConfig = {

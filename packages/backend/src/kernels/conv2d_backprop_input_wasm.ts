@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { memoryOf } from '@3dmm-stn/checks';
 import {
   backend_util,
   Conv2DBackpropInput,
@@ -141,9 +142,7 @@ export function conv2DBackpropInputWasm(args: {
 
 function zerosNHWC(backend: BackendWasm, nhwc: number[], channelsFirst: boolean): TensorInfo {
   const shape = channelsFirst ? [nhwc[0], nhwc[3], nhwc[1], nhwc[2]] : nhwc;
-  const out = backend.makeOutput(shape, 'float32');
-  backend.typedArrayFromHeap(out).fill(0);
-  return out;
+  return memoryOf<TensorInfo>('wasm', backend).output(shape, () => {});
 }
 
 export const conv2DBackpropInputWasmConfig: KernelConfig = {

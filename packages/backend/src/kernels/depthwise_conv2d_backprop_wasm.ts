@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { memoryOf } from '@3dmm-stn/checks';
 import {
   backend_util,
   DepthwiseConv2dNativeBackpropFilter,
@@ -29,9 +30,7 @@ function checkDy(dy: TensorInfo, info: backend_util.Conv2DInfo, what: string): v
 }
 
 function zeros(backend: BackendWasm, shape: number[]): TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  backend.typedArrayFromHeap(out).fill(0);
-  return out;
+  return memoryOf<TensorInfo>('wasm', backend).output(shape, () => {});
 }
 
 /**

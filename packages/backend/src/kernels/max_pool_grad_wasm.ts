@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { memoryOf } from '@3dmm-stn/checks';
 import {
   backend_util,
   type KernelConfig,
@@ -49,73 +50,71 @@ export function maxPoolGradWasm(args: {
         `[${x.shape}], filter ${fh}×${fw}, strides ${sh}×${sw}, but got [${dy.shape}].`,
     );
   }
-  const out = backend.makeOutput(x.shape, 'float32');
-  // Views are taken after makeOutput: allocating can grow (and detach) the wasm heap.
-  const dx = backend.typedArrayFromHeap(out) as Float32Array;
-  dx.fill(0);
-  const xv = backend.typedArrayFromHeap(x) as Float32Array;
-  const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
-  const best = new Float32Array(C);
-  const at = new Int32Array(C);
-  const rowStride = W * C;
-  for (let b = 0; b < B; b++) {
-    const xb = b * H * rowStride;
-    for (let i = 0; i < oh; i++) {
-      const r0 = Math.max(0, i * sh - pt);
-      const r1 = Math.min(H, i * sh - pt + fh);
-      for (let j = 0; j < ow; j++) {
-        const c0 = Math.max(0, j * sw - pl);
-        const c1 = Math.min(W, j * sw - pl + fw);
-        const q = ((b * oh + i) * ow + j) * C;
-        if (r1 - r0 === 2 && c1 - c0 === 2) {
-          // The common 2×2 window, unrolled (same first-strict-maximum rule).
-          const p00 = xb + r0 * rowStride + c0 * C;
-          const p10 = p00 + rowStride;
-          for (let k = 0; k < C; k++) {
-            let m = Number.NEGATIVE_INFINITY;
-            let p = -1;
-            const v00 = xv[p00 + k];
-            if (v00 > m) {
-              m = v00;
-              p = p00 + k;
-            }
-            const v01 = xv[p00 + C + k];
-            if (v01 > m) {
-              m = v01;
-              p = p00 + C + k;
-            }
-            const v10 = xv[p10 + k];
-            if (v10 > m) {
-              m = v10;
-              p = p10 + k;
-            }
-            if (xv[p10 + C + k] > m) p = p10 + C + k;
-            if (p >= 0) dx[p] += dyv[q + k];
-          }
-          continue;
-        }
-        best.fill(Number.NEGATIVE_INFINITY);
-        at.fill(-1);
-        for (let r = r0; r < r1; r++) {
-          for (let c = c0; c < c1; c++) {
-            const p = xb + r * rowStride + c * C;
+  // dx zero-filled; the input views are taken after its allocation (the shared adapter's rule).
+  return memoryOf<TensorInfo>('wasm', backend).output(x.shape, (dx, read) => {
+    const xv = read(x);
+    const dyv = read(dy);
+    const best = new Float32Array(C);
+    const at = new Int32Array(C);
+    const rowStride = W * C;
+    for (let b = 0; b < B; b++) {
+      const xb = b * H * rowStride;
+      for (let i = 0; i < oh; i++) {
+        const r0 = Math.max(0, i * sh - pt);
+        const r1 = Math.min(H, i * sh - pt + fh);
+        for (let j = 0; j < ow; j++) {
+          const c0 = Math.max(0, j * sw - pl);
+          const c1 = Math.min(W, j * sw - pl + fw);
+          const q = ((b * oh + i) * ow + j) * C;
+          if (r1 - r0 === 2 && c1 - c0 === 2) {
+            // The common 2×2 window, unrolled (same first-strict-maximum rule).
+            const p00 = xb + r0 * rowStride + c0 * C;
+            const p10 = p00 + rowStride;
             for (let k = 0; k < C; k++) {
-              const v = xv[p + k];
-              if (v > best[k]) {
-                best[k] = v;
-                at[k] = p + k;
+              let m = Number.NEGATIVE_INFINITY;
+              let p = -1;
+              const v00 = xv[p00 + k];
+              if (v00 > m) {
+                m = v00;
+                p = p00 + k;
+              }
+              const v01 = xv[p00 + C + k];
+              if (v01 > m) {
+                m = v01;
+                p = p00 + C + k;
+              }
+              const v10 = xv[p10 + k];
+              if (v10 > m) {
+                m = v10;
+                p = p10 + k;
+              }
+              if (xv[p10 + C + k] > m) p = p10 + C + k;
+              if (p >= 0) dx[p] += dyv[q + k];
+            }
+            continue;
+          }
+          best.fill(Number.NEGATIVE_INFINITY);
+          at.fill(-1);
+          for (let r = r0; r < r1; r++) {
+            for (let c = c0; c < c1; c++) {
+              const p = xb + r * rowStride + c * C;
+              for (let k = 0; k < C; k++) {
+                const v = xv[p + k];
+                if (v > best[k]) {
+                  best[k] = v;
+                  at[k] = p + k;
+                }
               }
             }
           }
-        }
-        for (let k = 0; k < C; k++) {
-          const p = at[k];
-          if (p >= 0) dx[p] += dyv[q + k];
+          for (let k = 0; k < C; k++) {
+            const p = at[k];
+            if (p >= 0) dx[p] += dyv[q + k];
+          }
         }
       }
     }
-  }
-  return out;
+  });
 }
 
 export const maxPoolGradWasmConfig: KernelConfig = {

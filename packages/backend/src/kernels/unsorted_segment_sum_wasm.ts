@@ -1,4 +1,5 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { memoryOf } from '@3dmm-stn/checks';
 import {
   type KernelConfig,
   type KernelFunc,
@@ -46,18 +47,20 @@ export function unsortedSegmentSumWasm(args: {
   }
   const rest = x.shape.slice(idsRank);
   const inner = rest.reduce((a, b) => a * b, 1);
-  const out = backend.makeOutput([numSegments, ...rest], x.dtype);
-  // Views are taken after makeOutput: allocating can grow (and detach) the wasm heap.
-  const outVals = backend.typedArrayFromHeap(out);
-  outVals.fill(0);
-  const xVals = backend.typedArrayFromHeap(x);
-  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array;
-  if (x.dtype === 'float32') {
-    scatterAdd(outVals as Float32Array, xVals as Float32Array, ids, inner, numSegments);
-  } else {
-    scatterAdd(outVals as Int32Array, xVals as Int32Array, ids, inner, numSegments);
-  }
-  return out;
+  // Zero-filled output; input views taken after its allocation (the shared adapter's rule).
+  return memoryOf<TensorInfo>('wasm', backend).output<Float32Array | Int32Array>(
+    [numSegments, ...rest],
+    (outVals, _read, view) => {
+      const ids = view(segmentIds) as Int32Array;
+      if (x.dtype === 'float32') {
+        scatterAdd(outVals as Float32Array, view(x) as Float32Array, ids, inner, numSegments);
+      } else {
+        scatterAdd(outVals as Int32Array, view(x) as Int32Array, ids, inner, numSegments);
+      }
+    },
+    true,
+    x.dtype as 'float32' | 'int32',
+  );
 }
 
 /** out[ids[i]] += x[i] for rows of `inner` values; ids outside [0, n) skipped. */

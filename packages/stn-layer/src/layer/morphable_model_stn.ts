@@ -432,12 +432,11 @@ export class MorphableModelSTN extends layers.Layer {
     return [image, theta];
   }
 }
-serialization.registerClass(MorphableModelSTN);
 
 /**
  * Registers {@link MorphableModelSTN} with tfjs serialization (idempotent) and returns the class.
- * Loading this module already registers it; call this before `tf.loadLayersModel` where a
- * bundler could drop the module as unused (the package is marked free of side effects).
+ * Importing the package already registers it (`register_layers.ts`); call this before
+ * `tf.loadLayersModel` where a bundler could have dropped that module.
  */
 export function registerMorphableModelSTN(): typeof MorphableModelSTN {
   serialization.registerClass(MorphableModelSTN);

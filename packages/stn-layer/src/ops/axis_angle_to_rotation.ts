@@ -10,7 +10,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape, ROTATION_TAYLOR_THETA_SQ } from '@3dmm-stn/morphable-model';
 import { isJsKernelBackend } from './kernel_memory';
-import { AxisAngleToRotation, registerRotationKernels } from './rotation_kernels';
+import { AxisAngleToRotation } from './rotation_kernels';
 
 /**
  * Below this θ² the Taylor series replaces sin θ/θ and (1 − cos θ)/θ²: the threshold of the
@@ -60,7 +60,6 @@ function axisAngleToRotation_(r: Tensor2D): Tensor3D {
     throw new Error(`Error in axisAngleToRotation: r must be float32, but got ${r.dtype}.`);
   }
   if (isJsKernelBackend(getBackend())) {
-    registerRotationKernels();
     return engine().runKernel(AxisAngleToRotation, { r }) as Tensor3D;
   }
   return axisAngleToRotationComposed(r);

@@ -11,12 +11,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { assertShape } from '@3dmm-stn/morphable-model';
 import { gridSampleComposed } from './grid_sample_composed';
-import {
-  GRID_SAMPLE_BACKENDS,
-  GridSample,
-  GridSampleMasked,
-  registerGridSampleKernels,
-} from './grid_sample_kernels';
+import { GRID_SAMPLE_BACKENDS, GridSample, GridSampleMasked } from './grid_sample_kernels';
 
 /** What `gridSample` reads outside the image. */
 export type GridSamplePadding = 'zeros' | 'border';
@@ -89,7 +84,6 @@ function gridSample_(image: Tensor4D, coords: Tensor4D, options: GridSampleOptio
     );
   }
   if (GRID_SAMPLE_BACKENDS.includes(getBackend() as (typeof GRID_SAMPLE_BACKENDS)[number])) {
-    registerGridSampleKernels();
     return engine().runKernel(GridSample, { image, coords }, {
       padding,
     } as unknown as NamedAttrMap) as Tensor4D;
@@ -111,7 +105,6 @@ export function gridSampleMasked(
   padding: GridSamplePadding,
 ): Tensor4D {
   if (GRID_SAMPLE_BACKENDS.includes(getBackend() as (typeof GRID_SAMPLE_BACKENDS)[number])) {
-    registerGridSampleKernels();
     return engine().runKernel(GridSampleMasked, { image, coords, mask }, {
       padding,
     } as unknown as NamedAttrMap) as Tensor4D;

@@ -11,21 +11,14 @@
 import {
   engine,
   type GradConfig,
-  getGradient,
   type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
-  registerGradient,
   type Tensor,
   type TensorInfo,
   zerosLike,
 } from '@tensorflow/tfjs-core';
-import {
-  JS_KERNEL_BACKENDS,
-  type JsKernelBackend,
-  memoryOf,
-  registerMissing,
-} from './kernel_memory';
+import { JS_KERNEL_BACKENDS, type JsKernelBackend, memoryOf } from './kernel_memory';
 import {
   gridSampleForward,
   gridSampleGradCoords,
@@ -182,28 +175,22 @@ export const gridSampleMaskedGradConfig: GradConfig = {
   },
 };
 
-let registered = false;
+/** Kernels of this module for every backend with JS kernels (cpu, wasm); registered by
+ * `register_all_kernels.ts`. */
+export const gridSampleKernelConfigs: KernelConfig[] = JS_KERNEL_BACKENDS.flatMap(
+  (backendName): KernelConfig[] => {
+    const k = KERNELS[backendName];
+    return [
+      { kernelName: GridSample, backendName, kernelFunc: k.forward },
+      { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
+      { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
+      { kernelName: GridSampleMasked, backendName, kernelFunc: k.forward },
+    ];
+  },
+);
 
-/**
- * Registers the `GridSample` kernels for the cpu and wasm backends and its gradient; a no-op
- * for anything already registered (so two copies of this package, ESM and CJS, coexist).
- * Returns the kernel names registered by this call.
- */
-export function registerGridSampleKernels(): string[] {
-  if (registered) return [];
-  const done = registerMissing(
-    JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
-      const k = KERNELS[backendName];
-      return [
-        { kernelName: GridSample, backendName, kernelFunc: k.forward },
-        { kernelName: GridSampleGradImage, backendName, kernelFunc: k.gradImage },
-        { kernelName: GridSampleGradCoords, backendName, kernelFunc: k.gradCoords },
-        { kernelName: GridSampleMasked, backendName, kernelFunc: k.forward },
-      ];
-    }),
-  );
-  if (getGradient(GridSample) == null) registerGradient(gridSampleGradConfig);
-  if (getGradient(GridSampleMasked) == null) registerGradient(gridSampleMaskedGradConfig);
-  registered = true;
-  return done;
-}
+/** Gradients of this module's ops; registered by `register_all_kernels.ts`. */
+export const gridSampleGradConfigs: GradConfig[] = [
+  gridSampleGradConfig,
+  gridSampleMaskedGradConfig,
+];

@@ -9,10 +9,8 @@ import {
   engine,
   type GradConfig,
   getBackend,
-  getGradient,
   type KernelConfig,
   type KernelFunc,
-  registerGradient,
   type Tensor,
   type Tensor2D,
   type Tensor3D,
@@ -23,7 +21,6 @@ import {
   JS_KERNEL_BACKENDS,
   type JsKernelBackend,
   memoryOf,
-  registerMissing,
 } from './kernel_memory';
 import { projectVertices } from './project_vertices';
 import {
@@ -31,7 +28,7 @@ import {
   projectVerticesGradMean,
   projectVerticesGradPose,
 } from './project_vertices_impl';
-import { ProjectVerticesGradX, registerProjectVerticesKernels } from './project_vertices_kernels';
+import { ProjectVerticesGradX } from './project_vertices_kernels';
 
 export const MorphProject = 'StnMorphProject';
 export const MorphProjectGradMean = 'StnMorphProjectGradMean';
@@ -96,26 +93,21 @@ export const morphProjectGradConfig: GradConfig = {
   },
 };
 
-let registered = false;
+/** Kernels of this module for every backend with JS kernels (cpu, wasm); registered by
+ * `register_all_kernels.ts`. */
+export const morphProjectKernelConfigs: KernelConfig[] = JS_KERNEL_BACKENDS.flatMap(
+  (backendName): KernelConfig[] => {
+    const k = KERNELS[backendName];
+    return [
+      { kernelName: MorphProject, backendName, kernelFunc: k.forward },
+      { kernelName: MorphProjectGradMean, backendName, kernelFunc: k.gradMean },
+      { kernelName: MorphProjectGradPose, backendName, kernelFunc: k.gradPose },
+    ];
+  },
+);
 
-/** Registers the kernels for cpu and wasm and the gradient, unless already there. */
-export function registerMorphProjectKernels(): string[] {
-  if (registered) return [];
-  registerProjectVerticesKernels();
-  const done = registerMissing(
-    JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
-      const k = KERNELS[backendName];
-      return [
-        { kernelName: MorphProject, backendName, kernelFunc: k.forward },
-        { kernelName: MorphProjectGradMean, backendName, kernelFunc: k.gradMean },
-        { kernelName: MorphProjectGradPose, backendName, kernelFunc: k.gradPose },
-      ];
-    }),
-  );
-  if (getGradient(MorphProject) == null) registerGradient(morphProjectGradConfig);
-  registered = true;
-  return done;
-}
+/** Gradients of this module's ops; registered by `register_all_kernels.ts`. */
+export const morphProjectGradConfigs: GradConfig[] = [morphProjectGradConfig];
 
 /**
  * p = exp(log s)·[x′, −y′] + t with X′ = R(r)(offsets + mean), pose = (r0 r1 r2, tx ty, log s).
@@ -129,7 +121,6 @@ export function registerMorphProjectKernels(): string[] {
  */
 export function morphProject(offsets: Tensor3D, mean: Tensor2D, pose: Tensor2D): Tensor3D {
   if (isJsKernelBackend(getBackend())) {
-    registerMorphProjectKernels();
     return engine().runKernel(MorphProject, { offsets, mean, pose }) as Tensor3D;
   }
   return morphProjectComposed(offsets, mean, pose);

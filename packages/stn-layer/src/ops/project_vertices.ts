@@ -3,7 +3,7 @@ import { engine, getBackend, op, type Tensor2D, type Tensor3D, tidy } from '@ten
 import { assertShape } from '@3dmm-stn/morphable-model';
 import { axisAngleToRotation } from './axis_angle_to_rotation';
 import { isJsKernelBackend } from './kernel_memory';
-import { ProjectVertices, registerProjectVerticesKernels } from './project_vertices_kernels';
+import { ProjectVertices } from './project_vertices_kernels';
 
 /**
  * Scaled orthographic projection of model-space vertices to pixel coordinates:
@@ -43,7 +43,6 @@ function projectVertices_(X: Tensor3D, r: Tensor2D, t: Tensor2D, logS: Tensor2D)
     }
   }
   if (isJsKernelBackend(getBackend())) {
-    registerProjectVerticesKernels();
     return tidy(() => {
       const pose = tf.concat([r, t, logS], 1); // [B, 6]
       return engine().runKernel(ProjectVertices, { X, pose }) as Tensor3D;

@@ -7,19 +7,12 @@
 import {
   engine,
   type GradConfig,
-  getGradient,
   type KernelConfig,
   type KernelFunc,
-  registerGradient,
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import {
-  JS_KERNEL_BACKENDS,
-  type JsKernelBackend,
-  memoryOf,
-  registerMissing,
-} from './kernel_memory';
+import { JS_KERNEL_BACKENDS, type JsKernelBackend, memoryOf } from './kernel_memory';
 import {
   projectVerticesForward,
   projectVerticesGradPose,
@@ -81,18 +74,18 @@ export const projectVerticesGradConfig: GradConfig = {
   },
 };
 
-/** Registers the kernels for cpu and wasm and the gradient, unless already there. */
-export function registerProjectVerticesKernels(): string[] {
-  const done = registerMissing(
-    JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
-      const k = KERNELS[backendName];
-      return [
-        { kernelName: ProjectVertices, backendName, kernelFunc: k.forward },
-        { kernelName: ProjectVerticesGradX, backendName, kernelFunc: k.gradX },
-        { kernelName: ProjectVerticesGradPose, backendName, kernelFunc: k.gradPose },
-      ];
-    }),
-  );
-  if (getGradient(ProjectVertices) == null) registerGradient(projectVerticesGradConfig);
-  return done;
-}
+/** Kernels of this module for every backend with JS kernels (cpu, wasm); registered by
+ * `register_all_kernels.ts`. */
+export const projectVerticesKernelConfigs: KernelConfig[] = JS_KERNEL_BACKENDS.flatMap(
+  (backendName): KernelConfig[] => {
+    const k = KERNELS[backendName];
+    return [
+      { kernelName: ProjectVertices, backendName, kernelFunc: k.forward },
+      { kernelName: ProjectVerticesGradX, backendName, kernelFunc: k.gradX },
+      { kernelName: ProjectVerticesGradPose, backendName, kernelFunc: k.gradPose },
+    ];
+  },
+);
+
+/** Gradients of this module's ops; registered by `register_all_kernels.ts`. */
+export const projectVerticesGradConfigs: GradConfig[] = [projectVerticesGradConfig];

@@ -1,7 +1,7 @@
 import { engine, getBackend, matMul, op, type Tensor3D } from '@tensorflow/tfjs-core';
 import { assertShape } from '@3dmm-stn/morphable-model';
 import { isJsKernelBackend } from './kernel_memory';
-import { registerRotationKernels, RotateVertices } from './rotation_kernels';
+import { RotateVertices } from './rotation_kernels';
 
 /**
  * Rotates every vertex: `X'[b, n] = R[b] · X[b, n]`.
@@ -29,7 +29,6 @@ function rotateVertices_(X: Tensor3D, R: Tensor3D): Tensor3D {
     }
   }
   if (isJsKernelBackend(getBackend())) {
-    registerRotationKernels();
     return engine().runKernel(RotateVertices, { X, R }) as Tensor3D;
   }
   return rotateVerticesComposed(X, R);

@@ -7,19 +7,12 @@
 import {
   engine,
   type GradConfig,
-  getGradient,
   type KernelConfig,
   type KernelFunc,
-  registerGradient,
   type Tensor,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import {
-  JS_KERNEL_BACKENDS,
-  type JsKernelBackend,
-  memoryOf,
-  registerMissing,
-} from './kernel_memory';
+import { JS_KERNEL_BACKENDS, type JsKernelBackend, memoryOf } from './kernel_memory';
 import { rodrigues } from '@3dmm-stn/morphable-model';
 
 export const AxisAngleToRotation = 'StnAxisAngleToRotation';
@@ -165,21 +158,23 @@ export const rotateVerticesGradConfig: GradConfig = {
   },
 };
 
-/** Registers both ops' kernels for cpu and wasm and their gradients, unless already there. */
-export function registerRotationKernels(): string[] {
-  const done = registerMissing(
-    JS_KERNEL_BACKENDS.flatMap((backendName): KernelConfig[] => {
-      const k = KERNELS[backendName];
-      return [
-        { kernelName: AxisAngleToRotation, backendName, kernelFunc: k.rotation },
-        { kernelName: AxisAngleToRotationGrad, backendName, kernelFunc: k.rotationGrad },
-        { kernelName: RotateVertices, backendName, kernelFunc: k.rotate },
-        { kernelName: RotateVerticesGradX, backendName, kernelFunc: k.rotateGradX },
-        { kernelName: RotateVerticesGradR, backendName, kernelFunc: k.rotateGradR },
-      ];
-    }),
-  );
-  if (getGradient(AxisAngleToRotation) == null) registerGradient(axisAngleToRotationGradConfig);
-  if (getGradient(RotateVertices) == null) registerGradient(rotateVerticesGradConfig);
-  return done;
-}
+/** Kernels of this module for every backend with JS kernels (cpu, wasm); registered by
+ * `register_all_kernels.ts`. */
+export const rotationKernelConfigs: KernelConfig[] = JS_KERNEL_BACKENDS.flatMap(
+  (backendName): KernelConfig[] => {
+    const k = KERNELS[backendName];
+    return [
+      { kernelName: AxisAngleToRotation, backendName, kernelFunc: k.rotation },
+      { kernelName: AxisAngleToRotationGrad, backendName, kernelFunc: k.rotationGrad },
+      { kernelName: RotateVertices, backendName, kernelFunc: k.rotate },
+      { kernelName: RotateVerticesGradX, backendName, kernelFunc: k.rotateGradX },
+      { kernelName: RotateVerticesGradR, backendName, kernelFunc: k.rotateGradR },
+    ];
+  },
+);
+
+/** Gradients of this module's ops; registered by `register_all_kernels.ts`. */
+export const rotationGradConfigs: GradConfig[] = [
+  axisAngleToRotationGradConfig,
+  rotateVerticesGradConfig,
+];
