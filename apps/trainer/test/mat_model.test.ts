@@ -37,6 +37,8 @@ describe('train --model <.mat>', () => {
     expect(steps.map((l) => l.step)).toEqual([0, 1]);
     for (const s of steps) expect(Number.isFinite(s.loss.total)).toBe(true);
     // The .mat file's 300-vertex face was trained on, not the embedded default (≈ 3.4 k vertices).
-    expect(said.join('\n')).toMatch(/model: .*\(mat, 300 vertices, 3 shape \+ 2 expression modes\) → UV grid 12²/);
+    expect(said.join('\n')).toMatch(
+      /model: .*\(mat, 300 vertices, 3 shape \+ 2 expression modes\) → UV grid 12²/,
+    );
   });
 });
