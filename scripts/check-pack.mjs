@@ -16,7 +16,11 @@ const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 try {
-  const packages = rootPkg.workspaces.map((dir) => {
+  // Private workspaces (the web app: static files, not an npm package) are not packed.
+  const publicDirs = rootPkg.workspaces.filter(
+    (dir) => !JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')).private,
+  );
+  const packages = publicDirs.map((dir) => {
     const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
     run('npx', ['publint', '--strict'], join(root, dir));
     const out = run('npm', ['pack', '--json', '--pack-destination', scratch], join(root, dir));

@@ -2,8 +2,11 @@
 // End-to-end tests in a real browser: Debian's Chromium (headless, no download) driven by
 // playwright-core. Bundles each package's `e2e/*.page.ts` for the browser with esbuild
 // (workspace packages from `src`, as the unit tests), serves it from a local static server,
-// and asserts the results the page reports. `npm run test:e2e`; `npm run bench:browser`
-// (`--bench [--json]`) runs the in-page STN benchmark instead.
+// and asserts the results the page reports; then builds the demo page (apps/web) with Vite and
+// drives it (scripts/e2e-web.mjs). `npm run test:e2e` (`--web-only` / `--no-web` for one part;
+// E2E_WEB_BACKENDS=wasm,webgl for the page on more backends); `npm run bench:browser`
+// (`--bench [--json]`) runs the in-page STN benchmark instead; `npm run bench:web`
+// (`--web-bench [--json]`) the page's ready and fit times.
 import {
   copyFileSync,
   existsSync,
@@ -11,6 +14,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
@@ -19,6 +23,7 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
+import { buildWeb, removeBuild, webBench, webTests } from './e2e-web.mjs';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const require = createRequire(import.meta.url);
@@ -53,14 +58,18 @@ const workspaceSrc = {
 const MIME = {
   '.html': 'text/html',
   '.js': 'text/javascript',
+  '.css': 'text/css',
   '.wasm': 'application/wasm',
   '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.bin': 'application/octet-stream',
 };
 
 function serve(dir) {
   const server = createServer((req, res) => {
     const path = join(dir, decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!path.startsWith(dir) || !existsSync(path)) {
+    if (!path.startsWith(dir) || !existsSync(path) || !statSync(path).isFile()) {
       res.writeHead(404).end();
       return;
     }
@@ -113,10 +122,39 @@ async function runPage(pageFile, browser) {
 }
 
 const BENCH = process.argv.includes('--bench');
+const WEB_BENCH = process.argv.includes('--web-bench');
+const WEB_ONLY = process.argv.includes('--web-only');
+const NO_WEB = process.argv.includes('--no-web');
 const JSON_OUT = process.argv.includes('--json');
-const pages = BENCH
-  ? [join(root, 'packages/stn-layer/e2e/bench.page.ts')]
-  : [join(root, 'packages/stn-layer/e2e/ops.page.ts')];
+const WEB_BACKENDS = (process.env.E2E_WEB_BACKENDS ?? (WEB_BENCH ? 'wasm,webgl' : 'wasm'))
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
+const SAMPLE = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo/sample1.jpg');
+
+if (WEB_BENCH) {
+  const { outDir } = await buildWeb(root);
+  const server = await serve(outDir);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  try {
+    await webBench(browser, `http://127.0.0.1:${server.address().port}`, {
+      sample: SAMPLE,
+      backends: WEB_BACKENDS,
+      json: JSON_OUT,
+    });
+  } finally {
+    await browser.close();
+    server.close();
+    removeBuild(outDir);
+  }
+  process.exit(0);
+}
+
+const pages = WEB_ONLY
+  ? []
+  : BENCH
+    ? [join(root, 'packages/stn-layer/e2e/bench.page.ts')]
+    : [join(root, 'packages/stn-layer/e2e/ops.page.ts')];
 const { loadavg, cpus } = await import('node:os');
 const loadBefore = loadavg()[0];
 const userDataDir = mkdtempSync(join(tmpdir(), 'stn-e2e-profile-'));
@@ -166,6 +204,20 @@ try {
     for (const r of report.results) {
       if (!r.ok) failed++;
       console.log(`${r.ok ? '✓' : '✗'} [${r.backend}] ${r.name}: ${r.detail}`);
+    }
+  }
+  if (!BENCH && !NO_WEB) {
+    const { outDir } = await buildWeb(root);
+    const server = await serve(outDir);
+    try {
+      for (const backend of WEB_BACKENDS)
+        failed += await webTests(context, `http://127.0.0.1:${server.address().port}`, backend, {
+          root,
+          sample: SAMPLE,
+        });
+    } finally {
+      server.close();
+      removeBuild(outDir);
     }
   }
 } finally {

@@ -66,19 +66,8 @@ export async function cropAroundLandmarks(
   return cropSquare(input, landmarks, cropBox(landmarks, margin), size);
 }
 
-/**
- * The square crop around a face detector's box `[x, y, width, height]`: centred on the box, side
- * `max(w, h)·(1 + 2·margin)`, rounded to integers like `cropBox`. This is the crop the pretrained
- * localiser is trained on and run on (the detector box is all it gets at inference).
- */
-export function squareAroundBox(
-  box: readonly [number, number, number, number] | readonly number[],
-  margin: number,
-): [number, number, number] {
-  const [x, y, w, h] = box;
-  const side = Math.max(2, Math.round(Math.max(w, h) * (1 + 2 * margin)));
-  return [Math.round(x + w / 2 - side / 2), Math.round(y + h / 2 - side / 2), side];
-}
+/** The square around a detector box: one home, `@3dmm-stn/localiser` (re-exported here). */
+export { squareAroundBox } from '@3dmm-stn/localiser';
 
 /**
  * Decode `input`, crop the square `[x0, y0, side]` (source pixels; parts outside the image are

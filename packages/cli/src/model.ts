@@ -14,6 +14,7 @@ import {
   symmetricGrid,
   symmetryReport,
 } from '@3dmm-stn/morphable-model/node';
+import { gridTexCoords } from '@3dmm-stn/fit';
 import { UsageError } from './errors';
 
 export type AnyModel = MorphableModel | GridModel;
@@ -71,16 +72,7 @@ export function gridFromModel(
   return { grid, embedding, flippedTriangles };
 }
 
-/** Grid point (i, j) sits at u = j/(res−1), v = 1 − i/(res−1) (resampleToGrid's convention). */
-export function gridTexCoords(res: number): Float32Array {
-  const tc = new Float32Array(res * res * 2);
-  for (let i = 0; i < res; i++)
-    for (let j = 0; j < res; j++) {
-      tc[2 * (i * res + j)] = j / (res - 1);
-      tc[2 * (i * res + j) + 1] = 1 - i / (res - 1);
-    }
-  return tc;
-}
+export { gridTexCoords } from '@3dmm-stn/fit';
 
 /**
  * A GridModel as a MorphableModel over its valid grid points (compacted: invalid points are

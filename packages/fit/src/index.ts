@@ -13,5 +13,26 @@ export { extractTexture, FitStn, morphVertices } from './stn';
 export type { StnForward } from './stn';
 export { subGridModel, symmetrySubgrid } from './subgrid';
 
+// --- the faces of one photo: crop → θ → texture → record (CLI `fit`/`eval`, web app) ---
+export {
+  centreSquareFace,
+  cropFaces,
+  faceRecord,
+  fitFaces,
+  mostlyInside,
+  thetaForFaces,
+} from './photo';
+export type {
+  DetectedFace,
+  DetectorName,
+  FaceFit,
+  FaceTheta,
+  FaceToCrop,
+  FitFacesOptions,
+  FitStages,
+  Localiser,
+} from './photo';
+export { fittedMesh, gridTexCoords } from './mesh';
+
 // --- the JSON record of a fitted face (CLI `fit`, web app) ---
 export type { FitRecord } from './record';

@@ -77,6 +77,21 @@ export function cropBoxAround(landmarks: ArrayLike<number>, margin = 0.25): Crop
 }
 
 /**
+ * The square crop box around a face detector's box `[x, y, width, height]`: centred on the box,
+ * side `max(w, h)·(1 + 2·margin)` rounded (≥ 2), corner rounded to integers, returned as
+ * `[x0, y0, side]`. The crop the pretrained localiser is trained on and run on (the detector box
+ * is all it gets at inference): the trainer, the CLI and the web app call this one.
+ */
+export function squareAroundBox(
+  box: readonly [number, number, number, number] | readonly number[],
+  margin: number,
+): [number, number, number] {
+  const [x, y, w, h] = box;
+  const side = Math.max(2, Math.round(Math.max(w, h) * (1 + 2 * margin)));
+  return [Math.round(x + w / 2 - side / 2), Math.round(y + h / 2 - side / 2), side];
+}
+
+/**
  * Crops `box` out of `photo` and resamples it to `size × size` (see the module comment).
  *
  * @throws RangeError for a malformed image, box or size.

@@ -23,6 +23,7 @@ export {
   cropFace,
   fromCrop,
   landmarksToCrop,
+  squareAroundBox,
   thetaToCrop,
   thetaToPhoto,
   toCrop,

@@ -74,6 +74,9 @@ export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mes
 export { render } from './mesh/render';
 export {
   axisAngleFromRotation,
+  eulerDegreesFromAxisAngle,
+  eulerFromMatrix,
+  matrixFromEuler,
   projectScaledOrthographic,
   ROTATION_TAYLOR_THETA_SQ,
   rodrigues,

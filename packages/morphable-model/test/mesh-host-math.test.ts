@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   axisAngleFromRotation,
+  eulerDegreesFromAxisAngle,
+  eulerFromMatrix,
+  matrixFromEuler,
   projectScaledOrthographic,
   ROTATION_TAYLOR_THETA_SQ,
   rodrigues,
@@ -167,5 +170,48 @@ describe('unoccludedByMesh (the host z-buffer without an image)', () => {
     const seen = visibleByZBuffer(points, triangles, 41, 41);
     for (let v = 0; v < 8; v++) expect(seen[v]).toBe(open[v]);
     expect(() => unoccludedByMesh([0, 0], triangles, valid)).toThrow(/\[N,3\]/);
+  });
+});
+
+describe('head-pose Euler angles (R = Rz(roll)·Ry(yaw)·Rx(pitch))', () => {
+  it('single-axis rotations read back as that angle alone, with its sign', () => {
+    const a = 0.4;
+    const deg = (a * 180) / Math.PI;
+    const yaw = eulerDegreesFromAxisAngle([0, a, 0]);
+    const pitch = eulerDegreesFromAxisAngle([a, 0, 0]);
+    const roll = eulerDegreesFromAxisAngle([0, 0, a]);
+    expect(yaw.yaw).toBeCloseTo(deg, 10);
+    expect(Math.abs(yaw.pitch) + Math.abs(yaw.roll)).toBeLessThan(1e-10);
+    expect(pitch.pitch).toBeCloseTo(deg, 10);
+    expect(Math.abs(pitch.yaw) + Math.abs(pitch.roll)).toBeLessThan(1e-10);
+    expect(roll.roll).toBeCloseTo(deg, 10);
+    expect(Math.abs(roll.yaw) + Math.abs(roll.pitch)).toBeLessThan(1e-10);
+    // Positive yaw turns the nose (+z) towards +x: R·[0, 0, 1] has a positive x.
+    expect(matrixFromEuler(a, 0, 0)[2]).toBeCloseTo(Math.sin(a), 12);
+  });
+
+  it('matrixFromEuler is a rotation and eulerFromMatrix inverts it (|yaw| < 90°)', () => {
+    for (const [y, p, r] of [
+      [0.3, -0.2, 0.1],
+      [-1.2, 0.7, -2.5],
+      [1.5, 3.0, 0.01],
+    ]) {
+      const R = matrixFromEuler(y, p, r);
+      // RᵀR = I and det R = 1 (the rows are orthonormal and right-handed).
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          let d = 0;
+          for (let k = 0; k < 3; k++) d += R[3 * i + k] * R[3 * j + k];
+          expect(d).toBeCloseTo(i === j ? 1 : 0, 12);
+        }
+      const e = eulerFromMatrix(R);
+      expect(e.yaw).toBeCloseTo(y, 10);
+      expect(e.pitch).toBeCloseTo(p, 10);
+      expect(e.roll).toBeCloseTo(r, 10);
+      // Through the axis-angle vector and back.
+      const d = eulerDegreesFromAxisAngle(axisAngleFromRotation(R));
+      expect(d.yaw).toBeCloseTo((y * 180) / Math.PI, 8);
+      expect(d.roll).toBeCloseTo((r * 180) / Math.PI, 8);
+    }
   });
 });

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { type DetectedFace, type DetectorName, mostlyInside } from '@3dmm-stn/fit';
 import { cropFace, fromCrop } from '@3dmm-stn/localiser';
 import { type RgbImage, toUint8 } from '../image';
 
@@ -33,21 +34,7 @@ interface FaceApiModule {
   detectAllFaces(input: tf.Tensor3D, options: unknown): DetectTask;
 }
 
-/** 'none': no face was found and the caller used the whole image (see `centreSquareFace`). */
-export type DetectorName = 'ssd' | 'tiny' | 'none';
-
-export interface DetectedFace {
-  /** [x, y, width, height] of the detection box, image pixels. */
-  box: [number, number, number, number];
-  score: number;
-  detector: DetectorName;
-  /** The image was padded before this detection (an already-cropped face). */
-  padded: boolean;
-  /** [68, 2] ibug landmarks, image pixels (x right, y down, pixel centres at integers). */
-  landmarks: Float32Array;
-  /** Set when only a retry found the face: `upscaled 2×`, `rotated ±25°`, `threshold 0.3`. */
-  retry?: string;
-}
+export type { DetectedFace, DetectorName } from '@3dmm-stn/fit';
 
 export interface DetectOptions {
   /** Detector score threshold. Default 0.5. */
@@ -263,18 +250,7 @@ function toFace(r: FaceApiResult, detector: DetectorName, attempt: DetectTry): D
   };
 }
 
-/** At least half of the box's area lies inside the image. */
-export function mostlyInside(
-  box: [number, number, number, number],
-  width: number,
-  height: number,
-): boolean {
-  const [x, y, w, h] = box;
-  if (!(w > 0 && h > 0)) return false;
-  const iw = Math.max(0, Math.min(x + w, width) - Math.max(x, 0));
-  const ih = Math.max(0, Math.min(y + h, height) - Math.max(y, 0));
-  return iw * ih >= 0.5 * w * h;
-}
+export { mostlyInside };
 
 /** The image centred on a grey canvas `pad` pixels larger on every side. */
 export function padImage(img: RgbImage, pad: number): RgbImage {

@@ -15,8 +15,7 @@ import {
 } from '@3dmm-stn/morphable-model/node';
 import { Canvas } from '../draw';
 import { type RgbImage, resizeRgb, toUint8, writePng } from '../image';
-import { gridTexCoords } from '../model';
-import type { FitRecord, StnForward } from '@3dmm-stn/fit';
+import { type FitRecord, fittedMesh, type StnForward } from '@3dmm-stn/fit';
 import { cropBoxAround, cropFace, toCrop } from '@3dmm-stn/localiser';
 
 /** Side of the preview image, pixels. */
@@ -73,28 +72,7 @@ export async function writeRecord(record: FitRecord): Promise<void> {
   await writeFileAtomic(record.files.json, `${JSON.stringify(record, null, 2)}\n`);
 }
 
-/** The valid grid points as a mesh: positions [n, 3] mm, grid UVs, triangles re-indexed. */
-export function fittedMesh(
-  vertices: Float32Array,
-  grid: GridModel,
-): { positions: Float32Array; texCoords: Float32Array; triangles: Uint32Array } {
-  const np = grid.res * grid.res;
-  const remap = new Int32Array(np).fill(-1);
-  let n = 0;
-  for (let p = 0; p < np; p++) if (grid.valid[p]) remap[p] = n++;
-  const positions = new Float32Array(3 * n);
-  const texCoords = new Float32Array(2 * n);
-  const tc = gridTexCoords(grid.res);
-  for (let p = 0; p < np; p++) {
-    const k = remap[p];
-    if (k < 0) continue;
-    positions.set(vertices.subarray(3 * p, 3 * p + 3), 3 * k);
-    texCoords.set(tc.subarray(2 * p, 2 * p + 2), 2 * k);
-  }
-  const triangles = new Uint32Array(grid.triangles.length);
-  for (let t = 0; t < triangles.length; t++) triangles[t] = remap[grid.triangles[t]];
-  return { positions, texCoords, triangles };
-}
+export { fittedMesh } from '@3dmm-stn/fit';
 
 /**
  * The crop of the photo around the face (a little wider than the fit's crop) at PREVIEW_SIZE,

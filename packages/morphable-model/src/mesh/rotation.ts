@@ -163,3 +163,57 @@ export function projectScaledOrthographic(
   }
   return p;
 }
+
+/** 3×3 product a·b (row-major). */
+function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  const o = new Float64Array(9);
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++)
+      o[3 * i + j] = a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+  return o;
+}
+
+/**
+ * Head pose as Euler angles (radians): R = Rz(roll) · Ry(yaw) · Rx(pitch), in model space
+ * (right-handed, y up, z towards the camera). Yaw turns about the vertical (y) axis, pitch about
+ * x, roll about the viewing (z) axis. The trainer's synthetic poses and metrics, the CLI's `eval`
+ * and the web app's pose read-out use this one convention.
+ */
+export function matrixFromEuler(yaw: number, pitch: number, roll: number): Float64Array {
+  const [cy, sy, cp, sp, cr, sr] = [
+    Math.cos(yaw),
+    Math.sin(yaw),
+    Math.cos(pitch),
+    Math.sin(pitch),
+    Math.cos(roll),
+    Math.sin(roll),
+  ];
+  const Rx = Float64Array.of(1, 0, 0, 0, cp, -sp, 0, sp, cp);
+  const Ry = Float64Array.of(cy, 0, sy, 0, 1, 0, -sy, 0, cy);
+  const Rz = Float64Array.of(cr, -sr, 0, sr, cr, 0, 0, 0, 1);
+  return mul3(Rz, mul3(Ry, Rx));
+}
+
+/** Inverse of {@link matrixFromEuler} (yaw in [−90°, 90°]). */
+export function eulerFromMatrix(R: ArrayLike<number>): {
+  yaw: number;
+  pitch: number;
+  roll: number;
+} {
+  const yaw = Math.asin(Math.max(-1, Math.min(1, -R[6])));
+  const pitch = Math.atan2(R[7], R[8]);
+  const roll = Math.atan2(R[3], R[0]);
+  return { yaw, pitch, roll };
+}
+
+const DEG = 180 / Math.PI;
+
+/** Yaw, pitch, roll in degrees (see {@link matrixFromEuler}) of an axis-angle vector r. */
+export function eulerDegreesFromAxisAngle(r: ArrayLike<number>): {
+  yaw: number;
+  pitch: number;
+  roll: number;
+} {
+  const e = eulerFromMatrix(rotationFromAxisAngle([r[0], r[1], r[2]]));
+  return { yaw: e.yaw * DEG, pitch: e.pitch * DEG, roll: e.roll * DEG };
+}

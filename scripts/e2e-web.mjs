@@ -1,0 +1,373 @@
+// End-to-end tests and benchmark of the demo page (apps/web) in headless Chromium, called by
+// scripts/e2e.mjs: builds the app with Vite into a temp folder, serves it statically, and drives
+// it through its hooks (`#photo`, `#result`, `body[data-state]`).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const WASM_TIMEOUT = 600_000;
+
+/** `vite build` of apps/web into a temp folder; returns the folder and the build's chunk sizes. */
+export async function buildWeb(root) {
+  const { build } = await import('vite');
+  const outDir = mkdtempSync(join(tmpdir(), 'stn-web-'));
+  const result = await build({
+    root: join(root, 'apps/web'),
+    configFile: join(root, 'apps/web/vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  return { outDir, result };
+}
+
+async function waitSettled(page, timeout) {
+  await page.waitForFunction(() => document.body.dataset.state !== 'working', null, { timeout });
+  return page.evaluate(() => ({
+    state: document.body.dataset.state,
+    result: document.getElementById('result')?.textContent ?? '',
+    status: document.getElementById('status')?.textContent ?? '',
+  }));
+}
+
+async function upload(page, file, timeout = WASM_TIMEOUT) {
+  // The page sets `working` in the change event itself, so it holds when this returns.
+  await page.setInputFiles('#photo', file);
+  return waitSettled(page, timeout);
+}
+
+function parse(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** A PNG of smooth colour gradients (no face) made by the page's own canvas. */
+async function noFacePng(page) {
+  const b64 = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 640;
+    c.height = 480;
+    const ctx = c.getContext('2d');
+    const g = ctx.createLinearGradient(0, 0, 640, 480);
+    g.addColorStop(0, '#204080');
+    g.addColorStop(1, '#e0c090');
+    ctx.fillStyle = g;
+    ctx.fillRect(0, 0, 640, 480);
+    return c.toDataURL('image/png').split(',')[1];
+  });
+  return { name: 'no-face.png', mimeType: 'image/png', buffer: Buffer.from(b64, 'base64') };
+}
+
+/** Pixel statistics of the face cards' canvases of one class (UV, mask). */
+function canvasStats(page, cls) {
+  return page.evaluate((cls) => {
+    return [...document.querySelectorAll(`#faces canvas.${cls}`)].map((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let sum = 0;
+      let sq = 0;
+      let nonBlack = 0;
+      const n = c.width * c.height;
+      for (let p = 0; p < n; p++) {
+        const v = (d[4 * p] + d[4 * p + 1] + d[4 * p + 2]) / 3;
+        sum += v;
+        sq += v * v;
+        if (v > 8) nonBlack++;
+      }
+      const mean = sum / n;
+      return { width: c.width, height: c.height, mean, std: Math.sqrt(sq / n - mean * mean), nonBlack: nonBlack / n };
+    });
+  }, cls);
+}
+
+/** The photo-level checks of sample1's records (3 faces, landmarks inside, UV present). */
+function checkSample1(records, check, tag) {
+  if (!Array.isArray(records)) {
+    check(`${tag}: #result holds a record array`, false, String(records).slice(0, 200));
+    return;
+  }
+  check(`${tag}: 3 faces found in sample1.jpg`, records.length === 3, `${records.length} records`);
+  for (const r of records) {
+    const [W, H] = r.imageSize ?? [];
+    const inside = (p) => p && p[0] >= 0 && p[0] < W && p[1] >= 0 && p[1] < H;
+    const det = r.landmarks?.detected ?? [];
+    const fit = (r.landmarks?.fitted ?? []).filter((p) => p !== null);
+    check(
+      `${tag}: face ${r.face}: 68 detected and ${fit.length} fitted landmarks inside the 1920×1280 image`,
+      W === 1920 && H === 1280 && det.length === 68 && det.every(inside) && fit.length >= 60 && fit.every(inside),
+      `imageSize ${W}×${H}`,
+    );
+    check(
+      `${tag}: face ${r.face}: θ finite (16), fit close to the landmarks, UV file named`,
+      r.theta?.length === 16 &&
+        r.theta.every(Number.isFinite) &&
+        r.error.rmsNormalised < 0.12 &&
+        r.visibleFraction > 0.3 &&
+        r.files?.uv === `sample1.face${r.face}.uv.png` &&
+        r.method === 'optimisation',
+      `landmark RMS ${r.error?.rmsPx?.toFixed(2)} px (${(100 * r.error?.rmsNormalised).toFixed(1)} % eye), visible ${(100 * r.visibleFraction).toFixed(0)} %, fit ${r.seconds?.fit?.toFixed(2)} s/face`,
+    );
+  }
+}
+
+/**
+ * The page's end-to-end checks on one backend. Returns the number of failures.
+ * @param url the served build, e.g. http://127.0.0.1:1234
+ */
+export async function webTests(context, url, backend, { root, sample }) {
+  let failed = 0;
+  const check = (name, ok, detail = '') => {
+    if (!ok) failed++;
+    console.log(`${ok ? '✓' : '✗'} [web ${backend}] ${name}${detail ? `: ${detail}` : ''}`);
+  };
+  const logs = [];
+  const watch = (page) => {
+    page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+  };
+  const page = await context.newPage();
+  watch(page);
+  try {
+    const t0 = Date.now();
+    await page.goto(`${url}/index.html?backend=${backend}`);
+    let s = await waitSettled(page, WASM_TIMEOUT);
+    check('page ready (backend, face models, UV grid)', s.state === 'ready', `${((Date.now() - t0) / 1000).toFixed(1)} s; ${s.status}`);
+    if (s.state !== 'ready') throw new Error(`page not ready: ${s.result}`);
+
+    s = await upload(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo\n') });
+    const notImage = parse(s.result);
+    check(
+      'a text file: data-state error, the message in #result',
+      s.state === 'error' && /notes\.txt .*not an image/.test(notImage?.error ?? ''),
+      notImage?.error,
+    );
+
+    const t1 = Date.now();
+    s = await upload(page, sample);
+    const records = parse(s.result);
+    check('sample1.jpg after the error: data-state done', s.state === 'done', `${((Date.now() - t1) / 1000).toFixed(1)} s; ${s.status}`);
+    checkSample1(records, check, 'sample1');
+    const uv = await canvasStats(page, 'uv');
+    check(
+      'a UV texture per face, with image content',
+      uv.length === 3 && uv.every((u) => u.width === 112 && u.height === 112 && u.std > 10 && u.nonBlack > 0.5),
+      uv.map((u) => `mean ${u.mean.toFixed(0)} std ${u.std.toFixed(0)} non-black ${(100 * u.nonBlack).toFixed(0)} %`).join('; '),
+    );
+    const masks = await canvasStats(page, 'mask');
+    check(
+      'a visibility mask per face, matching its visible fraction',
+      masks.length === 3 &&
+        Array.isArray(records) &&
+        masks.every((m, k) => m.nonBlack > 0.2 && m.nonBlack < 0.95 && m.nonBlack <= records[k].visibleFraction + 0.02),
+      masks.map((m) => `${(100 * m.nonBlack).toFixed(0)} % white`).join('; '),
+    );
+    const tensors1 = await page.evaluate(() => window.__web.numTensors());
+
+    mkdirSync(join(root, '.tmp/e2e'), { recursive: true });
+    const shot = join(root, `.tmp/e2e/web-${backend}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
+
+    const [objDl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('.face[data-face="0"] .dl-obj'),
+    ]);
+    const obj = readFileSync(await objDl.path(), 'utf8');
+    const count = (re) => (obj.match(re) ?? []).length;
+    const nv = count(/^v /gm);
+    check(
+      'OBJ download: the textured mesh (v = vt, mtllib, faces)',
+      objDl.suggestedFilename() === 'sample1.face0.obj' &&
+        obj.includes('mtllib sample1.face0.mtl') &&
+        nv > 1000 &&
+        count(/^vt /gm) === nv &&
+        count(/^f /gm) > 1000,
+      `${objDl.suggestedFilename()}: ${nv} vertices, ${count(/^f /gm)} faces`,
+    );
+    const [pngDl] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('.face[data-face="0"] .dl-uv'),
+    ]);
+    const png = readFileSync(await pngDl.path());
+    check(
+      'UV PNG download: a 112×112 PNG',
+      pngDl.suggestedFilename() === 'sample1.face0.uv.png' &&
+        png.subarray(1, 4).toString() === 'PNG' &&
+        png.readUInt32BE(16) === 112 &&
+        png.readUInt32BE(20) === 112,
+      `${pngDl.suggestedFilename()}, ${png.length} bytes`,
+    );
+
+    await page.click('#run-example');
+    await page.waitForFunction(
+      () => document.getElementById('stn-example').dataset.state !== 'working',
+      null,
+      { timeout: WASM_TIMEOUT },
+    );
+    const ex = parse(await page.textContent('#example-result'));
+    check(
+      'STN example: outputs, a finite loss, gradients to the image (sampled pixels only) and every weight, no leak',
+      ex &&
+        !ex.error &&
+        Number.isFinite(ex.loss) &&
+        ex.loss > 0 &&
+        ex.imageGradient.nonZeroFraction > 0.01 &&
+        ex.imageGradient.nonZeroFraction < 0.9 &&
+        ex.weightGradients.length === 4 &&
+        ex.weightGradients.every((w) => Number.isFinite(w.gradNorm) && w.gradNorm > 0) &&
+        ex.tensorsLeaked === 0 &&
+        JSON.stringify(ex.outputs.map((o) => o.shape)) === '[[1,112,112,3],[1,112,112,1],[1,68,2]]',
+      ex?.error ??
+        `loss ${ex?.loss?.toFixed(2)}, image gradient on ${(100 * ex?.imageGradient?.nonZeroFraction).toFixed(1)} % of pixels, |∂L/∂W| ${ex?.weightGradients?.map((w) => w.gradNorm.toExponential(1)).join(', ')}`,
+    );
+
+    s = await upload(page, await noFacePng(page));
+    const noFace = parse(s.result);
+    check(
+      'a photo without a face: data-state error, the message in #result',
+      s.state === 'error' && /no face found in no-face\.png/.test(noFace?.error ?? ''),
+      noFace?.error,
+    );
+
+    s = await upload(page, sample);
+    const again = parse(s.result);
+    const tensors2 = await page.evaluate(() => window.__web.numTensors());
+    check(
+      'sample1.jpg again: done, the same θ (deterministic), no tensor leak',
+      s.state === 'done' &&
+        Array.isArray(again) &&
+        Array.isArray(records) &&
+        again.length === records.length &&
+        again.every((r, k) => JSON.stringify(r.theta) === JSON.stringify(records[k].theta)) &&
+        tensors2 === tensors1,
+      `numTensors ${tensors1} → ${tensors2}`,
+    );
+  } catch (e) {
+    check('web page run', false, `${e.message}\n${logs.slice(-30).join('\n')}`);
+  } finally {
+    await page.close();
+  }
+
+  // A model that fails to load: a clear error, and the next photo retries and works.
+  const broken = await context.newPage();
+  watch(broken);
+  try {
+    await broken.route('**/models/ssd_mobilenetv1_model.bin', (r) => r.abort('connectionrefused'));
+    await broken.goto(`${url}/index.html?backend=${backend}`);
+    let s = await waitSettled(broken, WASM_TIMEOUT);
+    const err = parse(s.result);
+    check(
+      'a model that fails to load: data-state error naming the model and its URL',
+      s.state === 'error' && /face detector.*ssd_mobilenetv1_model\.bin/.test(err?.error ?? ''),
+      err?.error,
+    );
+    await broken.unroute('**/models/ssd_mobilenetv1_model.bin');
+    s = await upload(broken, sample);
+    const records = parse(s.result);
+    check(
+      'the next photo loads the models again and is fitted',
+      s.state === 'done' && Array.isArray(records) && records.length === 3,
+      s.status,
+    );
+  } catch (e) {
+    check('web page run (model failure)', false, `${e.message}\n${logs.slice(-30).join('\n')}`);
+  } finally {
+    await broken.close();
+  }
+  return failed;
+}
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[s.length >> 1] : Number.NaN;
+};
+
+/**
+ * `npm run bench:web`: page ready time (fresh browser context each run: no cache) and fit time
+ * per face of sample1.jpg (3 faces) on each backend. Prints a table (or JSON with --json).
+ */
+export async function webBench(browser, url, { sample, backends, loads = 3, fits = 3, json }) {
+  const loadBefore = loadavg()[0];
+  const rows = [];
+  for (const backend of backends) {
+    const ready = [];
+    const parts = [];
+    let page;
+    let ctx;
+    for (let i = 0; i < loads; i++) {
+      ctx = await browser.newContext();
+      page = await ctx.newPage();
+      page.on('pageerror', (e) => console.error(`  page error: ${e.message}`));
+      await page.goto(`${url}/index.html?backend=${backend}`);
+      const s = await waitSettled(page, WASM_TIMEOUT);
+      if (s.state !== 'ready') throw new Error(`${backend}: page not ready: ${s.result}`);
+      const t = await page.evaluate(() => window.__web.timings);
+      ready.push(t.readyMs);
+      parts.push(t);
+      console.error(`  ${backend} load ${i + 1}: ready ${t.readyMs.toFixed(0)} ms`);
+      if (i < loads - 1) await ctx.close();
+    }
+    // Fits on the last page: the first includes one-off kernel compilation (webgl shaders).
+    const perFace = [];
+    const detect = [];
+    let first = null;
+    for (let i = 0; i <= fits; i++) {
+      const s = await upload(page, sample);
+      const recs = parse(s.result);
+      if (s.state !== 'done' || !Array.isArray(recs)) throw new Error(`${backend}: fit failed: ${s.result}`);
+      const f = recs[0].seconds.fit;
+      console.error(`  ${backend} fit ${i}: ${f.toFixed(2)} s/face, detect ${recs[0].seconds.stages.detect.toFixed(2)} s`);
+      if (i === 0) first = f;
+      else {
+        perFace.push(f);
+        detect.push(recs[0].seconds.stages.detect);
+      }
+    }
+    await ctx.close();
+    rows.push({
+      backend,
+      readyMedianMs: median(ready),
+      readyMs: ready,
+      readyParts: {
+        backendMs: median(parts.map((p) => p.backendMs)),
+        faceModelsMs: median(parts.map((p) => p.faceModelsMs)),
+        gridMs: median(parts.map((p) => p.gridMs)),
+      },
+      fitPerFaceFirstS: first,
+      fitPerFaceMedianS: median(perFace),
+      fitPerFaceS: perFace,
+      detectMedianS: median(detect),
+    });
+  }
+  const meta = {
+    machine: `${cpus()[0]?.model} × ${cpus().length}`,
+    node: process.version,
+    chromium: browser.version(),
+    gpu: 'none (software GL)',
+    loadBefore,
+    loadAfter: loadavg()[0],
+  };
+  if (json) {
+    console.log(JSON.stringify({ ...meta, rows }, null, 2));
+    return;
+  }
+  console.log(
+    `machine ${meta.machine}, Chromium ${meta.chromium} headless, no GPU; 1-min load before ${loadBefore.toFixed(2)}, after ${meta.loadAfter.toFixed(2)}`,
+  );
+  console.log(
+    '| backend | page ready (median of ' +
+      loads +
+      ') | of which backend / face models / UV grid | fit per face, first photo | fit per face (median of ' +
+      fits +
+      ') | detection per photo |\n|---|---:|---|---:|---:|---:|',
+  );
+  for (const r of rows)
+    console.log(
+      `| ${r.backend} | ${(r.readyMedianMs / 1000).toFixed(2)} s | ${(r.readyParts.backendMs / 1000).toFixed(2)} / ${((r.readyParts.faceModelsMs - r.readyParts.backendMs) / 1000).toFixed(2)} / ${((r.readyParts.gridMs - r.readyParts.faceModelsMs) / 1000).toFixed(2)} s | ${r.fitPerFaceFirstS.toFixed(2)} s | ${r.fitPerFaceMedianS.toFixed(2)} s | ${r.detectMedianS.toFixed(2)} s |`,
+    );
+}
+
+export function removeBuild(outDir) {
+  rmSync(outDir, { recursive: true, force: true });
+}
