@@ -1,9 +1,10 @@
 // End-to-end tests and benchmark of the demo page (apps/web) in headless Chromium, called by
 // scripts/e2e.mjs: builds the app with Vite into a temp folder, serves it statically, and drives
 // it through its hooks (`#photo`, `#result`, `body[data-state]`).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const WASM_TIMEOUT = 600_000;
 
@@ -76,7 +77,13 @@ function canvasStats(page, cls) {
         if (v > 8) nonBlack++;
       }
       const mean = sum / n;
-      return { width: c.width, height: c.height, mean, std: Math.sqrt(sq / n - mean * mean), nonBlack: nonBlack / n };
+      return {
+        width: c.width,
+        height: c.height,
+        mean,
+        std: Math.sqrt(sq / n - mean * mean),
+        nonBlack: nonBlack / n,
+      };
     });
   }, cls);
 }
@@ -95,7 +102,12 @@ function checkSample1(records, check, tag) {
     const fit = (r.landmarks?.fitted ?? []).filter((p) => p !== null);
     check(
       `${tag}: face ${r.face}: 68 detected and ${fit.length} fitted landmarks inside the 1920×1280 image`,
-      W === 1920 && H === 1280 && det.length === 68 && det.every(inside) && fit.length >= 60 && fit.every(inside),
+      W === 1920 &&
+        H === 1280 &&
+        det.length === 68 &&
+        det.every(inside) &&
+        fit.length >= 60 &&
+        fit.every(inside),
       `imageSize ${W}×${H}`,
     );
     check(
@@ -132,10 +144,18 @@ export async function webTests(context, url, backend, { root, sample }) {
     const t0 = Date.now();
     await page.goto(`${url}/index.html?backend=${backend}`);
     let s = await waitSettled(page, WASM_TIMEOUT);
-    check('page ready (backend, face models, UV grid)', s.state === 'ready', `${((Date.now() - t0) / 1000).toFixed(1)} s; ${s.status}`);
+    check(
+      'page ready (backend, face models, UV grid)',
+      s.state === 'ready',
+      `${((Date.now() - t0) / 1000).toFixed(1)} s; ${s.status}`,
+    );
     if (s.state !== 'ready') throw new Error(`page not ready: ${s.result}`);
 
-    s = await upload(page, { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo\n') });
+    s = await upload(page, {
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('not a photo\n'),
+    });
     const notImage = parse(s.result);
     check(
       'a text file: data-state error, the message in #result',
@@ -146,28 +166,38 @@ export async function webTests(context, url, backend, { root, sample }) {
     const t1 = Date.now();
     s = await upload(page, sample);
     const records = parse(s.result);
-    check('sample1.jpg after the error: data-state done', s.state === 'done', `${((Date.now() - t1) / 1000).toFixed(1)} s; ${s.status}`);
+    check(
+      'sample1.jpg after the error: data-state done',
+      s.state === 'done',
+      `${((Date.now() - t1) / 1000).toFixed(1)} s; ${s.status}`,
+    );
     checkSample1(records, check, 'sample1');
     const uv = await canvasStats(page, 'uv');
     check(
       'a UV texture per face, with image content',
-      uv.length === 3 && uv.every((u) => u.width === 112 && u.height === 112 && u.std > 10 && u.nonBlack > 0.5),
-      uv.map((u) => `mean ${u.mean.toFixed(0)} std ${u.std.toFixed(0)} non-black ${(100 * u.nonBlack).toFixed(0)} %`).join('; '),
+      uv.length === 3 &&
+        uv.every((u) => u.width === 112 && u.height === 112 && u.std > 10 && u.nonBlack > 0.5),
+      uv
+        .map(
+          (u) =>
+            `mean ${u.mean.toFixed(0)} std ${u.std.toFixed(0)} non-black ${(100 * u.nonBlack).toFixed(0)} %`,
+        )
+        .join('; '),
     );
     const masks = await canvasStats(page, 'mask');
     check(
       'a visibility mask per face, matching its visible fraction',
       masks.length === 3 &&
         Array.isArray(records) &&
-        masks.every((m, k) => m.nonBlack > 0.2 && m.nonBlack < 0.95 && m.nonBlack <= records[k].visibleFraction + 0.02),
+        masks.every(
+          (m, k) =>
+            m.nonBlack > 0.2 &&
+            m.nonBlack < 0.95 &&
+            m.nonBlack <= records[k].visibleFraction + 0.02,
+        ),
       masks.map((m) => `${(100 * m.nonBlack).toFixed(0)} % white`).join('; '),
     );
     const tensors1 = await page.evaluate(() => window.__web.numTensors());
-
-    mkdirSync(join(root, '.tmp/e2e'), { recursive: true });
-    const shot = join(root, `.tmp/e2e/web-${backend}.png`);
-    await page.screenshot({ path: shot, fullPage: true });
-    console.log(`  screenshot: ${shot}`);
 
     const [objDl] = await Promise.all([
       page.waitForEvent('download'),
@@ -221,6 +251,12 @@ export async function webTests(context, url, backend, { root, sample }) {
       ex?.error ??
         `loss ${ex?.loss?.toFixed(2)}, image gradient on ${(100 * ex?.imageGradient?.nonZeroFraction).toFixed(1)} % of pixels, |∂L/∂W| ${ex?.weightGradients?.map((w) => w.gradNorm.toExponential(1)).join(', ')}`,
     );
+
+    // After the example ran: the page with the fit, the downloads' figures and the example.
+    mkdirSync(join(root, '.tmp/e2e'), { recursive: true });
+    const shot = join(root, `.tmp/e2e/web-${backend}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`  screenshot: ${shot}`);
 
     s = await upload(page, await noFacePng(page));
     const noFace = parse(s.result);
@@ -278,6 +314,51 @@ export async function webTests(context, url, backend, { root, sample }) {
   return failed;
 }
 
+/**
+ * Sizes of the build's files (bytes, and gzip -9 of each): the JavaScript chunks (the page, and
+ * chunks loaded on demand), the wasm binaries and the model files the page fetches.
+ */
+export function bundleSizes(outDir) {
+  const files = [];
+  const walk = (dir) => {
+    for (const f of readdirSync(dir)) {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else {
+        const data = readFileSync(p);
+        files.push({
+          file: relative(outDir, p),
+          bytes: data.length,
+          gzip: gzipSync(data, { level: 9 }).length,
+        });
+      }
+    }
+  };
+  walk(outDir);
+  return files.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+export function formatBundleTable(files, entryJs) {
+  const kB = (n) => (n / 1000).toFixed(1);
+  const rows = files.map(
+    (f) =>
+      `| \`${f.file}\` | ${kB(f.bytes)} kB | ${kB(f.gzip)} kB | ${
+        f.file === entryJs
+          ? 'the page (tfjs, face-api, the packages)'
+          : f.file.endsWith('.js')
+            ? 'loaded on demand'
+            : f.file.startsWith('models/')
+              ? 'face-api model'
+              : f.file.startsWith('tfjs/')
+                ? 'wasm backend (one of the two is fetched)'
+                : f.file.startsWith('pretrained/')
+                  ? 'pretrained localiser (only with ?method=pretrained)'
+                  : ''
+      } |`,
+  );
+  return ['| file | minified | gzip -9 | what |', '|---|---:|---:|---|', ...rows].join('\n');
+}
+
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length ? s[s.length >> 1] : Number.NaN;
@@ -287,7 +368,14 @@ const median = (a) => {
  * `npm run bench:web`: page ready time (fresh browser context each run: no cache) and fit time
  * per face of sample1.jpg (3 faces) on each backend. Prints a table (or JSON with --json).
  */
-export async function webBench(browser, url, { sample, backends, loads = 3, fits = 3, json }) {
+export async function webBench(
+  browser,
+  url,
+  { sample, backends, outDir, loads = 3, fits = 3, json },
+) {
+  const html = readFileSync(join(outDir, 'index.html'), 'utf8');
+  const entryJs = /<script[^>]+src="\.\/([^"]+\.js)"/.exec(html)?.[1];
+  const bundle = bundleSizes(outDir);
   const loadBefore = loadavg()[0];
   const rows = [];
   for (const backend of backends) {
@@ -315,9 +403,12 @@ export async function webBench(browser, url, { sample, backends, loads = 3, fits
     for (let i = 0; i <= fits; i++) {
       const s = await upload(page, sample);
       const recs = parse(s.result);
-      if (s.state !== 'done' || !Array.isArray(recs)) throw new Error(`${backend}: fit failed: ${s.result}`);
+      if (s.state !== 'done' || !Array.isArray(recs))
+        throw new Error(`${backend}: fit failed: ${s.result}`);
       const f = recs[0].seconds.fit;
-      console.error(`  ${backend} fit ${i}: ${f.toFixed(2)} s/face, detect ${recs[0].seconds.stages.detect.toFixed(2)} s`);
+      console.error(
+        `  ${backend} fit ${i}: ${f.toFixed(2)} s/face, detect ${recs[0].seconds.stages.detect.toFixed(2)} s`,
+      );
       if (i === 0) first = f;
       else {
         perFace.push(f);
@@ -349,9 +440,11 @@ export async function webBench(browser, url, { sample, backends, loads = 3, fits
     loadAfter: loadavg()[0],
   };
   if (json) {
-    console.log(JSON.stringify({ ...meta, rows }, null, 2));
+    console.log(JSON.stringify({ ...meta, rows, bundle: { entryJs, files: bundle } }, null, 2));
     return;
   }
+  console.log(formatBundleTable(bundle, entryJs));
+  console.log('');
   console.log(
     `machine ${meta.machine}, Chromium ${meta.chromium} headless, no GPU; 1-min load before ${loadBefore.toFixed(2)}, after ${meta.loadAfter.toFixed(2)}`,
   );

@@ -130,7 +130,10 @@ const WEB_BACKENDS = (process.env.E2E_WEB_BACKENDS ?? (WEB_BENCH ? 'wasm,webgl' 
   .split(',')
   .map((b) => b.trim())
   .filter(Boolean);
-const SAMPLE = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo/sample1.jpg');
+const SAMPLE = join(
+  dirname(require.resolve('@vladmandic/face-api/package.json')),
+  'demo/sample1.jpg',
+);
 
 if (WEB_BENCH) {
   const { outDir } = await buildWeb(root);
@@ -140,6 +143,7 @@ if (WEB_BENCH) {
     await webBench(browser, `http://127.0.0.1:${server.address().port}`, {
       sample: SAMPLE,
       backends: WEB_BACKENDS,
+      outDir,
       json: JSON_OUT,
     });
   } finally {

@@ -34,14 +34,14 @@ export function staticAssets(): StaticAsset[] {
     out.push({ from: manifest, to: `${ASSET_DIRS.models}${model}-weights_manifest.json` });
     const groups = JSON.parse(readFileSync(manifest, 'utf8')) as { paths: string[] }[];
     for (const g of groups)
-      for (const p of g.paths) out.push({ from: join(modelDir, p), to: `${ASSET_DIRS.models}${p}` });
+      for (const p of g.paths)
+        out.push({ from: join(modelDir, p), to: `${ASSET_DIRS.models}${p}` });
   }
   // The page runs wasm single-threaded (threads need cross-origin isolation headers a plain
   // static host does not send; `selectBackend` turns them off): the plain and SIMD builds only.
   const wasmDir = join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
   const wasm = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'));
-  for (const f of wasm.sort())
-    out.push({ from: join(wasmDir, f), to: `${ASSET_DIRS.wasm}${f}` });
+  for (const f of wasm.sort()) out.push({ from: join(wasmDir, f), to: `${ASSET_DIRS.wasm}${f}` });
   const weights = join(packageDir('@3dmm-stn/pretrained'), 'weights');
   for (const f of ['model.json', 'weights.bin', 'pretrained.json'])
     out.push({ from: join(weights, f), to: `${ASSET_DIRS.pretrained}${f}` });

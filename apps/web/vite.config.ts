@@ -2,7 +2,7 @@
 // their `src` (as in the tests), so `npm run web` needs no prior build of the libraries.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { servePackageAssets } from './assets';
+import { servePackageAssets } from './assets.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const src = (dir: string) => `${root}${dir}/src/index.ts`;

@@ -36,7 +36,9 @@ export async function decodePhoto(file: File): Promise<DecodedPhoto> {
   const original = { width: bitmap.width, height: bitmap.height };
   if (!(original.width > 0 && original.height > 0)) {
     bitmap.close();
-    throw new NotAnImageError(`${what} decodes to an empty image (${original.width}×${original.height})`);
+    throw new NotAnImageError(
+      `${what} decodes to an empty image (${original.width}×${original.height})`,
+    );
   }
   const k = Math.min(1, MAX_SIDE / Math.max(original.width, original.height));
   const width = Math.max(1, Math.round(original.width * k));

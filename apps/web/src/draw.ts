@@ -109,7 +109,9 @@ export function drawFacePreview(
 ): void {
   const lm = record.landmarks.detected.flat();
   const box = cropBoxAround(
-    lm.some(Number.isFinite) ? lm : record.landmarks.fitted.flatMap((p) => p ?? [Number.NaN, Number.NaN]),
+    lm.some(Number.isFinite)
+      ? lm
+      : record.landmarks.fitted.flatMap((p) => p ?? [Number.NaN, Number.NaN]),
     0.4,
   );
   const frame = { ...box, size: PREVIEW_SIZE };

@@ -146,7 +146,9 @@ async function loadNet(
     net.loadFromWeightMap(map);
   } catch (e) {
     tf.dispose(Object.values(map));
-    throw new ModelLoadError(`the ${label} weights do not fit the network: ${(e as Error).message}`);
+    throw new ModelLoadError(
+      `the ${label} weights do not fit the network: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -205,9 +207,7 @@ export async function detectFaces(
     } finally {
       input.dispose();
     }
-    const faces = raw
-      .map((r) => toFace(r, t.shift))
-      .filter((f) => mostlyInside(f.box, W, H));
+    const faces = raw.map((r) => toFace(r, t.shift)).filter((f) => mostlyInside(f.box, W, H));
     attempts.push(`${t.label}: ${faces.length} face(s)`);
     if (faces.length > 0) {
       faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);

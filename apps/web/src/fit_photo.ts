@@ -15,7 +15,7 @@ import {
 } from '@3dmm-stn/fit';
 import type { PixelImage } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs';
-import { rgbaToRgbFloat } from './images';
+import { toRgbFloat } from './images';
 import { faceFileNames, photoStem } from './outputs';
 
 export interface FitPhotoOptions {
@@ -45,7 +45,10 @@ export function fitPhoto(
   g: FitStn,
   options: FitPhotoOptions = {},
 ): PhotoFit {
-  const rgb = rgbaToRgbFloat(photo.data, photo.width, photo.height);
+  const channels = photo.channels ?? 3;
+  if (channels !== 3 && channels !== 4)
+    throw new RangeError(`fitPhoto: photo.channels must be 3 or 4, got ${channels}.`);
+  const rgb = toRgbFloat(photo.data, photo.width, photo.height, channels);
   const photoT = tf.tensor4d(rgb, [1, photo.height, photo.width, 3]);
   try {
     const t1 = performance.now();

@@ -6,18 +6,27 @@
  * the top of the face (DESIGN.md).
  */
 
-/** `[H, W, 4]` RGBA bytes → `[H, W, 3]` float32 RGB 0…255 (alpha dropped, as the CLI's decode). */
-export function rgbaToRgbFloat(rgba: ArrayLike<number>, width: number, height: number): Float32Array {
+/**
+ * `[H, W, C]` RGB (C = 3) or RGBA (C = 4) bytes → `[H, W, 3]` float32 RGB 0…255 (alpha dropped,
+ * as the CLI's decode).
+ */
+export function toRgbFloat(
+  data: ArrayLike<number>,
+  width: number,
+  height: number,
+  channels: 3 | 4 = 4,
+): Float32Array {
   const n = width * height;
-  if (rgba.length !== 4 * n)
+  const C = channels;
+  if (data.length !== C * n)
     throw new RangeError(
-      `rgbaToRgbFloat: expected ${width}×${height}×4 = ${4 * n} bytes, got ${rgba.length}.`,
+      `toRgbFloat: expected ${width}×${height}×${C} = ${C * n} values, got ${data.length}.`,
     );
   const out = new Float32Array(3 * n);
   for (let p = 0; p < n; p++) {
-    out[3 * p] = rgba[4 * p];
-    out[3 * p + 1] = rgba[4 * p + 1];
-    out[3 * p + 2] = rgba[4 * p + 2];
+    out[3 * p] = data[C * p];
+    out[3 * p + 1] = data[C * p + 1];
+    out[3 * p + 2] = data[C * p + 2];
   }
   return out;
 }
@@ -28,7 +37,10 @@ export function rgbaToRgbFloat(rgba: ArrayLike<number>, width: number, height: n
  * Values are rounded and clamped to 0…255 (the sampler's bilinear mix stays inside for 8-bit
  * photos; clamping only guards the PNG encoder).
  */
-export function rgbToRgba(rgb: ArrayLike<number>, mask?: ArrayLike<number>): Uint8ClampedArray<ArrayBuffer> {
+export function rgbToRgba(
+  rgb: ArrayLike<number>,
+  mask?: ArrayLike<number>,
+): Uint8ClampedArray<ArrayBuffer> {
   const n = rgb.length / 3;
   if (!Number.isInteger(n)) throw new RangeError(`rgbToRgba: length ${rgb.length} is not 3·n.`);
   if (mask && mask.length !== n)
@@ -62,7 +74,10 @@ export function maskToRgba(mask: ArrayLike<number>): Uint8ClampedArray<ArrayBuff
  * white), scaled so that the `quantile` (default 0.99) of the values is full scale: a gradient
  * image's few large entries do not hide the rest.
  */
-export function heatmapRgba(values: ArrayLike<number>, quantile = 0.99): Uint8ClampedArray<ArrayBuffer> {
+export function heatmapRgba(
+  values: ArrayLike<number>,
+  quantile = 0.99,
+): Uint8ClampedArray<ArrayBuffer> {
   const n = values.length;
   const sorted = Float64Array.from(values).sort();
   const top = sorted[Math.min(n - 1, Math.floor(quantile * (n - 1)))] || sorted[n - 1] || 1;

@@ -7,7 +7,14 @@
  * Test hooks: `<input type="file" id="photo">`; `<pre id="result">` (the `FitRecord` array, or
  * `{"error": …}`); `document.body.dataset.state` ∈ ready | working | done | error.
  */
-import { FitStn, type FitRecord, type Localiser, cropFaces, centreSquareFace, type FaceFit } from '@3dmm-stn/fit';
+import {
+  FitStn,
+  type FitRecord,
+  type Localiser,
+  cropFaces,
+  centreSquareFace,
+  type FaceFit,
+} from '@3dmm-stn/fit';
 import { type BackendInfo, selectBackend } from '@3dmm-stn/backend';
 import { toCrop } from '@3dmm-stn/localiser';
 import {
@@ -25,7 +32,13 @@ import { heatmapRgba, maskToRgba, rgbToRgba } from './images';
 import { parsePageOptions, type PageOptions, withOption } from './options';
 import { meshFiles } from './outputs';
 import { setProgress, setState, setStatus, showError, showRecords } from './state';
-import { EXAMPLE_CODE, EXAMPLE_SIZE, type ExampleInput, runStnExample, syntheticInput } from './stn_example';
+import {
+  EXAMPLE_CODE,
+  EXAMPLE_SIZE,
+  type ExampleInput,
+  runStnExample,
+  syntheticInput,
+} from './stn_example';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const asset = (dir: string) => new URL(dir, document.baseURI);
@@ -86,7 +99,12 @@ async function loadEngine(): Promise<Engine> {
     setStatus('Loading the pretrained localiser…');
     const { loadPretrained } = await import('@3dmm-stn/pretrained');
     const p = await loadPretrained({ baseUrl: asset('pretrained/') });
-    localiser = { model: p.model, inputSize: p.inputSize, crop: p.crop.rule, margin: p.crop.margin };
+    localiser = {
+      model: p.model,
+      inputSize: p.inputSize,
+      crop: p.crop.rule,
+      margin: p.crop.margin,
+    };
     timings.localiserMs = performance.now();
   }
   const kernels = backend.kernelsRegistered.length;
@@ -112,18 +130,27 @@ const pngOf = (canvas: HTMLCanvasElement) =>
     canvas.toBlob((b) => (b ? ok(b) : fail(new Error('PNG encoding failed'))), 'image/png'),
   );
 
-function button(label: string, cls: string, onClick: () => void | Promise<void>): HTMLButtonElement {
+function button(
+  label: string,
+  cls: string,
+  onClick: () => void | Promise<void>,
+): HTMLButtonElement {
   const b = document.createElement('button');
   b.type = 'button';
   b.textContent = label;
   b.className = cls;
   b.addEventListener('click', () => {
-    Promise.resolve(onClick()).catch((e) => setStatus(`download failed: ${(e as Error).message}`, true));
+    Promise.resolve(onClick()).catch((e) =>
+      setStatus(`download failed: ${(e as Error).message}`, true),
+    );
   });
   return b;
 }
 
-function canvasFigure(cls: string, caption: string): { fig: HTMLElement; canvas: HTMLCanvasElement } {
+function canvasFigure(
+  cls: string,
+  caption: string,
+): { fig: HTMLElement; canvas: HTMLCanvasElement } {
   const fig = document.createElement('figure');
   const canvas = document.createElement('canvas');
   canvas.className = cls;
@@ -134,7 +161,12 @@ function canvasFigure(cls: string, caption: string): { fig: HTMLElement; canvas:
 }
 
 /** One face's card: close-up, UV, mask, masked UV, pose, error, downloads. */
-function faceCard(photo: DecodedPhoto, fit: FaceFit, record: FitRecord, grid: GridModel): HTMLElement {
+function faceCard(
+  photo: DecodedPhoto,
+  fit: FaceFit,
+  record: FitRecord,
+  grid: GridModel,
+): HTMLElement {
   const t0 = performance.now();
   const card = document.createElement('section');
   card.className = 'face';
@@ -153,11 +185,22 @@ function faceCard(photo: DecodedPhoto, fit: FaceFit, record: FitRecord, grid: Gr
   const facts = document.createElement('table');
   facts.className = 'facts';
   const rows: [string, string][] = [
-    ['yaw / pitch / roll', `${pose.yaw.toFixed(1)}° / ${pose.pitch.toFixed(1)}° / ${pose.roll.toFixed(1)}°`],
+    [
+      'yaw / pitch / roll',
+      `${pose.yaw.toFixed(1)}° / ${pose.pitch.toFixed(1)}° / ${pose.roll.toFixed(1)}°`,
+    ],
     ['scale', `${s.toFixed(3)} px/mm`],
-    ['landmark RMS', `${record.error.rmsPx.toFixed(2)} px (${(100 * record.error.rmsNormalised).toFixed(1)} % of the eye corners)`],
+    [
+      'landmark RMS',
+      `${record.error.rmsPx.toFixed(2)} px (${(100 * record.error.rmsNormalised).toFixed(1)} % of the eye corners)`,
+    ],
     ['visible', `${(100 * record.visibleFraction).toFixed(0)} % of the UV grid`],
-    ['method', record.method === 'optimisation' ? `${record.optimisation?.init} closed form + ${record.optimisation?.steps} Adam steps` : 'pretrained localiser'],
+    [
+      'method',
+      record.method === 'optimisation'
+        ? `${record.optimisation?.init} closed form + ${record.optimisation?.steps} Adam steps`
+        : 'pretrained localiser',
+    ],
     ['detector score', record.detection.score.toFixed(2)],
   ];
   for (const [k, v] of rows) {
@@ -175,9 +218,15 @@ function faceCard(photo: DecodedPhoto, fit: FaceFit, record: FitRecord, grid: Gr
     button('MTL', 'dl-mtl', () => download(files.mtl, mesh.mtl, 'model/mtl')),
     button('UV PNG', 'dl-uv', async () => download(files.uv, await pngOf(uv.canvas))),
     button('mask PNG', 'dl-mask', async () => download(files.mask, await pngOf(mask.canvas))),
-    button('masked UV PNG', 'dl-uv-masked', async () => download(files.maskedUv, await pngOf(masked.canvas))),
-    button('preview PNG', 'dl-preview', async () => download(files.preview, await pngOf(preview.canvas))),
-    button('JSON', 'dl-json', () => download(files.json, `${JSON.stringify(record, null, 2)}\n`, 'application/json')),
+    button('masked UV PNG', 'dl-uv-masked', async () =>
+      download(files.maskedUv, await pngOf(masked.canvas)),
+    ),
+    button('preview PNG', 'dl-preview', async () =>
+      download(files.preview, await pngOf(preview.canvas)),
+    ),
+    button('JSON', 'dl-json', () =>
+      download(files.json, `${JSON.stringify(record, null, 2)}\n`, 'application/json'),
+    ),
   );
   const h = document.createElement('h3');
   h.textContent = `face ${record.face}`;
@@ -225,7 +274,12 @@ async function processFile(file: File): Promise<void> {
       detectSeconds,
     });
     const overview = $<HTMLCanvasElement>('overview');
-    drawOverview(overview, photo.canvas, records.map((record, k) => ({ record, forward: fits[k].forward })), e.grid);
+    drawOverview(
+      overview,
+      photo.canvas,
+      records.map((record, k) => ({ record, forward: fits[k].forward })),
+      e.grid,
+    );
     overview.hidden = false;
     const cards = records.map((r, k) => faceCard(photo, fits[k], r, e.grid));
     const outputs = records.reduce((a, r) => a + r.seconds.outputs, 0);
@@ -233,7 +287,12 @@ async function processFile(file: File): Promise<void> {
     $('faces').replaceChildren(...cards);
     const stem = records[0].files.overview;
     $('downloads-all').hidden = false;
-    $('dl-all-json').onclick = () => download(stem.replace(/\.preview\.png$/, '.json'), `${JSON.stringify(records, null, 2)}\n`, 'application/json');
+    $('dl-all-json').onclick = () =>
+      download(
+        stem.replace(/\.preview\.png$/, '.json'),
+        `${JSON.stringify(records, null, 2)}\n`,
+        'application/json',
+      );
     $('dl-overview').onclick = () => void pngOf(overview).then((b) => download(stem, b));
     lastFit = { photo, fit: fits[0], record: records[0] };
     showRecords(records);
@@ -264,7 +323,11 @@ function exampleInput(grid: GridModel): ExampleInput {
     landmarks[2 * l] = cx;
     landmarks[2 * l + 1] = cy;
   });
-  return { image: pixels, landmarks, source: `face ${record.face} of ${record.image} (its 224² crop and detected landmarks)` };
+  return {
+    image: pixels,
+    landmarks,
+    source: `face ${record.face} of ${record.image} (its 224² crop and detected landmarks)`,
+  };
 }
 
 async function runExample(): Promise<void> {
@@ -279,9 +342,19 @@ async function runExample(): Promise<void> {
     const input = exampleInput(e.grid);
     const r = runStnExample(e.grid, input);
     const leaked = tf.memory().numTensors - before;
-    putPixels($<HTMLCanvasElement>('example-input'), rgbToRgba(input.image), EXAMPLE_SIZE, EXAMPLE_SIZE);
+    putPixels(
+      $<HTMLCanvasElement>('example-input'),
+      rgbToRgba(input.image),
+      EXAMPLE_SIZE,
+      EXAMPLE_SIZE,
+    );
     putPixels($<HTMLCanvasElement>('example-uv'), rgbToRgba(r.uv, r.mask), e.grid.res, e.grid.res);
-    putPixels($<HTMLCanvasElement>('example-grad'), heatmapRgba(r.imageGradient), EXAMPLE_SIZE, EXAMPLE_SIZE);
+    putPixels(
+      $<HTMLCanvasElement>('example-grad'),
+      heatmapRgba(r.imageGradient),
+      EXAMPLE_SIZE,
+      EXAMPLE_SIZE,
+    );
     out.textContent = JSON.stringify(
       {
         input: r.source,
@@ -365,7 +438,12 @@ function wireWebcam(take: (f: File) => void): void {
     c.height = video.videoHeight;
     (c.getContext('2d') as CanvasRenderingContext2D).drawImage(video, 0, 0);
     c.toBlob((b) => {
-      if (b) take(new File([b], `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.png`, { type: 'image/png' }));
+      if (b)
+        take(
+          new File([b], `webcam-${new Date().toISOString().replace(/[:.]/g, '-')}.png`, {
+            type: 'image/png',
+          }),
+        );
     }, 'image/png');
   });
 }

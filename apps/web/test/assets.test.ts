@@ -9,10 +9,13 @@ describe('the files the page fetches (copied from node_modules at build time)', 
   it('are the SSD and 68-landmark models with every shard their manifests name', () => {
     const models = urls.filter((u) => u.startsWith(ASSET_DIRS.models));
     for (const m of FACE_API_MODELS) {
-      const manifest = assets.find((a) => a.to === `${ASSET_DIRS.models}${m}-weights_manifest.json`);
+      const manifest = assets.find(
+        (a) => a.to === `${ASSET_DIRS.models}${m}-weights_manifest.json`,
+      );
       expect(manifest, m).toBeDefined();
       const groups = JSON.parse(readFileSync(manifest!.from, 'utf8')) as { paths: string[] }[];
-      for (const g of groups) for (const p of g.paths) expect(urls).toContain(`${ASSET_DIRS.models}${p}`);
+      for (const g of groups)
+        for (const p of g.paths) expect(urls).toContain(`${ASSET_DIRS.models}${p}`);
     }
     // Only those two: no tiny detector, recognition, age or expression models in the app.
     expect(models.every((u) => FACE_API_MODELS.some((m) => u.includes(m)))).toBe(true);

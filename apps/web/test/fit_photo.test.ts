@@ -38,7 +38,10 @@ function scene(): { rgba: Uint8ClampedArray; face: DetectedFace } {
   for (let y = 0; y < H; y++)
     for (let x = 0; x < W; x++) {
       const o = 4 * (y * W + x);
-      rgba.set([(x * 255) / W, (y * 255) / H, 128 + 60 * Math.sin(x / 9), x % 7 === 0 ? 0 : 255], o);
+      rgba.set(
+        [(x * 255) / W, (y * 255) / H, 128 + 60 * Math.sin(x / 9), x % 7 === 0 ? 0 : 255],
+        o,
+      );
     }
   const p = projectScaledOrthographic(grid.landmarkMean, truth.r, truth.t, truth.logS);
   const landmarks = new Float32Array(136).fill(Number.NaN);
@@ -98,7 +101,12 @@ describe('fitPhoto (the page’s CLI-equivalent fit)', () => {
 
   it('the OBJ download is the fitted mesh: valid grid points, grid UVs, the MTL names the UV PNG', () => {
     const { rgba, face } = scene();
-    const { records, fits } = fitPhoto('x.jpg', { data: rgba, width: W, height: H, channels: 4 }, [face], stn);
+    const { records, fits } = fitPhoto(
+      'x.jpg',
+      { data: rgba, width: W, height: H, channels: 4 },
+      [face],
+      stn,
+    );
     const files = records[0].files;
     const { obj, mtl } = meshFiles(fits[0].forward, grid, files, 'test');
     const mesh = readObj(obj);
@@ -110,13 +118,18 @@ describe('fitPhoto (the page’s CLI-equivalent fit)', () => {
     expect(mtl).toContain(`map_Kd ${files.uv}`);
     // The first valid point's position is the morphed vertex (mm), not its pixel.
     const p0 = grid.valid.indexOf(1);
-    for (let c = 0; c < 3; c++) expect(mesh.positions[c]).toBeCloseTo(fits[0].forward.vertices[3 * p0 + c], 3);
+    for (let c = 0; c < 3; c++)
+      expect(mesh.positions[c]).toBeCloseTo(fits[0].forward.vertices[3 * p0 + c], 3);
   });
 
   it('names files by the photo stem, as the CLI', () => {
     expect(photoStem('C:\\x\\IMG_1.JPG')).toBe('IMG_1');
     expect(photoStem('.hidden')).toBe('.hidden');
     expect(photoStem('')).toBe('photo');
-    expect(faceFileNames('s', 2)).toMatchObject({ uv: 's.face2.uv.png', overview: 's.preview.png', json: 's.face2.json' });
+    expect(faceFileNames('s', 2)).toMatchObject({
+      uv: 's.face2.uv.png',
+      overview: 's.preview.png',
+      json: 's.face2.json',
+    });
   });
 });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { heatmapRgba, maskToRgba, rgbaToRgbFloat, rgbToRgba } from '../src/images';
+import { heatmapRgba, maskToRgba, toRgbFloat, rgbToRgba } from '../src/images';
 
 describe('pixel conversions', () => {
   it('RGBA → RGB float drops alpha and keeps the pixel order', () => {
     const rgba = Uint8ClampedArray.from([1, 2, 3, 255, 4, 5, 6, 0, 7, 8, 9, 128]);
-    expect(Array.from(rgbaToRgbFloat(rgba, 3, 1))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(() => rgbaToRgbFloat(rgba, 2, 2)).toThrow(/2×2×4 = 16 bytes, got 12/);
+    expect(Array.from(toRgbFloat(rgba, 3, 1))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(toRgbFloat(rgba, 2, 2, 3))).toEqual(Array.from(rgba));
+    expect(() => toRgbFloat(rgba, 2, 2)).toThrow(/2×2×4 = 16 values, got 12/);
   });
 
   it('RGB float → RGBA rounds, clamps, and blacks out the masked-off pixels', () => {
