@@ -150,6 +150,20 @@ export async function webTests(context, url, backend, { root, sample }) {
       `${((Date.now() - t0) / 1000).toFixed(1)} s; ${s.status}`,
     );
     if (s.state !== 'ready') throw new Error(`page not ready: ${s.result}`);
+    const engine = await page.evaluate(() => ({
+      backend: window.__web.backend(),
+      stnKernels: window.__web.stnKernels(),
+    }));
+    // On wasm the layer runs the package's own kernels (registered by importing it); webgl has
+    // none (the composed path of tfjs ops).
+    check(
+      `tfjs backend ${backend}, the STN's own kernels ${backend === 'wasm' ? 'registered' : 'absent'}`,
+      engine.backend === backend &&
+        (backend === 'wasm'
+          ? ['StnGridSample', 'StnMorphProject'].every((k) => engine.stnKernels.includes(k))
+          : engine.stnKernels.length === 0),
+      `${engine.backend}: [${engine.stnKernels.join(', ')}]`,
+    );
 
     s = await upload(page, {
       name: 'notes.txt',

@@ -57,6 +57,15 @@ interface Engine {
   localiser?: Localiser;
 }
 
+/** The stn-layer's own kernels registered for the active backend (cpu and wasm have them). */
+function stnKernelsOnBackend(): string[] {
+  return tf
+    .getKernelsForBackend(tf.getBackend())
+    .map((k) => k.kernelName)
+    .filter((n) => n.startsWith('Stn'))
+    .sort();
+}
+
 /** Timings the benchmark reads (`window.__web`), ms since navigation start. */
 const timings: Record<string, number> = {};
 
@@ -108,8 +117,9 @@ async function loadEngine(): Promise<Engine> {
     timings.localiserMs = performance.now();
   }
   const kernels = backend.kernelsRegistered.length;
+  const stnKernels = stnKernelsOnBackend().length;
   $('backend-info').textContent =
-    `tfjs ${tf.version.tfjs}, backend ${backend.name}${kernels ? ` (+${kernels} training kernels)` : ''}; model ${grid.metadata.name}, UV ${grid.res}², ${grid.numModes} modes`;
+    `tfjs ${tf.version.tfjs}, backend ${backend.name}${kernels ? ` (+${kernels} training kernels)` : ''}${stnKernels ? `, ${stnKernels} STN kernels of @3dmm-stn/stn-layer` : ', STN ops composed of tfjs ops'}; model ${grid.metadata.name}, UV ${grid.res}², ${grid.numModes} modes`;
   return { backend, grid, stn, localiser };
 }
 
@@ -452,6 +462,8 @@ async function main(): Promise<void> {
   (window as unknown as { __web: unknown }).__web = {
     timings,
     numTensors: () => tf.memory().numTensors,
+    backend: () => tf.getBackend(),
+    stnKernels: stnKernelsOnBackend,
   };
   try {
     options = parsePageOptions(location.search);
