@@ -24,6 +24,12 @@ const FLAG_KEYS: [flag: string, key: string, description: string, parse: (v: str
       "'auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'",
       String,
     ],
+    [
+      '--threads <n|auto>',
+      'wasmThreads',
+      "wasm backend threads: a count or 'auto' (cores, at most 4)",
+      (v: string) => (v === 'auto' ? v : Number(v)),
+    ],
     ['--input-size <n>', 'localiser.inputSize', 'localiser input side, pixels', Number],
     ['--backbone <name>', 'localiser.backbone', "'vgg-tiny', 'vgg-small' or 'vgg16'", String],
     ['--res <n>', 'model.res', 'UV grid side', Number],

@@ -56,6 +56,15 @@ export const configSchema = z.strictObject({
   seed: int(0).default(1),
   /** Backend: 'auto' (tfjs-node-gpu → tfjs-node → wasm → cpu) or a name ('wasm', 'cpu', …). */
   backend: z.string().min(1).default('auto'),
+  /**
+   * Threads of the wasm backend's XNNPACK in Node: a count, 'auto' (the machine's cores, at most
+   * 4), or null (the `STN_WASM_THREADS` environment variable, else 1). Results are bit-for-bit
+   * reproducible for a fixed seed and thread count; they differ in the last bits between counts.
+   */
+  wasmThreads: z
+    .union([z.literal('auto'), int(1).max(64)])
+    .nullable()
+    .default(null),
   model: z
     .strictObject({
       /** Morphable model file (`loadModel` formats); null = the embedded default model. */

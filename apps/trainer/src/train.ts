@@ -1,4 +1,5 @@
 import { selectBackend, type BackendRequest } from '@3dmm-stn/backend/node';
+import { availableParallelism } from 'node:os';
 import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model/node';
 import * as tf from '@tensorflow/tfjs';
 import { arrangeBatch } from './batch_tensors';
@@ -109,6 +110,12 @@ interface Run {
   exported: boolean;
 }
 
+/** `wasmThreads` of the config → selectBackend's option (undefined: the environment decides). */
+export function resolveWasmThreads(v: TrainConfig['wasmThreads']): number | undefined {
+  if (v === null) return undefined;
+  return v === 'auto' ? Math.min(4, availableParallelism()) : v;
+}
+
 /**
  * Train the 3DMM-STN: localiser → θ → MorphableModelSTN → the four losses. Writes the run folder
  * (config.json, log.jsonl, checkpoints/, model/, report/, summary.json) and returns a summary.
@@ -122,9 +129,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const clock = new Clock(config.train.maxMinutes * 60);
   const backend = await selectBackend({
     backend: config.backend === 'auto' ? undefined : (config.backend as BackendRequest),
+    wasmThreads: resolveWasmThreads(config.wasmThreads),
   });
   say(
-    `backend: ${backend.name}${backend.fellBackFrom.length ? ` (skipped: ${backend.fellBackFrom.join('; ')})` : ''}`,
+    `backend: ${backend.name}${backend.name === 'wasm' ? ` (${backend.wasmThreads} thread${backend.wasmThreads === 1 ? '' : 's'})` : ''}${backend.fellBackFrom.length ? ` (skipped: ${backend.fellBackFrom.join('; ')})` : ''}`,
   );
   const folder = await openRunFolder(config, options);
   const { model: mm, grid } = await prepareModel(config, options.model);

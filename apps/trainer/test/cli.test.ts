@@ -1,8 +1,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runTrainCli } from '../src/cli';
+import { resolveWasmThreads } from '../src/train';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -42,6 +43,23 @@ describe('train CLI', () => {
     expect(cfg.data.flip).toBe(false);
     expect(cfg.data.source).toBe('folder');
     expect(cfg.data.root).toBe(dir);
+  });
+  it('--threads sets wasmThreads (a count or auto); resolveWasmThreads maps auto to the cores', async () => {
+    let io = capture();
+    expect(await runTrainCli(['--threads', 'auto', '--print-config'])).toBe(0);
+    expect(JSON.parse(io.out.join('')).wasmThreads).toBe('auto');
+    vi.restoreAllMocks();
+    io = capture();
+    expect(await runTrainCli(['--threads', '2', '--print-config'])).toBe(0);
+    expect(JSON.parse(io.out.join('')).wasmThreads).toBe(2);
+    vi.restoreAllMocks();
+    io = capture();
+    expect(await runTrainCli(['--threads', '0', '--print-config'])).toBe(2);
+    expect(io.err.join('')).toMatch(/wasmThreads/);
+    vi.restoreAllMocks();
+    expect(resolveWasmThreads(null)).toBeUndefined();
+    expect(resolveWasmThreads(3)).toBe(3);
+    expect(resolveWasmThreads('auto')).toBe(Math.min(4, availableParallelism()));
   });
   it('exits 2 with a message naming the key for bad values and unknown keys', async () => {
     let io = capture();
