@@ -36,7 +36,7 @@ describe('train --model <.mat>', () => {
     const steps = log.filter((l) => l.type === 'step');
     expect(steps.map((l) => l.step)).toEqual([0, 1]);
     for (const s of steps) expect(Number.isFinite(s.loss.total)).toBe(true);
-    // The .mat file's 300-vertex face was trained on, not the embedded default (≈ 3.4 k vertices).
+    // The .mat file's 300-vertex face was trained on, not the embedded default (4,615 vertices).
     expect(said.join('\n')).toMatch(
       /model: .*\(mat, 300 vertices, 3 shape \+ 2 expression modes\) → UV grid 12²/,
     );
