@@ -38,6 +38,9 @@ const ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // The demo page's webcam button: a fake camera (a test pattern), permission granted.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];
 
 /** `@3dmm-stn/<name>` → its `src/index.ts` (packages/ or apps/), like vitest's aliases. */
@@ -144,6 +147,7 @@ if (WEB_BENCH) {
       sample: SAMPLE,
       backends: WEB_BACKENDS,
       outDir,
+      fitTimeoutMs: 1000 * Number(process.env.WEB_BENCH_FIT_TIMEOUT_S ?? 300),
       json: JSON_OUT,
     });
   } finally {
