@@ -309,11 +309,17 @@ export async function webTests(context, url, backend, { root, sample }) {
       cam?.error,
     );
 
-    s = await upload(page, sample);
+    // Offline from here: once loaded, the page needs nothing from the network.
+    await context.setOffline(true);
+    try {
+      s = await upload(page, sample);
+    } finally {
+      await context.setOffline(false);
+    }
     const again = parse(s.result);
     const tensors2 = await page.evaluate(() => window.__web.numTensors());
     check(
-      'sample1.jpg again: done, the same θ (deterministic), no tensor leak',
+      'sample1.jpg again, offline: done, the same θ (deterministic), no tensor leak',
       s.state === 'done' &&
         Array.isArray(again) &&
         Array.isArray(records) &&
@@ -516,7 +522,18 @@ export async function webBench(
     for (let i = 0; i <= fits; i++) {
       let s;
       try {
-        s = await upload(page, sample, fitTimeoutMs);
+        // A renderer stuck in a long synchronous GL readback does not answer Playwright's own
+        // timeout: a timer on this side bounds it too.
+        let timer;
+        s = await Promise.race([
+          upload(page, sample, fitTimeoutMs),
+          new Promise((_, fail) => {
+            timer = setTimeout(
+              () => fail(new Error('no answer from the page')),
+              fitTimeoutMs + 5000,
+            );
+          }),
+        ]).finally(() => clearTimeout(timer));
       } catch (e) {
         // Software GL can be too slow to finish a photo: say so instead of a number.
         timedOut = `${i === 0 ? 'the first' : `photo ${i + 1}`} did not finish in ${fitTimeoutMs / 1000} s`;
