@@ -311,7 +311,15 @@ export async function webTests(context, url, backend, { root, sample }) {
 
     // Offline from here: once loaded, the page needs nothing from the network.
     await context.setOffline(true);
+    let probe;
     try {
+      // The emulation does cut the page off (also from 127.0.0.1).
+      probe = await page.evaluate(() =>
+        fetch(`index.html?probe=${Math.random()}`).then(
+          () => 'reachable',
+          () => 'offline',
+        ),
+      );
       s = await upload(page, sample);
     } finally {
       await context.setOffline(false);
@@ -320,13 +328,14 @@ export async function webTests(context, url, backend, { root, sample }) {
     const tensors2 = await page.evaluate(() => window.__web.numTensors());
     check(
       'sample1.jpg again, offline: done, the same θ (deterministic), no tensor leak',
-      s.state === 'done' &&
+      probe === 'offline' &&
+        s.state === 'done' &&
         Array.isArray(again) &&
         Array.isArray(records) &&
         again.length === records.length &&
         again.every((r, k) => JSON.stringify(r.theta) === JSON.stringify(records[k].theta)) &&
         tensors2 === tensors1,
-      `numTensors ${tensors1} → ${tensors2}`,
+      `server ${probe} from the page; numTensors ${tensors1} → ${tensors2}`,
     );
   } catch (e) {
     check('web page run', false, `${e.message}\n${logs.slice(-30).join('\n')}`);
