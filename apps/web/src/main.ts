@@ -93,6 +93,8 @@ async function loadEngine(): Promise<Engine> {
   await loadFaceModels(asset('models/'), (label, received, total) => {
     setStatus(
       `Loading the ${label}: ${(received / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`,
+      false,
+      received === total,
     );
     setProgress(received, total || received);
   });

@@ -14,7 +14,9 @@ export function setState(state: PageState, message?: string): void {
   if (message !== undefined) setStatus(message, state === 'error');
 }
 
-export function setStatus(message: string, isError = false): void {
+export function setStatus(message: string, isError = false, log = true): void {
+  // Also in the console: a test or a user sees which stage a slow backend is in.
+  if (log) console.info(`[3dmm-stn web] ${message}`);
   const el = $('status');
   el.textContent = message;
   el.classList.toggle('error', isError);
