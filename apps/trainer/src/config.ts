@@ -48,6 +48,18 @@ const synthetic = z
     expressionScale: nonNeg.default(0.7),
     /** Side of the procedural UV textures, pixels. */
     textureSize: int(8).default(64),
+    /**
+     * Where the mean face's landmark box centre sits at zero pose, [x, y] as fractions of the
+     * crop side; null = the model origin at the centre. Match it to a detector's crops.
+     */
+    landmarkCentre: z.tuple([z.number(), z.number()]).nullable().default(null),
+    /**
+     * Face appearance: 'procedural' (drawn textures), or 'manifest' — the UV textures that `fit`
+     * extracted from the training photos (the manifest's "texture" field; folder data only).
+     */
+    textures: z.enum(['procedural', 'manifest']).default('procedural'),
+    /** Backgrounds: 'procedural', or 'manifest' — squares of the training photos away from every face. */
+    backgrounds: z.enum(['procedural', 'manifest']).default('procedural'),
   })
   .prefault({});
 
@@ -129,6 +141,11 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /** Folder datasets with pairs: faces without a second image pair with a jittered copy of themselves. */
       pairSingles: z.boolean().default(false),
+      /**
+       * Folder data: the fraction of each training batch rendered by the synthetic generator
+       * (`synthetic`, with real textures and backgrounds when set to 'manifest'); 0 = none.
+       */
+      syntheticFraction: z.number().min(0).max(0.9).default(0),
       /** Fraction of a folder dataset held out for validation. */
       valFraction: z.number().min(0).max(0.9).default(0.05),
       synthetic,

@@ -47,6 +47,11 @@ export interface FolderEntry {
   box?: [number, number, number, number] | null;
   /** Landmark confidence of this face in (0, 1] (pseudo-labels: the detector's score); default 1. */
   confidence?: number;
+  /**
+   * Absolute path of the face's UV texture extracted by `fit` (RGBA grid PNG, alpha = mask;
+   * `3dmm-stn pseudo-label --textures`): real appearance for synthetic faces.
+   */
+  texture?: string;
 }
 
 /** Random crop jitter (training only): side × exp(U(±scale)), centre + U(±translate)·side. */
@@ -132,6 +137,7 @@ export async function readManifest(
     identity?: unknown;
     box?: unknown;
     confidence?: unknown;
+    texture?: unknown;
     where: string;
   }[] = [];
   if (extname(file).toLowerCase() === '.json') {
@@ -212,6 +218,14 @@ export async function readManifest(
     };
     if (Array.isArray(box)) entry.box = box as [number, number, number, number];
     if (typeof conf === 'number') entry.confidence = conf;
+    if (r.texture !== undefined && r.texture !== null) {
+      if (typeof r.texture !== 'string' || r.texture === '')
+        throw new DatasetError(
+          file,
+          `${r.where}: "texture" must be a path, got ${JSON.stringify(r.texture)}`,
+        );
+      entry.texture = abs(r.texture);
+    }
     return entry;
   });
   if (entries.length === 0) throw new DatasetError(file, 'the manifest lists no images');

@@ -33,6 +33,22 @@ export interface SyntheticOptions {
   seed: number;
   batchSize: number;
   pairs: boolean;
+  /**
+   * Where the mean face's landmark box centre sits at zero pose, as fractions of the crop side
+   * ([x, y]); null puts the model origin at the centre. Set it to match a detector's crops.
+   */
+  landmarkCentre?: readonly [number, number] | null;
+}
+
+/**
+ * Real appearance for synthetic faces (optional; procedural otherwise): UV textures that `fit`
+ * extracted from photos, and background squares cut from photos away from every face.
+ */
+export interface SyntheticAssets {
+  /** Renderer-convention UV textures (see texture.ts), holes filled. */
+  textures: Texture[];
+  /** [S, S, 3] uint8 background squares at the input size. */
+  backgrounds: Uint8Array[];
 }
 
 interface Identity {
@@ -60,15 +76,50 @@ export function meanFaceWidth(model: MorphableModel): number {
   return hi - lo;
 }
 
+/** Model (x, y) of the centre of the mean face's defined landmarks' bounding box. */
+export function meanLandmarkCentre(model: MorphableModel): [number, number] {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (let k = 0; k < 68; k++) {
+    const v = model.landmarks[k];
+    if (v < 0) continue;
+    x0 = Math.min(x0, model.mean[3 * v]);
+    x1 = Math.max(x1, model.mean[3 * v]);
+    y0 = Math.min(y0, model.mean[3 * v + 1]);
+    y1 = Math.max(y1, model.mean[3 * v + 1]);
+  }
+  return Number.isFinite(x0) ? [(x0 + x1) / 2, (y0 + y1) / 2] : [0, 0];
+}
+
+/** A background square as float RGB, mirrored left–right when `flip`. */
+function photoBackground(square: Uint8Array, S: number, flip: boolean): Float32Array {
+  const out = new Float32Array(S * S * 3);
+  for (let y = 0; y < S; y++)
+    for (let x = 0; x < S; x++) {
+      const src = 3 * (y * S + (flip ? S - 1 - x : x));
+      const dst = 3 * (y * S + x);
+      out[dst] = square[src];
+      out[dst + 1] = square[src + 1];
+      out[dst + 2] = square[src + 2];
+    }
+  return out;
+}
+
 export class SyntheticFaces {
   /** Scale (px per model unit) at which the mean face spans `faceFill` of the crop. */
   readonly baseLogScale: number;
   /** Model x extent used for the scale (landmark span). */
   readonly faceWidth: number;
 
+  /** Model-space (x, y) of the mean face's landmark box centre. */
+  private readonly landmarkMid: [number, number];
+
   constructor(
     readonly model: MorphableModel,
     readonly options: SyntheticOptions,
+    readonly assets: SyntheticAssets | null = null,
   ) {
     if (!model.texCoords)
       throw new Error('SyntheticFaces: the model needs texture coordinates (a UV embedding)');
@@ -81,6 +132,17 @@ export class SyntheticFaces {
     }
     this.faceWidth = meanFaceWidth(model);
     this.baseLogScale = Math.log((options.faceFill * options.inputSize) / this.faceWidth);
+    this.landmarkMid = meanLandmarkCentre(model);
+    if (assets) {
+      const S = options.inputSize;
+      if (assets.textures.length === 0 && assets.backgrounds.length === 0)
+        throw new Error('SyntheticFaces: assets given without any texture or background');
+      for (const [i, b] of assets.backgrounds.entries())
+        if (b.length !== S * S * 3)
+          throw new RangeError(
+            `SyntheticFaces: background ${i} must be [${S}, ${S}, 3] (${S * S * 3} values), got ${b.length}`,
+          );
+    }
   }
 
   get numModes(): number {
@@ -91,7 +153,10 @@ export class SyntheticFaces {
     const rng = Rng.derive(this.options.seed, 'identity', split, k);
     const alphaShape = new Float32Array(this.options.shapeModes);
     for (let i = 0; i < alphaShape.length; i++) alphaShape[i] = rng.normal();
-    const texture = proceduralTexture(this.model, this.options.textureSize, rng);
+    const real = this.assets?.textures ?? [];
+    const texture = real.length
+      ? real[rng.int(real.length)]
+      : proceduralTexture(this.model, this.options.textureSize, rng);
     return { id: `${split}:${k}`, alphaShape, texture };
   }
 
@@ -109,12 +174,22 @@ export class SyntheticFaces {
     const roll = rng.range(-o.roll, o.roll) * deg;
     const r = matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
     const logS = this.baseLogScale + rng.range(-o.scaleJitter, o.scaleJitter);
-    const c = (S - 1) / 2;
+    // The landmark box centre of the mean face at zero pose, or the model origin, at the anchor.
+    const s0 = Math.exp(this.baseLogScale);
+    const anchor = o.landmarkCentre
+      ? [
+          o.landmarkCentre[0] * S - s0 * this.landmarkMid[0],
+          o.landmarkCentre[1] * S + s0 * this.landmarkMid[1],
+        ]
+      : [(S - 1) / 2, (S - 1) / 2];
     const t = [
-      c + rng.range(-1, 1) * o.translateJitter * S,
-      c + rng.range(-1, 1) * o.translateJitter * S,
+      anchor[0] + rng.range(-1, 1) * o.translateJitter * S,
+      anchor[1] + rng.range(-1, 1) * o.translateJitter * S,
     ];
-    const background = proceduralBackground(S, rng);
+    const photos = this.assets?.backgrounds ?? [];
+    const background = photos.length
+      ? photoBackground(photos[rng.int(photos.length)], S, rng.uniform() < 0.5)
+      : proceduralBackground(S, rng);
     const light = {
       direction: [rng.range(-0.6, 0.6), rng.range(-0.3, 0.6), 1] as [number, number, number],
       ambient: rng.range(0.45, 0.8),

@@ -4,7 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MorphableModel } from '@3dmm-stn/morphable-model';
 import type { Batch } from './folder_dataset';
-import type { SyntheticOptions } from './synthetic';
+import type { SyntheticAssets, SyntheticOptions } from './synthetic';
 
 /**
  * Renders synthetic batches in worker threads, so data generation runs on another core while
@@ -45,6 +45,7 @@ export class SyntheticWorkerPool {
     options: SyntheticOptions,
     count: number,
     ahead: number,
+    assets: SyntheticAssets | null = null,
   ): Promise<SyntheticWorkerPool | null> {
     let here: string;
     try {
@@ -68,8 +69,8 @@ export class SyntheticWorkerPool {
     try {
       for (let i = 0; i < count; i++) {
         const w = boot
-          ? new Worker(boot, { eval: true, workerData: { model, options } })
-          : new Worker(file, { workerData: { model, options } });
+          ? new Worker(boot, { eval: true, workerData: { model, options, assets } })
+          : new Worker(file, { workerData: { model, options, assets } });
         workers.push(w);
         await new Promise<void>((resolve, reject) => {
           const onMsg = (m: { ready?: boolean }) => {

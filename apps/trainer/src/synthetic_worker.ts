@@ -1,10 +1,14 @@
 // Worker thread that renders synthetic batches (see synthetic_pool.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MorphableModel } from '@3dmm-stn/morphable-model';
-import { type SyntheticOptions, SyntheticFaces } from './synthetic';
+import { type SyntheticAssets, type SyntheticOptions, SyntheticFaces } from './synthetic';
 
-const { model, options } = workerData as { model: MorphableModel; options: SyntheticOptions };
-const faces = new SyntheticFaces(model, options);
+const { model, options, assets } = workerData as {
+  model: MorphableModel;
+  options: SyntheticOptions;
+  assets: SyntheticAssets | null;
+};
+const faces = new SyntheticFaces(model, options, assets);
 parentPort?.on('message', (msg: { step: number }) => {
   try {
     const batch = faces.loadStep(msg.step);

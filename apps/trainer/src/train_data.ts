@@ -2,6 +2,9 @@ import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model';
 import type { TrainConfig } from './config';
 import type { DataReport } from './data_report';
 import { type Batch, FolderDataset, listFolderDataset, readManifest } from './folder_dataset';
+import { ConfigError } from './errors';
+import { MixedSource } from './mixed_source';
+import { loadRealAssets } from './real_assets';
 import { type FaceSample, sampleProblem } from './sample';
 import { SyntheticFaces } from './synthetic';
 import { SyntheticWorkerPool } from './synthetic_pool';
@@ -32,6 +35,16 @@ export async function openTrainingData(
   say: (line: string) => void,
 ): Promise<TrainingData> {
   const S = config.localiser.inputSize;
+  const syn = config.data.synthetic;
+  if (
+    config.data.source === 'synthetic' &&
+    (syn.textures === 'manifest' ||
+      syn.backgrounds === 'manifest' ||
+      config.data.syntheticFraction > 0)
+  )
+    throw new ConfigError('config', [
+      'data.synthetic.textures/backgrounds "manifest" and data.syntheticFraction need data.source "folder" (the photos they come from)',
+    ]);
   if (config.data.source === 'synthetic' && mm) {
     const synth = new SyntheticFaces(mm, {
       ...config.data.synthetic,
@@ -67,11 +80,24 @@ export async function openTrainingData(
         identity: config.data.identity,
         report,
       });
+  // Synthetic faces in each batch: an even count (pairs), at least one pair when asked for.
+  const B = config.train.batchSize;
+  const fraction = config.data.syntheticFraction;
+  const nSynth =
+    fraction > 0 ? Math.min(B - 2, Math.max(2, 2 * Math.round((fraction * B) / 2))) : 0;
+  if (fraction > 0 && !mm)
+    throw new ConfigError('config', [
+      'data.syntheticFraction renders the full mesh: give the MorphableModel, not a UV-grid model',
+    ]);
+  if (fraction > 0 && nSynth < 2)
+    throw new ConfigError('config', [
+      `data.syntheticFraction needs train.batchSize ≥ 4 (a real pair and a synthetic pair), got ${B}`,
+    ]);
   const ds = new FolderDataset(entries, {
     inputSize: S,
     margin: config.data.margin,
     seed: config.seed,
-    batchSize: config.train.batchSize,
+    batchSize: B - nSynth,
     pairs: config.data.pairs,
     valFraction: config.data.valFraction,
     report,
@@ -83,7 +109,51 @@ export async function openTrainingData(
   );
   const loaded: FaceSample[] = [];
   for await (const s of ds.validation(config.eval.samples)) loaded.push(s);
-  return { source: ds, ...pairValidation(loaded), synth: null, close: async () => {} };
+  if (nSynth === 0 || !mm)
+    return { source: ds, ...pairValidation(loaded), synth: null, close: async () => {} };
+  // Real appearance from the training split only: the validation identities stay unseen.
+  const assets =
+    syn.textures === 'manifest' || syn.backgrounds === 'manifest'
+      ? await loadRealAssets(ds.train, {
+          inputSize: S,
+          textureSize: syn.textureSize,
+          textures: syn.textures === 'manifest',
+          backgrounds: syn.backgrounds === 'manifest',
+          seed: config.seed,
+          report,
+        })
+      : null;
+  const synth = new SyntheticFaces(
+    mm,
+    {
+      ...syn,
+      inputSize: S,
+      shapeModes: grid.numShapeModes,
+      expressionModes: grid.numModes - grid.numShapeModes,
+      seed: config.seed,
+      batchSize: nSynth,
+      pairs: config.data.pairs,
+    },
+    assets && { textures: assets.textures, backgrounds: assets.backgrounds },
+  );
+  const pool = await SyntheticWorkerPool.create(
+    mm,
+    synth.options,
+    config.data.workers,
+    config.data.prefetch + 1,
+    synth.assets,
+  );
+  say(
+    `data: ${nSynth} of ${B} faces per batch synthetic (${syn.textures === 'manifest' ? `${assets?.textures.length} fit textures` : 'procedural textures'}, ${syn.backgrounds === 'manifest' ? `${assets?.backgrounds.length} photo backgrounds` : 'procedural backgrounds'})${pool ? '' : ', rendered in-process'}`,
+  );
+  return {
+    source: new MixedSource(ds, pool ?? synth),
+    ...pairValidation(loaded),
+    synth: null,
+    close: async () => {
+      await pool?.close();
+    },
+  };
 }
 
 /** Pairs among validation samples: the first two of each identity, A views then B views. */

@@ -97,6 +97,11 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('-o, --out <dir>', 'output folder (pts/ and manifest.json)')
     .option('--exclude <xml...>', 'dlib XML label files whose photos must not be used')
     .option('--min-confidence <x>', 'face detector score threshold', '0.5')
+    .option(
+      '--textures',
+      'also fit each face and write its UV texture (textures/, RGBA, alpha = mask) for synthetic training data',
+    )
+    .option('--texture-res <n>', 'UV grid side of --textures', '112')
     .option('--json', 'print a JSON summary on stdout')
     .action(async (images: string[], opts) => {
       const { pseudoLabel } = await import('./commands/pseudo_label');

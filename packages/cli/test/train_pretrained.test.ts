@@ -4,13 +4,15 @@ import { selectBackend } from '@3dmm-stn/backend/node';
 import { exportPretrained, loadPretrained } from '@3dmm-stn/pretrained/node';
 import { runTrainCli } from '@3dmm-stn/trainer';
 import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../testing/fixtures';
 import { cli, samplePhoto, tempDir } from './helpers';
 
 /**
  * The smoke version of `npm run train:pretrained`: the same steps (pseudo-label with an
- * evaluation XML excluded → train the committed config → export → loadPretrained) on three of
+ * evaluation XML excluded and UV textures → train the committed config, whose batches are half
+ * synthetic faces with those textures → export → loadPretrained) on three of
  * face-api's sample photos, for 2 steps.
  */
 describe('train:pretrained, smoke', () => {
@@ -35,6 +37,9 @@ describe('train:pretrained, smoke', () => {
       xml,
       '--out',
       data,
+      '--textures',
+      '--texture-res',
+      '48',
       '--json',
     );
     expect(p.code).toBe(0);
@@ -48,6 +53,12 @@ describe('train:pretrained, smoke', () => {
       expect(s.box).toHaveLength(4);
       expect(s.confidence).toBeGreaterThan(0);
       expect(s.confidence).toBeLessThanOrEqual(1);
+      // --textures: the face's fitted UV texture, a 48² RGBA grid image, alpha = the mask.
+      const tex = await sharp(join(data, s.texture)).raw().toBuffer({ resolveWithObject: true });
+      expect([tex.info.width, tex.info.height, tex.info.channels]).toEqual([48, 48, 4]);
+      const alpha = new Set<number>();
+      for (let p = 3; p < tex.data.length; p += 4) alpha.add(tex.data[p]);
+      expect([...alpha].sort((a, b) => a - b)).toEqual([0, 255]);
     }
     const code = await runTrainCli([
       '--config',

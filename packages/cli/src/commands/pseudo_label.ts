@@ -6,6 +6,11 @@
  * the localiser sees at inference, `confidence` weights the landmark loss). Photos named by a
  * dlib XML given with `--exclude` are left out whole (every face in them), so an evaluation set
  * is never trained on.
+ *
+ * With `--textures`, each face is also fitted (`fit`'s optimisation on the same detection) and
+ * its UV texture written as `textures/<stem>_<k>.png`: the res × res grid image of the default
+ * model's symmetric UV embedding, RGBA with alpha = the visibility mask. The trainer renders
+ * synthetic faces with them (`data.synthetic.textures: manifest`).
  */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
@@ -16,6 +21,10 @@ import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { readRgb } from '../image';
 import type { CliIO } from '../io';
 import { faceDetector } from '../fit/run';
+import { FitStn, fitFaces } from '@3dmm-stn/fit';
+import * as tf from '@tensorflow/tfjs';
+import { gridFromModel, loadAnyModel } from '../model';
+import { writePng } from '../image';
 import { parseNumberFlag } from '../options';
 
 export interface PseudoLabelOptions {
@@ -23,6 +32,10 @@ export interface PseudoLabelOptions {
   exclude?: string[];
   minConfidence?: string;
   json?: boolean;
+  /** Also fit every face and write its UV texture (RGBA, alpha = mask) for synthetic data. */
+  textures?: boolean;
+  /** UV grid side of the textures. Default 112. */
+  textureRes?: string;
 }
 
 export interface PseudoLabelSample {
@@ -32,6 +45,8 @@ export interface PseudoLabelSample {
   box: [number, number, number, number];
   confidence: number;
   detector: string;
+  /** The fitted UV texture (with --textures), relative to the manifest. */
+  texture?: string;
 }
 
 export interface PseudoLabelManifest {
@@ -79,6 +94,13 @@ export async function pseudoLabel(
   await selectBackend({});
   const detector = await faceDetector();
   await mkdir(join(outDir, 'pts'), { recursive: true });
+  const textureRes = parseNumberFlag('--texture-res', opts.textureRes, 8, 1024) ?? 112;
+  if (!Number.isInteger(textureRes))
+    throw new UsageError(`pseudo-label: --texture-res must be an integer, got ${opts.textureRes}`);
+  const stn = opts.textures
+    ? new FitStn(gridFromModel(await loadAnyModel(), textureRes).grid)
+    : null;
+  if (stn) await mkdir(join(outDir, 'textures'), { recursive: true });
   const manifest: PseudoLabelManifest = {
     note: 'Pseudo-labels: face-api (SSD MobileNet v1 + 68-point net) landmarks, not ground truth; confidence = detection score.',
     samples: [],
@@ -104,11 +126,15 @@ export async function pseudoLabel(
       while (used.has(stem)) stem = `${stem}_`;
       used.add(stem);
       const identity = identityOf(image);
+      const textures = stn
+        ? await writeTextures(rgb, det.faces, stn, join(outDir, 'textures', stem))
+        : null;
       for (let k = 0; k < det.faces.length; k++) {
         const f = det.faces[k];
         const pts = join(outDir, 'pts', `${stem}_${k}.pts`);
         await writeFileAtomic(pts, formatPts(f.landmarks));
         manifest.samples.push({
+          ...(textures ? { texture: relative(outDir, textures[k]) } : {}),
           image: relative(outDir, abs),
           pts: relative(outDir, pts),
           identity,
@@ -123,6 +149,7 @@ export async function pseudoLabel(
       io.stderr(`error: ${image}: ${(e as Error).message}\n`);
     }
   }
+  stn?.dispose();
   await writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
   const summary = {
     manifest: join(outDir, 'manifest.json'),
@@ -138,4 +165,38 @@ export async function pseudoLabel(
       `${summary.faces} faces from ${images.length - summary.excluded - summary.noFace.length - summary.failed.length} photos → ${summary.manifest}; ${summary.excluded} photos excluded (evaluation XML), ${summary.noFace.length} without a face, ${summary.failed.length} failed\n`,
     );
   return { code: manifest.failed.length ? EXIT_FAILURE : EXIT_OK, manifest };
+}
+
+/** Fits the detected faces of one photo and writes each UV texture as `<prefix>_<k>.png` (RGBA). */
+async function writeTextures(
+  photo: Awaited<ReturnType<typeof readRgb>>,
+  faces: Parameters<typeof fitFaces>[2],
+  g: FitStn,
+  prefix: string,
+): Promise<string[]> {
+  const photoT = tf.tensor4d(Float32Array.from(photo.data), [1, photo.height, photo.width, 3]);
+  try {
+    const { fits } = fitFaces(photo, photoT, faces, g);
+    const res = g.grid.res;
+    const files: string[] = [];
+    for (let k = 0; k < fits.length; k++) {
+      const { uv, mask, pixels } = fits[k].forward;
+      const rgba = new Uint8Array(res * res * 4);
+      for (let p = 0; p < res * res; p++) {
+        for (let c = 0; c < 3; c++)
+          rgba[4 * p + c] = Math.max(0, Math.min(255, Math.round(uv[3 * p + c])));
+        // Seen: visible, and inside the photo (the sampler reads black beyond its border).
+        const x = pixels[2 * p];
+        const y = pixels[2 * p + 1];
+        const inside = x >= 0 && y >= 0 && x <= photo.width - 1 && y <= photo.height - 1;
+        rgba[4 * p + 3] = mask[p] > 0.5 && inside ? 255 : 0;
+      }
+      const file = `${prefix}_${k}.png`;
+      await writePng(file, rgba, res, res, 4);
+      files.push(file);
+    }
+    return files;
+  } finally {
+    photoT.dispose();
+  }
 }
