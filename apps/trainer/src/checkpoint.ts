@@ -1,3 +1,4 @@
+import type { SlotState } from './optimizer';
 import { readdir, readFile, rename, rm, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -27,7 +28,7 @@ export interface CheckpointMeta {
   optimizer: { kind: string; t: number };
   /** Model weights (trainable and not), in `model.weights` order. */
   weights: TensorSpec[];
-  /** Optimiser slot tensors, in `GroupOptimizer.stateTensors()` order. */
+  /** Optimiser slots, in `GroupOptimizer.state()` order. */
   slots: TensorSpec[];
   /** Best validation NME so far and its step (for best-model export across resumes). */
   best: { step: number; nme: number } | null;
@@ -38,7 +39,8 @@ export interface CheckpointMeta {
 export interface LoadedCheckpoint {
   meta: CheckpointMeta;
   weights: tf.Tensor[];
-  slots: tf.Tensor[];
+  /** Host arrays (never on the backend: Adam's moments may live outside it, `SlotState`). */
+  slots: SlotState[];
 }
 
 const pad = (step: number) => String(step).padStart(8, '0');
@@ -47,11 +49,13 @@ export async function saveCheckpoint(
   dir: string,
   meta: Omit<CheckpointMeta, 'format' | 'version' | 'weights' | 'slots'>,
   weights: { name: string; tensor: tf.Tensor }[],
-  slots: tf.Tensor[],
+  slots: SlotState[],
   keep: number,
 ): Promise<string> {
-  const all = [...weights.map((w) => w.tensor), ...slots];
-  const arrays = await Promise.all(all.map((t) => t.data() as Promise<Float32Array>));
+  const arrays = [
+    ...(await Promise.all(weights.map((w) => w.tensor.data() as Promise<Float32Array>))),
+    ...slots.map((s) => s.data),
+  ];
   const total = arrays.reduce((s, a) => s + a.length, 0);
   const bin = new Float32Array(total);
   let o = 0;
@@ -123,16 +127,19 @@ export async function loadCheckpoint(dir: string, stepDir?: string): Promise<Loa
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
   let o = 0;
-  const tensors = specs.map((s) => {
+  const arrays = specs.map((s) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
-    const t = tf.tensor(values.subarray(o, o + n), s.shape, 'float32');
+    const a = values.subarray(o, o + n);
     o += n;
-    return t;
+    return a;
   });
   return {
     meta,
-    weights: tensors.slice(0, meta.weights.length),
-    slots: tensors.slice(meta.weights.length),
+    weights: meta.weights.map((s, i) => tf.tensor(arrays[i], s.shape, 'float32')),
+    slots: meta.slots.map((s, i) => ({
+      shape: [...s.shape],
+      data: arrays[meta.weights.length + i],
+    })),
   };
 }
 

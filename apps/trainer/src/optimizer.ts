@@ -1,11 +1,16 @@
-import { adamUpdateInPlace } from '@3dmm-stn/backend/node';
+import { adamUpdateHostMoments, adamUpdateInPlace } from '@3dmm-stn/backend/node';
 import * as tf from '@tensorflow/tfjs';
 
 /**
  * Adam / SGD-with-momentum over parameter groups, each with its own learning-rate multiplier
  * (the θ head learns faster than the backbone, as in the original). Written here rather than
  * using tf.train.* because a checkpoint must restore it exactly: its whole state is the step
- * count `t` and one or two slot tensors per variable, all exposed by `stateTensors`.
+ * count `t` and one or two slots per variable, all exposed by `state()`.
+ *
+ * Where the slots live (`slots`): Adam on wasm keeps its two moments in host memory
+ * (`Float32Array`s outside the wasm heap, `adamUpdateHostMoments`), so the heap's 4 GiB hold the
+ * weights, gradients and activations only — 1 GiB freed for VGG-16; elsewhere (and SGD) the
+ * slots are tensors on the backend (tfjs-node-gpu: on the GPU). Both give the same numbers.
  *
  * Adam: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − lr·mult·m̂/(√v̂ + ε), with the bias
  * corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) computed in float64.
@@ -25,12 +30,26 @@ export interface OptimizerOptions {
   beta2: number;
   epsilon: number;
   momentum: number;
+  /**
+   * Where the slots live: 'tensor' (on the backend), 'host' (Float32Arrays; Adam only) or
+   * 'auto' (default: 'host' for Adam on wasm, else 'tensor').
+   */
+  slots?: 'auto' | 'tensor' | 'host';
+}
+
+/** One optimiser slot's value (checkpoints): its shape and float32 values. */
+export interface SlotState {
+  shape: number[];
+  data: Float32Array;
 }
 
 export class GroupOptimizer {
   /** Updates applied so far. */
   t = 0;
-  private readonly slots: tf.Variable[][]; // per variable: [m, v] (adam) or [u] (sgd)
+  private readonly slots: tf.Variable[][]; // per variable: [m, v] (adam) or [u] (sgd); tensor slots
+  private readonly hostSlots: Float32Array[][]; // per variable: [m, v]; host slots
+  /** Where the slots live (`OptimizerOptions.slots` resolved). */
+  readonly slotMemory: 'tensor' | 'host';
   readonly variables: tf.Variable[];
   private readonly multipliers: number[];
 
@@ -41,10 +60,28 @@ export class GroupOptimizer {
     this.variables = groups.flatMap((g) => g.variables);
     this.multipliers = groups.flatMap((g) => g.variables.map(() => g.lrMultiplier));
     const nSlots = options.kind === 'adam' ? 2 : 1;
-    // Made inside tidy so that each slot is the only owner of its buffer (in-place Adam).
-    this.slots = this.variables.map((v) =>
-      Array.from({ length: nSlots }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))),
-    );
+    const want = options.slots ?? 'auto';
+    if (want === 'host' && options.kind !== 'adam')
+      throw new Error("GroupOptimizer: slots 'host' is for Adam only");
+    this.slotMemory =
+      want === 'auto'
+        ? options.kind === 'adam' && tf.getBackend() === 'wasm'
+          ? 'host'
+          : 'tensor'
+        : want;
+    if (this.slotMemory === 'host') {
+      this.slots = [];
+      this.hostSlots = this.variables.map((v) => [
+        new Float32Array(v.size),
+        new Float32Array(v.size),
+      ]);
+    } else {
+      this.hostSlots = [];
+      // Made inside tidy so that each slot is the only owner of its buffer (in-place Adam).
+      this.slots = this.variables.map((v) =>
+        Array.from({ length: nSlots }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))),
+      );
+    }
   }
 
   /**
@@ -68,16 +105,21 @@ export class GroupOptimizer {
       const w = this.variables[i];
       const rate = lr * this.multipliers[i];
       if (o.kind === 'adam') {
-        const [m, v] = this.slots[i];
-        const inPlace = adamUpdateInPlace(w, m, v, g, {
+        const update = {
           stepSize: rate / c1,
           beta1: o.beta1,
           beta2: o.beta2,
           epsilon: o.epsilon,
           biasCorrection2: c2,
           gradScale,
-        });
-        if (inPlace) return;
+        };
+        if (this.slotMemory === 'host') {
+          const [hm, hv] = this.hostSlots[i];
+          adamUpdateHostMoments(w, hm, hv, g, update);
+          return;
+        }
+        const [m, v] = this.slots[i];
+        if (adamUpdateInPlace(w, m, v, g, update)) return;
         tf.tidy(() => {
           const gs = gradScale === 1 ? g : tf.mul(g, gradScale);
           const m1 = tf.add(tf.mul(m, o.beta1), tf.mul(gs, 1 - o.beta1));
@@ -98,27 +140,54 @@ export class GroupOptimizer {
     });
   }
 
-  /** Slot tensors in a fixed order (for checkpoints). */
-  stateTensors(): tf.Variable[] {
+  /** Slot values in a fixed order (for checkpoints): copies, or the host arrays themselves. */
+  async state(): Promise<SlotState[]> {
+    if (this.slotMemory === 'host')
+      return this.hostSlots.flatMap((pair, i) =>
+        pair.map((data) => ({ shape: [...this.variables[i].shape], data })),
+      );
+    const flat = this.slots.flat();
+    const values = await Promise.all(flat.map((t) => t.data() as Promise<Float32Array>));
+    return flat.map((t, i) => ({ shape: [...t.shape], data: values[i] }));
+  }
+
+  /** The tensor slots (empty with host slots), for tests of the in-place update. */
+  slotTensors(): tf.Variable[] {
     return this.slots.flat();
   }
 
-  /** Restore `t` and slot values (shapes checked). */
-  loadState(t: number, values: tf.Tensor[]): void {
-    const slots = this.stateTensors();
-    if (values.length !== slots.length) {
+  /** Restore `t` and slot values (count and shapes checked). */
+  loadState(t: number, values: SlotState[]): void {
+    const shapes =
+      this.slotMemory === 'host'
+        ? this.hostSlots.flatMap((pair, i) => pair.map(() => this.variables[i].shape))
+        : this.slots.flat().map((s) => s.shape);
+    if (values.length !== shapes.length) {
       throw new Error(
-        `GroupOptimizer.loadState: expected ${slots.length} slot tensors, got ${values.length}`,
+        `GroupOptimizer.loadState: expected ${shapes.length} slot tensors, got ${values.length}`,
       );
     }
     values.forEach((v, i) => {
-      if (v.shape.join(',') !== slots[i].shape.join(',')) {
+      const n = shapes[i].reduce((a, b) => a * b, 1);
+      if (v.shape.join(',') !== shapes[i].join(',') || v.data.length !== n) {
         throw new Error(
-          `GroupOptimizer.loadState: slot ${i} has shape [${v.shape}], expected [${slots[i].shape}]`,
+          `GroupOptimizer.loadState: slot ${i} has shape [${v.shape}] (${v.data.length} values), expected [${shapes[i]}]`,
         );
       }
-      slots[i].assign(v);
     });
+    if (this.slotMemory === 'host') {
+      const flat = this.hostSlots.flat();
+      values.forEach((v, i) => {
+        flat[i].set(v.data);
+      });
+    } else {
+      const flat = this.slots.flat();
+      values.forEach((v, i) => {
+        const t = tf.tensor(v.data, v.shape, 'float32');
+        flat[i].assign(t);
+        t.dispose();
+      });
+    }
     this.t = t;
   }
 

@@ -209,7 +209,7 @@ async function restore(run: Run): Promise<number> {
   }
   assignWeights(folder.ckptDir, trainable.weights(), ck.weights);
   trainable.opt.loadState(ck.meta.optimizer.t, ck.slots);
-  tf.dispose([...ck.weights, ...ck.slots]);
+  tf.dispose(ck.weights);
   run.best = ck.meta.best;
   await trimLogAfter(folder, ck.meta.step);
   run.say(`resumed from step ${ck.meta.step}`);
@@ -260,7 +260,7 @@ async function checkpointAt(run: Run, step: number): Promise<void> {
       elapsed: run.clock.elapsed(),
     },
     trainable.weights().map((w) => ({ name: w.name, tensor: w.val })),
-    trainable.opt.stateTensors(),
+    await trainable.opt.state(),
     config.checkpoint.keep,
   );
 }

@@ -44,12 +44,14 @@ function reference(
 }
 
 describe('GroupOptimizer', () => {
-  for (const [kind, backend] of [
-    ['adam', 'cpu'],
-    ['sgd', 'cpu'],
-    ['adam', 'wasm'], // in place on the wasm heap (after a first tf-ops step: `a` shares its buffer)
+  for (const [kind, backend, slots] of [
+    ['adam', 'cpu', 'auto'],
+    ['sgd', 'cpu', 'auto'],
+    ['adam', 'wasm', 'auto'], // moments in host memory (the default on wasm)
+    ['adam', 'wasm', 'tensor'], // in place on the wasm heap (a loaded slot shares its buffer first)
+    ['adam', 'cpu', 'host'],
   ] as const) {
-    it(`${kind} on ${backend}: matches a float64 reference, with per-group learning-rate multipliers`, async () => {
+    it(`${kind} on ${backend} (slots ${slots}): matches a float64 reference, with per-group learning-rate multipliers`, async () => {
       await selectBackend({ backend });
       const a = tf.variable(tf.tensor1d([0.5, -1, 2]));
       const b = tf.variable(tf.tensor1d([3, 0.25]));
@@ -58,7 +60,10 @@ describe('GroupOptimizer', () => {
           { name: 'backbone', variables: [a], lrMultiplier: 1 },
           { name: 'head', variables: [b], lrMultiplier: 10 },
         ],
-        { kind, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9 },
+        { kind, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9, slots },
+      );
+      expect(opt.slotMemory).toBe(
+        slots === 'auto' ? (kind === 'adam' && backend === 'wasm' ? 'host' : 'tensor') : slots,
       );
       const ga = [
         [0.1, -0.2, 0.3],
@@ -77,7 +82,7 @@ describe('GroupOptimizer', () => {
       for (const [i, x] of Array.from(b.dataSync()).entries()) expect(x).toBeCloseTo(wb[i], 5);
       expect(opt.t).toBe(3);
       // state round trip: a fresh optimiser loaded with the state continues identically
-      const state = opt.stateTensors().map((s) => s.clone());
+      const state = (await opt.state()).map((s) => ({ shape: s.shape, data: s.data.slice() }));
       const a2 = tf.variable(a.clone());
       const b2 = tf.variable(b.clone());
       const opt2 = new GroupOptimizer(
@@ -85,7 +90,7 @@ describe('GroupOptimizer', () => {
           { name: 'backbone', variables: [a2], lrMultiplier: 1 },
           { name: 'head', variables: [b2], lrMultiplier: 10 },
         ],
-        { kind, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9 },
+        { kind, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0.9, slots },
       );
       opt2.loadState(opt.t, state);
       opt.apply([tf.tensor1d([1, 1, 1]), tf.tensor1d([1, 1])], 0.01);
@@ -106,13 +111,14 @@ describe('GroupOptimizer', () => {
       beta2: 0.999,
       epsilon: 1e-7,
       momentum: 0,
+      slots: 'tensor',
     });
-    const ids = opt.stateTensors().map((t) => t.dataId);
+    const ids = opt.slotTensors().map((t) => t.dataId);
     const before = tf.memory().numTensors;
     const g = tf.tensor1d([0.2, -0.4, 0.6]);
     opt.apply([g], 0.01, 0.5);
     opt.apply([g], 0.01, 0.5);
-    expect(opt.stateTensors().map((t) => t.dataId)).toEqual(ids);
+    expect(opt.slotTensors().map((t) => t.dataId)).toEqual(ids);
     expect(tf.memory().numTensors).toBe(before + 1);
     const want = reference(
       'adam',
@@ -127,6 +133,42 @@ describe('GroupOptimizer', () => {
     for (const [i, x] of Array.from(w.dataSync()).entries()) expect(x).toBeCloseTo(want[i], 6);
     tf.dispose([g, w]);
     opt.dispose();
+    await selectBackend({ backend: 'cpu' });
+  });
+
+  it('adam on wasm with host moments: no slot on the heap, bit-identical to the in-heap update', async () => {
+    await selectBackend({ backend: 'wasm' });
+    const opts = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0 } as const;
+    const init = Array.from({ length: 37 }, (_, i) => Math.sin(i) * 0.3);
+    const wh = tf.variable(tf.tensor1d(init));
+    const wt = tf.variable(tf.tensor1d(init));
+    const before = tf.memory().numTensors;
+    const host = new GroupOptimizer([{ name: 'all', variables: [wh], lrMultiplier: 2 }], opts);
+    expect(host.slotMemory).toBe('host');
+    expect(tf.memory().numTensors).toBe(before); // the moments are not tensors
+    const heap = new GroupOptimizer([{ name: 'all', variables: [wt], lrMultiplier: 2 }], {
+      ...opts,
+      slots: 'tensor',
+    });
+    for (let k = 0; k < 4; k++) {
+      const g = tf.tensor1d(init.map((x, i) => Math.cos(x * (k + 1) + i)));
+      const n0 = tf.memory().numTensors;
+      host.apply([g], 0.01, 0.7);
+      expect(tf.memory().numTensors).toBe(n0); // w reassigned, nothing left over
+      heap.apply([g], 0.01, 0.7);
+      g.dispose();
+    }
+    expect(Array.from(wh.dataSync())).toEqual(Array.from(wt.dataSync()));
+    const hs = await host.state();
+    const ts = await heap.state();
+    expect(hs.map((s) => Array.from(s.data))).toEqual(ts.map((s) => Array.from(s.data)));
+    expect(() => host.loadState(4, [hs[0]])).toThrow(/expected 2 slot tensors/);
+    expect(() => host.loadState(4, [hs[0], { shape: [36], data: new Float32Array(36) }])).toThrow(
+      /slot 1 has shape \[36\]/,
+    );
+    tf.dispose([wh, wt]);
+    host.dispose();
+    heap.dispose();
     await selectBackend({ backend: 'cpu' });
   });
 

@@ -60,32 +60,91 @@ export function adamUpdateInPlace(
   // The weights get a new buffer: the wasm backend caches XNNPACK operators (with the filter
   // packed inside) by the filter's buffer, so a conv whose filter changed in place would keep
   // computing with the old weights.
-  const { stepSize, beta1, beta2, epsilon, biasCorrection2, gradScale } = o;
-  const a1 = 1 - beta1;
-  const a2 = 1 - beta2;
-  const c2 = 1 / biasCorrection2;
   // Every element of the new weights is written: no zero-fill. The input views are taken after
   // the allocation (it can grow, and detach, the heap): the shared adapter's rule.
   const out = memoryOf<tf.TensorInfo>('wasm', backend).output(
     w.shape,
-    (W1, read) => {
-      const W = read(w);
-      const M = read(m);
-      const V = read(v);
-      const G = read(g);
-      for (let i = 0; i < n; i++) {
-        const gi = G[i] * gradScale;
-        const mi = beta1 * M[i] + a1 * gi;
-        const vi = beta2 * V[i] + a2 * gi * gi;
-        M[i] = mi;
-        V[i] = vi;
-        W1[i] = W[i] - (stepSize * mi) / (Math.sqrt(vi * c2) + epsilon);
-      }
-    },
+    (W1, read) => adamLoop(read(w), read(m), read(v), read(g), W1, o),
     false,
   );
   const next = tf.engine().makeTensorFromTensorInfo(out);
   w.assign(next);
   next.dispose();
   return true;
+}
+
+/**
+ * The same Adam update with the moments `m`, `v` in **host memory** (plain `Float32Array`s
+ * outside the wasm heap), updated in place: on wasm the heap holds only the weights, the
+ * gradient and the one new weight buffer — Adam's two moments (twice the weights: 1 GiB for
+ * VGG-16) leave the 4 GiB heap. Float32 storage and float64 arithmetic as `adamUpdateInPlace`,
+ * so the two give bit-identical weights and moments. On other backends the weights and the
+ * gradient are read with `dataSync` and the new weights uploaded (correct, not fast: meant for
+ * wasm and the cpu backend).
+ *
+ * @throws RangeError when a moment's length is not w's size, or w / g are not float32 of that size.
+ */
+export function adamUpdateHostMoments(
+  w: tf.Variable,
+  m: Float32Array,
+  v: Float32Array,
+  g: tf.Tensor,
+  o: AdamUpdate,
+): void {
+  const n = w.size;
+  if (
+    m.length !== n ||
+    v.length !== n ||
+    g.size !== n ||
+    w.dtype !== 'float32' ||
+    g.dtype !== 'float32'
+  )
+    throw new RangeError(
+      `adamUpdateHostMoments: w, g (float32) and the moments must all have ${n} values, got g ${g.size} (${g.dtype}), m ${m.length}, v ${v.length}`,
+    );
+  const backend = tf.backend() as unknown as HeapBackend;
+  if (
+    tf.getBackend() === 'wasm' &&
+    backend.dataIdMap.has(w.dataId) &&
+    backend.dataIdMap.has(g.dataId)
+  ) {
+    const out = memoryOf<tf.TensorInfo>('wasm', backend).output(
+      w.shape,
+      (W1, read) => adamLoop(read(w), m, v, read(g), W1, o),
+      false,
+    );
+    const next = tf.engine().makeTensorFromTensorInfo(out);
+    w.assign(next);
+    next.dispose();
+    return;
+  }
+  const W1 = new Float32Array(n);
+  adamLoop(w.dataSync() as Float32Array, m, v, g.dataSync() as Float32Array, W1, o);
+  const next = tf.tensor(W1, w.shape, 'float32');
+  w.assign(next);
+  next.dispose();
+}
+
+/** One pass of Adam: moments M, V in place, new weights into W1 (float64 arithmetic). */
+function adamLoop(
+  W: Float32Array,
+  M: Float32Array,
+  V: Float32Array,
+  G: Float32Array,
+  W1: Float32Array,
+  o: AdamUpdate,
+): void {
+  const { stepSize, beta1, beta2, epsilon, biasCorrection2, gradScale } = o;
+  const a1 = 1 - beta1;
+  const a2 = 1 - beta2;
+  const c2 = 1 / biasCorrection2;
+  const n = W1.length;
+  for (let i = 0; i < n; i++) {
+    const gi = G[i] * gradScale;
+    const mi = beta1 * M[i] + a1 * gi;
+    const vi = beta2 * V[i] + a2 * gi * gi;
+    M[i] = mi;
+    V[i] = vi;
+    W1[i] = W[i] - (stepSize * mi) / (Math.sqrt(vi * c2) + epsilon);
+  }
 }

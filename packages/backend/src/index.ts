@@ -1,5 +1,5 @@
 // Browser-safe entry (no Node built-ins). Node-only parts: `@3dmm-stn/backend/node`.
-export { type AdamUpdate, adamUpdateInPlace } from './adam_in_place';
+export { type AdamUpdate, adamUpdateHostMoments, adamUpdateInPlace } from './adam_in_place';
 export {
   registerWasmTrainingKernels,
   WASM_TRAINING_KERNELS,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adamUpdateInPlace, selectBackend } from '@3dmm-stn/backend/node';
+import { adamUpdateHostMoments, adamUpdateInPlace, selectBackend } from '@3dmm-stn/backend/node';
 import { randomValues } from './helpers';
 
 beforeAll(async () => {
@@ -123,5 +123,77 @@ describe('adamUpdateInPlace', () => {
     expect(adamUpdateInPlace(w, m, v, g4, o)).toBe(false);
     expect(adamUpdateInPlace(w, m, v, gi, o)).toBe(false);
     tf.dispose([w, m, v, g4, gi]);
+  });
+});
+
+describe('adamUpdateHostMoments', () => {
+  for (const backend of ['wasm', 'cpu']) {
+    it(`equals a float64 Adam over 4 steps with the moments in host arrays (${backend})`, async () => {
+      await tf.setBackend(backend);
+      const shape = [7, 5, 3];
+      const w0 = randomValues(105, 1);
+      const grads = [2, 3, 4, 5].map((s) => randomValues(105, s));
+      const w = owned(Float32Array.from(w0), shape);
+      const m = new Float32Array(105);
+      const v = new Float32Array(105);
+      const tensors = tf.memory().numTensors;
+      grads.forEach((gv, k) => {
+        const g = tf.tensor(gv, shape);
+        const t = k + 1;
+        adamUpdateHostMoments(w, m, v, g, {
+          ...HP,
+          stepSize: 0.01 / (1 - HP.beta1 ** t),
+          biasCorrection2: 1 - HP.beta2 ** t,
+          gradScale: 0.5,
+        });
+        g.dispose();
+      });
+      expect(tf.memory().numTensors).toBe(tensors);
+      const want = reference(w0, grads, 0.01, 0.5);
+      const got = w.dataSync();
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 6);
+      // The moments moved (they are the state): m ≈ the bias-free running mean of 0.5·g.
+      expect(m.some((x) => x !== 0) && v.every((x) => x >= 0)).toBe(true);
+      tf.dispose(w);
+      await tf.setBackend('wasm');
+    });
+  }
+
+  it('gives the same bits as the in-heap update', async () => {
+    await tf.setBackend('wasm');
+    const w0 = randomValues(64, 7);
+    const wa = owned(Float32Array.from(w0), [64]);
+    const wb = owned(Float32Array.from(w0), [64]);
+    const ma = owned(new Float32Array(64), [64]);
+    const va = owned(new Float32Array(64), [64]);
+    const mb = new Float32Array(64);
+    const vb = new Float32Array(64);
+    for (let t = 1; t <= 3; t++) {
+      const g = tf.tensor(randomValues(64, 10 + t), [64]);
+      const o = {
+        ...HP,
+        stepSize: 0.02 / (1 - HP.beta1 ** t),
+        biasCorrection2: 1 - HP.beta2 ** t,
+        gradScale: 0.3,
+      };
+      expect(adamUpdateInPlace(wa, ma, va, g, o)).toBe(true);
+      adamUpdateHostMoments(wb, mb, vb, g, o);
+      g.dispose();
+    }
+    expect(Array.from(wb.dataSync())).toEqual(Array.from(wa.dataSync()));
+    expect(Array.from(mb)).toEqual(Array.from(ma.dataSync()));
+    expect(Array.from(vb)).toEqual(Array.from(va.dataSync()));
+    tf.dispose([wa, wb, ma, va]);
+  });
+
+  it('throws a RangeError naming the sizes when they differ', async () => {
+    await tf.setBackend('wasm');
+    const w = owned(new Float32Array(3), [3]);
+    const g = tf.zeros([3]);
+    const o = { ...HP, stepSize: 0.1, biasCorrection2: 0.001, gradScale: 1 };
+    expect(() => adamUpdateHostMoments(w, new Float32Array(2), new Float32Array(3), g, o)).toThrow(
+      /must all have 3 values, got g 3 \(float32\), m 2, v 3/,
+    );
+    tf.dispose([w, g]);
   });
 });
