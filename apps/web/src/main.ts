@@ -19,6 +19,8 @@ import { type BackendInfo, selectBackend } from '@3dmm-stn/backend';
 import { toCrop } from '@3dmm-stn/localiser';
 import {
   defaultModel,
+  fittingModes,
+  standInModel,
   eulerDegreesFromAxisAngle,
   type GridModel,
   symmetricGrid,
@@ -102,7 +104,10 @@ async function loadEngine(): Promise<Engine> {
   setStatus('Building the UV grid of the embedded default model…');
   setProgress(null);
   await nextFrame();
-  const { grid } = symmetricGrid(defaultModel(), 112);
+  // The pretrained network was trained on the generated stand-in model (θ for its 5 + 5 modes);
+  // the optimisation fits the default ICT model with its fitting modes.
+  const model = options.method === 'pretrained' ? standInModel() : defaultModel();
+  const { grid } = symmetricGrid(model, 112, fittingModes(model));
   const stn = new FitStn(grid);
   timings.gridMs = performance.now();
   let localiser: Localiser | undefined;

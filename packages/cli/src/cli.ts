@@ -44,6 +44,11 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       '--refine <n>',
       'with --localiser: polish θ with N optimisation steps against the detected landmarks',
     )
+    .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
+    .option(
+      '--expressions <list>',
+      "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
+    )
     .option('--res <n>', 'UV grid side', '112')
     .option('--steps <n>', 'optimisation steps (Adam on θ) after the closed-form start', '10')
     .option(
@@ -79,6 +84,11 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('--refine <n>', 'also score the localiser refined with N optimisation steps')
     .option('--steps <n>', "optimisation steps of fit (default: fit's)")
     .option('--model <file>', 'morphable model (default: the embedded model)')
+    .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
+    .option(
+      '--expressions <list>',
+      "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
+    )
     .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
     .option('--min-confidence <x>', 'face detector score threshold', '0.5')
     .option('--backend <name>', BACKEND_HELP)

@@ -7,6 +7,8 @@ import {
   boundaryLoops,
   computeSymmetry,
   defaultModel,
+  fittingModes,
+  standInModel,
   type GridModel,
   isGridModel,
   loadModel,
@@ -20,22 +22,23 @@ import { UsageError } from './errors';
 export type AnyModel = MorphableModel | GridModel;
 
 /**
- * The embedded default model when `file` is undefined or `"default"`, else
- * `loadModel(file, { landmarks })`.
+ * The embedded default model (the ICT Face Model) when `file` is undefined or `"default"`, the
+ * generated stand-in for `"stand-in"` (the model the shipped pretrained network was trained on),
+ * else `loadModel(file, { landmarks })` — a file, or an ICT-FaceKit folder.
  */
 export async function loadAnyModel(file?: string, landmarks?: string): Promise<AnyModel> {
-  if (file === undefined || file === 'default') {
-    if (landmarks) throw new UsageError('--landmarks needs --model (the default model has all 68)');
-    return defaultModel();
+  if (file === undefined || file === 'default' || file === 'stand-in') {
+    if (landmarks) throw new UsageError('--landmarks needs --model FILE (the embedded models have all 68)');
+    return file === 'stand-in' ? standInModel() : defaultModel();
   }
   return loadModel(file, landmarks ? { landmarks } : {});
 }
 
 export interface GridOptions {
-  /** Identity modes kept (default min(5, available)). */
+  /** Identity modes kept (default: `fittingModes(model)`). */
   shapeModes?: number;
-  /** Expression modes kept (default min(5, available)). */
-  expressionModes?: number;
+  /** Expression modes kept: a count, names, or 'all' (default: `fittingModes(model)`). */
+  expressionModes?: number | readonly string[] | 'all';
 }
 
 export interface GridBuild {
@@ -68,7 +71,28 @@ export function gridFromModel(
     }
     return { grid: model, embedding: 'given grid', flippedTriangles: -1 };
   }
-  const { grid, embedding, flippedTriangles } = symmetricGrid(model, res ?? 112, options);
+  const defaults = fittingModes(model);
+  const expressionModes =
+    options.expressionModes === 'all'
+      ? (model.expression?.numModes ?? 0)
+      : (options.expressionModes ?? defaults.expressionModes);
+  if (typeof expressionModes === 'number' && expressionModes > (model.expression?.numModes ?? 0))
+    throw new UsageError(
+      `--expressions ${expressionModes}: the model has ${model.expression?.numModes ?? 0} expression modes`,
+    );
+  const shapeModes = options.shapeModes ?? defaults.shapeModes;
+  if (shapeModes > model.shape.numModes)
+    throw new UsageError(
+      `--shape-modes ${shapeModes}: the model has ${model.shape.numModes} identity modes`,
+    );
+  let built: ReturnType<typeof symmetricGrid>;
+  try {
+    built = symmetricGrid(model, res ?? 112, { shapeModes, expressionModes });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+  const { grid, embedding, flippedTriangles } = built;
   return { grid, embedding, flippedTriangles };
 }
 

@@ -15,6 +15,10 @@ import { type InitialPose, initialPose, weightedRms } from './init';
 /** What the closed-form fit reads of a GridModel: its landmark rows. */
 export interface LandmarkRows {
   numModes: number;
+  /** Modes before this index are PCA identity modes (unbounded); default all. */
+  numShapeModes?: number;
+  /** The range of the expression coefficients (modes from `numShapeModes` on), if bounded. */
+  expressionRange?: [number, number];
   /** [L, 3] */
   landmarkMean: ArrayLike<number>;
   /** [D, L, 3] */
@@ -154,6 +158,40 @@ function solveAlpha(
   }
   for (let i = 0; i < D; i++) N[i * D + i] += lambda;
   choleskySolve(N, rhs, D, alpha);
+  const range = rows.expressionRange;
+  if (range) boxedSolve(N, rhs, D, rows.numShapeModes ?? D, range, alpha);
+}
+
+/**
+ * The same quadratic under lo ≤ α_d ≤ hi for the bounded modes d ≥ `first` (blendshape weights):
+ * projected Gauss–Seidel from the clipped unconstrained solution. Each sweep minimises the
+ * convex quadratic exactly along one coordinate and clips it, so the objective never rises;
+ * with N positive definite it converges to the box-constrained minimum.
+ */
+export function boxedSolve(
+  N: Float64Array,
+  rhs: Float64Array,
+  D: number,
+  first: number,
+  [lo, hi]: [number, number],
+  x: Float64Array,
+  sweeps = 200,
+): void {
+  for (let d = first; d < D; d++) x[d] = Math.min(hi, Math.max(lo, x[d]));
+  // Full symmetric matrix from the lower triangle (the solve reads only the lower half).
+  const at = (i: number, j: number) => (i >= j ? N[i * D + j] : N[j * D + i]);
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    let change = 0;
+    for (let i = 0; i < D; i++) {
+      let r = rhs[i];
+      for (let j = 0; j < D; j++) if (j !== i) r -= at(i, j) * x[j];
+      let xi = r / at(i, i);
+      if (i >= first) xi = Math.min(hi, Math.max(lo, xi));
+      change = Math.max(change, Math.abs(xi - x[i]));
+      x[i] = xi;
+    }
+    if (change < 1e-9) break;
+  }
 }
 
 /** Solves N x = b for symmetric positive definite N (lower triangle read), in place of `x`. */

@@ -17,6 +17,7 @@ export { subGridModel, symmetrySubgrid } from './subgrid';
 export {
   centreSquareFace,
   cropFaces,
+  expressionWeights,
   faceRecord,
   fitFaces,
   mostlyInside,

@@ -111,6 +111,16 @@ export function optimiseTheta(
     for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
   }
   const t1 = performance.now();
+  // Blendshape weights stay in their range (projected Adam: clip after every step).
+  const range = grid.expressionRange;
+  const ds = grid.numShapeModes;
+  const project = (th: Float64Array) => {
+    if (!range) return;
+    for (let b = 0; b < B; b++)
+      for (let d = 6 + ds; d < P; d++)
+        th[b * P + d] = Math.min(range[1], Math.max(range[0], th[b * P + d]));
+  };
+  project(theta);
   const lr = new Float64Array(P);
   lr.fill(LR.r, 0, 3);
   lr.fill(LR.t, 3, 5);
@@ -185,6 +195,7 @@ export function optimiseTheta(
           const vh = v[i] / (1 - b2 ** (k + 1));
           theta[i] -= (lr[i % P] * decay * mh) / (Math.sqrt(vh) + 1e-8);
         }
+        project(theta);
       } finally {
         th.dispose();
       }

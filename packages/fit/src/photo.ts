@@ -283,6 +283,9 @@ export function faceRecord(
     ...(fit.optimisation ? { optimisation: fit.optimisation } : {}),
     theta: fit.theta,
     modes,
+    ...(grid.expressionNames
+      ? { expressions: expressionWeights(grid.expressionNames, fit.theta, 6 + ds) }
+      : {}),
     thetaCrop: fit.thetaCrop,
     landmarks: { detected, fitted },
     error: { rmsPx, rmsNormalised: rmsPx / eye, eyeCornerDistancePx: eye, points: n },
@@ -299,6 +302,19 @@ export function faceRecord(
       json: '',
     },
   };
+}
+
+/** `{name: weight}` of the expression modes, θ's entries from `offset` on (rounded to 1e-4). */
+export function expressionWeights(
+  names: readonly string[],
+  theta: ArrayLike<number>,
+  offset: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  names.forEach((name, k) => {
+    out[name] = Math.round(theta[offset + k] * 1e4) / 1e4;
+  });
+  return out;
 }
 
 /**

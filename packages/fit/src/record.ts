@@ -32,6 +32,11 @@ export interface FitRecord {
   theta: number[];
   /** How α splits (identity modes first, then expression). */
   modes: { shape: number; expression: number };
+  /**
+   * The expression coefficients by name, when the model names them: ARKit blendshape weights in
+   * [0, 1] for the default (ICT) model, e.g. `{"jawOpen": 0.42, "mouthSmile_L": 0.1, …}`.
+   */
+  expressions?: Record<string, number>;
   /** θ in pixels of the crop. */
   thetaCrop: number[];
   landmarks: {

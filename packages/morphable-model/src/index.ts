@@ -1,5 +1,12 @@
 // Browser-safe entry: no Node built-ins. Node-only parts (paths, atomic writes): `./node`.
-export type { GridModel, LandmarkMap, LinearBasis, ModelMetadata, MorphableModel } from './types';
+export type {
+  ContourCandidates,
+  GridModel,
+  LandmarkMap,
+  LinearBasis,
+  ModelMetadata,
+  MorphableModel,
+} from './types';
 export { assertShape, ModelFormatError, ShapeError } from './errors';
 export { IBUG_FLIP } from './ibug';
 
@@ -68,7 +75,22 @@ export { symmetricGrid, symmetricTutte } from './geometry/symmetric_grid';
 export type { SymmetricGrid, SymmetricGridOptions } from './geometry/symmetric_grid';
 
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
-export { defaultModel } from './default/default-model';
+export { standInModel } from './default/default-model';
+export { defaultModel, ICT_LICENCE } from './default/ict-default';
+export {
+  ARKIT_FIT_EXPRESSIONS,
+  ARKIT_FIT_SHAPE_MODES,
+  fittingModes,
+} from './default/fitting-modes';
+export type { IctFiles, IctRegion, ReadIctOptions } from './io/ict';
+export {
+  ICT_CONTOUR,
+  ICT_EXPRESSIONS,
+  ICT_IBUG68,
+  ICT_REGIONS,
+  isIctFolder,
+  readIctModel,
+} from './io/ict';
 export { vertexNormals } from './mesh/normals';
 export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mesh/render';
 export { render } from './mesh/render';

@@ -32,8 +32,25 @@ export interface LinearBasis {
   basis: Float32Array;
   /** [D] the variances the basis was scaled by (PCA eigenvalues), if the source had them. */
   variance?: Float32Array;
-  /** [D] mode names (blendshapes: "anger", …), if the source had them. */
+  /** [D] mode names (blendshapes: "anger", "jawOpen", …), if the source had them. */
   names?: string[];
+  /**
+   * The range every coefficient lives in, when bounded: `[0, 1]` for blendshape weights (ARKit /
+   * ICT-FaceKit expressions). Undefined for PCA modes (coefficients ~ N(0, 1), unbounded).
+   */
+  range?: [number, number];
+}
+
+/**
+ * Jawline candidates for contour fitting: vertices of the subject's right and left jaw, each
+ * ordered from the top of the jaw to the chin. A 2D detector puts ibug 1–8 / 10–17 on the
+ * visible silhouette; a contour fit picks, among these, the vertex on the current silhouette.
+ */
+export interface ContourCandidates {
+  /** Vertex ids on the subject's right jaw (image left in a frontal photo). */
+  right: Int32Array;
+  /** Vertex ids on the subject's left jaw. */
+  left: Int32Array;
 }
 
 /**
@@ -67,6 +84,8 @@ export interface MorphableModel {
   landmarks: LandmarkMap;
   /** [N] left-right mirror of each vertex, if known (see `computeSymmetry`). */
   symmetry?: Int32Array;
+  /** Jawline candidates for contour fitting, if the model defines them. */
+  contour?: ContourCandidates;
   metadata: ModelMetadata;
 }
 
@@ -97,5 +116,22 @@ export interface GridModel {
   landmarkBasis: Float32Array;
   /** [res²] grid mirror map: (i, j) ↔ (i, res−1−j). */
   mirror: Uint32Array;
+  /** [D − numShapeModes] names of the expression modes, if the model named them. */
+  expressionNames?: string[];
+  /** The range of the expression coefficients, if bounded (`[0, 1]` for blendshapes). */
+  expressionRange?: [number, number];
+  /**
+   * Jawline candidates on the original model's vertices, for contour fitting: ids, positions and
+   * basis rows (the same D modes as `basis`), right jaw then left jaw.
+   */
+  contour?: {
+    /** [C] original vertex ids: the first `numRight` on the right jaw, the rest on the left. */
+    vertices: Int32Array;
+    numRight: number;
+    /** [C, 3] mean positions, mm. */
+    mean: Float32Array;
+    /** [D, C, 3] basis rows. */
+    basis: Float32Array;
+  };
   metadata: ModelMetadata;
 }

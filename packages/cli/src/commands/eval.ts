@@ -8,11 +8,11 @@ import { FitStn } from '@3dmm-stn/fit';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { type EvalMethod, type EvalSummary, evaluateImages } from '../eval/run';
 import { readLabels } from '../eval/labels';
-import { faceDetector } from '../fit/run';
+import { faceDetector, modelFor } from '../fit/run';
 import { loadLocaliser } from '../fit/localiser';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
-import { parseChoice, parseIntFlag, parseNumberFlag } from '../options';
+import { parseChoice, parseExpressionsFlag, parseIntFlag, parseNumberFlag } from '../options';
 import { expandImages } from './pseudo_label';
 import { BACKEND_CHOICES } from './fit';
 
@@ -24,6 +24,8 @@ export interface EvalCommandOptions {
   steps?: string;
   model?: string;
   landmarks?: string;
+  shapeModes?: string;
+  expressions?: string;
   minConfidence?: string;
   backend?: string;
   json?: boolean;
@@ -86,8 +88,11 @@ export async function evalCommand(
   const labels = await readLabels(opts.labels);
   const images = await expandImages(inputs);
   await selectBackend({ backend });
-  const model = await loadAnyModel(opts.model, opts.landmarks);
-  const { grid } = gridFromModel(model, 112);
+  const model = await loadAnyModel(modelFor(opts), opts.landmarks);
+  const { grid } = gridFromModel(model, 112, {
+    shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
+    expressionModes: parseExpressionsFlag(opts.expressions),
+  });
   const g = new FitStn(grid);
   const localiser =
     wantsLocaliser && opts.localiser ? await loadLocaliser(opts.localiser) : undefined;

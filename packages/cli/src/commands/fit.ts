@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { fitImages, type FitOptions } from '../fit/run';
 import type { CliIO } from '../io';
-import { parseChoice, parseIntFlag, parseNumberFlag } from '../options';
+import { parseChoice, parseExpressionsFlag, parseIntFlag, parseNumberFlag } from '../options';
 
 export interface FitCommandOptions {
   out?: string;
@@ -10,6 +10,8 @@ export interface FitCommandOptions {
   landmarks?: string;
   localiser?: string;
   refine?: string;
+  shapeModes?: string;
+  expressions?: string;
   res?: string;
   steps?: string;
   init?: string;
@@ -37,6 +39,8 @@ export async function fitCommand(
     localiser: opts.localiser,
     refine: parseIntFlag('--refine', opts.refine, 0, 100000),
     res: parseIntFlag('--res', opts.res, 2, 1024),
+    shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
+    expressionModes: parseExpressionsFlag(opts.expressions),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),
     init: parseChoice('--init', opts.init, ['closed-form', 'pose'] as const),
     maxFaces: parseIntFlag('--max-faces', opts.maxFaces, 1),

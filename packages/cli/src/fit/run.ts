@@ -21,6 +21,10 @@ export interface FitOptions {
   refine?: number;
   /** UV grid side. Default 112. */
   res?: number;
+  /** Identity modes of the fit (default: the model's fitting default, `fittingModes`). */
+  shapeModes?: number;
+  /** Expression modes of the fit: a count, names or 'all' (default: `fittingModes`). */
+  expressionModes?: number | string[] | 'all';
   /** Optimisation steps after the closed-form initial θ. Default 10. */
   steps?: number;
   /** The initial θ of the optimisation: 'closed-form' (default, as eos) or 'pose'. */
@@ -55,6 +59,14 @@ export interface FitSummary {
   seconds: { setup: number; total: number };
 }
 
+/**
+ * The model to fit: the one given, else the stand-in for `--localiser pretrained` (the shipped
+ * network regresses θ of the generated stand-in's 5 + 5 modes), else the default ICT model.
+ */
+export function modelFor(options: Pick<FitOptions, 'localiser'> & { model?: string }): string | undefined {
+  return options.model ?? (options.localiser === 'pretrained' ? 'stand-in' : undefined);
+}
+
 let detectorPromise: Promise<FaceDetector> | null = null;
 
 /** face-api's models, loaded once per process. */
@@ -73,10 +85,14 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
   const model =
     typeof options.model === 'object'
       ? options.model
-      : await loadAnyModel(options.model, options.landmarks);
+      : await loadAnyModel(
+          modelFor({ model: options.model, localiser: options.localiser }),
+          options.landmarks,
+        );
   const { grid } = gridFromModel(
     model,
     options.localiser && options.res === undefined ? undefined : (options.res ?? 112),
+    { shapeModes: options.shapeModes, expressionModes: options.expressionModes },
   );
   if (grid.landmarkIds.length < 6) {
     throw new Error(

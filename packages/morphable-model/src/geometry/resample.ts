@@ -13,8 +13,12 @@ import { checkTriangles } from './mesh';
 export interface ResampleOptions {
   /** Identity modes kept (the first ones). Default min(5, available). */
   shapeModes?: number;
-  /** Expression modes kept after them. Default min(5, available; 0 without an expression model). */
-  expressionModes?: number;
+  /**
+   * Expression modes kept after them: a count (the first ones) or the modes' names (a model with
+   * named expressions, e.g. ARKit blendshapes). Default min(5, available; 0 without an
+   * expression model).
+   */
+  expressionModes?: number | readonly string[];
 }
 
 export interface GridLocation {
@@ -167,15 +171,11 @@ export function resampleToGrid(
   const availShape = model.shape.numModes;
   const availExpr = model.expression?.numModes ?? 0;
   const ds = options.shapeModes ?? Math.min(5, availShape);
-  const de = options.expressionModes ?? Math.min(5, availExpr);
+  const exprIdx = expressionIndices(model, options.expressionModes);
+  const de = exprIdx.length;
   if (!(Number.isInteger(ds) && ds >= 0 && ds <= availShape)) {
     throw new RangeError(
       `resampleToGrid: shapeModes must be an integer in [0, ${availShape}], got ${ds}.`,
-    );
-  }
-  if (!(Number.isInteger(de) && de >= 0 && de <= availExpr)) {
-    throw new RangeError(
-      `resampleToGrid: expressionModes must be an integer in [0, ${availExpr}], got ${de}.`,
     );
   }
   const { triangle, bary } = locateGridPoints(uv, model.triangles, res);
@@ -211,7 +211,7 @@ export function resampleToGrid(
   const basis = new Float32Array(d * np * 3);
   for (let k = 0; k < ds; k++) interpolate(model.shape.basis, k * n * 3, basis, k * np * 3);
   for (let k = 0; k < de; k++)
-    interpolate(model.expression!.basis, k * n * 3, basis, (ds + k) * np * 3);
+    interpolate(model.expression!.basis, exprIdx[k] * n * 3, basis, (ds + k) * np * 3);
 
   const gridTris: number[] = [];
   for (let i = 0; i + 1 < res; i++) {
@@ -237,27 +237,39 @@ export function resampleToGrid(
   const landmarkIds = Int32Array.from(ids, (k) => k + 1);
   const landmarkMean = new Float32Array(nl * 3);
   const landmarkBasis = new Float32Array(d * nl * 3);
-  ids.forEach((k, l) => {
-    const v = model.landmarks[k];
-    if (v >= n)
-      throw new ShapeError(
-        `Error in resampleToGrid: landmark ${k + 1} is vertex ${v}, but the model has ${n} vertices.`,
-      );
-    for (let c = 0; c < 3; c++) {
-      landmarkMean[3 * l + c] = model.mean[3 * v + c];
-      for (let m = 0; m < d; m++) {
-        const src = m < ds ? model.shape.basis : model.expression!.basis;
-        const mode = m < ds ? m : m - ds;
-        landmarkBasis[m * nl * 3 + 3 * l + c] = src[mode * n * 3 + 3 * v + c];
+  const vertexRows = (vertices: ArrayLike<number>, what: (l: number) => string) => {
+    const nv = vertices.length;
+    const rowMean = new Float32Array(nv * 3);
+    const rowBasis = new Float32Array(d * nv * 3);
+    for (let l = 0; l < nv; l++) {
+      const v = vertices[l];
+      if (!(v >= 0 && v < n))
+        throw new ShapeError(
+          `Error in resampleToGrid: ${what(l)} is vertex ${v}, but the model has ${n} vertices.`,
+        );
+      for (let c = 0; c < 3; c++) {
+        rowMean[3 * l + c] = model.mean[3 * v + c];
+        for (let m = 0; m < d; m++) {
+          const src = m < ds ? model.shape.basis : model.expression!.basis;
+          const mode = m < ds ? m : exprIdx[m - ds];
+          rowBasis[m * nv * 3 + 3 * l + c] = src[mode * n * 3 + 3 * v + c];
+        }
       }
     }
-  });
+    return { rowMean, rowBasis };
+  };
+  const lmRows = vertexRows(
+    ids.map((k) => model.landmarks[k]),
+    (l) => `landmark ${ids[l] + 1}`,
+  );
+  landmarkMean.set(lmRows.rowMean);
+  landmarkBasis.set(lmRows.rowBasis);
 
   const mirror = new Uint32Array(np);
   for (let i = 0; i < res; i++)
     for (let j = 0; j < res; j++) mirror[i * res + j] = i * res + (res - 1 - j);
 
-  return {
+  const grid: GridModel = {
     res,
     numModes: d,
     numShapeModes: ds,
@@ -277,4 +289,45 @@ export function resampleToGrid(
       },
     },
   };
+  const names = model.expression?.names;
+  if (names && de > 0) grid.expressionNames = exprIdx.map((k) => names[k]);
+  if (model.expression?.range && de > 0) grid.expressionRange = [...model.expression.range];
+  if (model.contour) {
+    const vertices = Int32Array.from([...model.contour.right, ...model.contour.left]);
+    const rows = vertexRows(vertices, (l) => `contour candidate ${l}`);
+    grid.contour = {
+      vertices,
+      numRight: model.contour.right.length,
+      mean: rows.rowMean,
+      basis: rows.rowBasis,
+    };
+  }
+  return grid;
+}
+
+/** The expression modes to keep: the first `spec` ones, or those named (model order kept as given). */
+function expressionIndices(
+  model: MorphableModel,
+  spec: number | readonly string[] | undefined,
+): number[] {
+  const avail = model.expression?.numModes ?? 0;
+  if (spec === undefined) spec = Math.min(5, avail);
+  if (typeof spec === 'number') {
+    if (!(Number.isInteger(spec) && spec >= 0 && spec <= avail)) {
+      throw new RangeError(
+        `resampleToGrid: expressionModes must be an integer in [0, ${avail}], got ${spec}.`,
+      );
+    }
+    return Array.from({ length: spec }, (_, k) => k);
+  }
+  const names = model.expression?.names;
+  return spec.map((name) => {
+    const k = names ? names.indexOf(name) : -1;
+    if (k < 0) {
+      throw new RangeError(
+        `resampleToGrid: expression ${JSON.stringify(name)} is not in the model (${names ? `it has ${names.length} named expressions: ${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}` : 'its expressions have no names'}).`,
+      );
+    }
+    return k;
+  });
 }

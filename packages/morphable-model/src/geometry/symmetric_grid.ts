@@ -58,7 +58,11 @@ export function symmetricGrid(
   let uv: Float32Array;
   let embedding: SymmetricGrid['embedding'];
   let flippedTriangles = 0;
-  if (reuseDefaultTexCoords && model.metadata.format === 'generated' && model.texCoords) {
+  if (
+    reuseDefaultTexCoords &&
+    (model.metadata.format === 'generated' || model.metadata.format === 'ict-embedded') &&
+    model.texCoords
+  ) {
     uv = model.texCoords;
     embedding = 'model texCoords (symmetric Tutte of the default model)';
   } else {

@@ -1,12 +1,13 @@
 /** Node-only: `loadModel` from a path (with landmark and expression files) and `saveModel`. */
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import { ModelFormatError } from '../errors';
 import type { GridModel, MorphableModel } from '../types';
 import { writeFileAtomic } from './atomic';
 import { readBfmH5 } from './bfm_node';
 import { readExpressionFile, readStdText } from './exp-pca';
 import { isGridModel, writeModel } from './format3dmm';
+import { type IctRegion, isIctFolder, readIctModel } from './ict';
 import { readLandmarkMapping } from './landmarks';
 import { loadModelBytes } from './load';
 import { inflateNode } from './mat-node';
@@ -25,6 +26,29 @@ export interface LoadModelOptions {
   expressionStd?: string;
   /** Model name for the metadata. */
   name?: string;
+  /** An ICT-FaceKit folder: the face region to keep (default 'face', 9,409 vertices). */
+  region?: IctRegion;
+  /** An ICT-FaceKit folder: identity modes to read (default all). */
+  identityModes?: number;
+}
+
+/** Reads an ICT-FaceKit model folder (its `.obj` files) with `readIctModel`. */
+async function loadIctFolder(dir: string, options: LoadModelOptions): Promise<MorphableModel> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.obj'));
+  if (!isIctFolder(names)) {
+    throw new ModelFormatError(
+      dir,
+      'folder',
+      'a folder is read as an ICT-FaceKit model (FaceXModel): expected generic_neutral_mesh.obj and identity000.obj in it',
+    );
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const n of names) files.set(n, new Uint8Array(await readFile(join(dir, n))));
+  return readIctModel(files, {
+    folder: dir,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.identityModes !== undefined ? { identityModes: options.identityModes } : {}),
+  });
 }
 
 /**
@@ -40,6 +64,15 @@ export async function loadModel(
   options: LoadModelOptions = {},
 ): Promise<MorphableModel | GridModel> {
   const file = typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>';
+  if (typeof pathOrBytes === 'string' && (await stat(pathOrBytes)).isDirectory()) {
+    const model = await loadIctFolder(pathOrBytes, options);
+    if (options.landmarks) {
+      const text = await readFile(options.landmarks, 'utf8');
+      model.landmarks = readLandmarkMapping(text, options.landmarks, model.numVertices);
+    }
+    if (options.name !== undefined) model.metadata.name = options.name;
+    return model;
+  }
   const bytes =
     typeof pathOrBytes === 'string' ? new Uint8Array(await readFile(pathOrBytes)) : pathOrBytes;
   const model = await loadModelBytes(bytes, file, undefined, {
