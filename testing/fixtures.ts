@@ -29,3 +29,15 @@ export function realFacesDir(): string | undefined {
   const dir = process.env.STN_REAL_FACES ?? resolve(repoRoot, '..', 'shared', 'data', 'real-faces');
   return existsSync(resolve(dir, 'dlib')) ? dir : undefined;
 }
+
+/**
+ * `../shared/models/ict-face-model` (the ICT Face Model, MIT; read in place; STN_ICT_MODEL
+ * overrides).
+ */
+export function ictModelDir(): string {
+  const dir =
+    process.env.STN_ICT_MODEL ?? resolve(repoRoot, '..', 'shared', 'models', 'ict-face-model');
+  if (!existsSync(resolve(dir, 'face', 'generic_neutral_mesh.obj')))
+    throw new Error(`ICT Face Model not found in ${dir} (set STN_ICT_MODEL)`);
+  return dir;
+}

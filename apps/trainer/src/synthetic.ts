@@ -167,7 +167,13 @@ export class SyntheticFaces {
     const D = this.numModes;
     const alpha = new Float32Array(D);
     alpha.set(who.alphaShape);
-    for (let i = o.shapeModes; i < D; i++) alpha[i] = o.expressionScale * rng.normal();
+    // PCA expressions ~ N(0, scale²); blendshape weights (a bounded range, e.g. ARKit's [0, 1])
+    // as |N(0, scale²)| clipped into the range: mostly small, sometimes strong, never outside.
+    const range = this.model.expression?.range;
+    for (let i = o.shapeModes; i < D; i++) {
+      const x = o.expressionScale * rng.normal();
+      alpha[i] = range ? Math.min(range[1], Math.max(range[0], Math.abs(x))) : x;
+    }
     const deg = Math.PI / 180;
     const yaw = rng.range(-o.yaw, o.yaw) * deg;
     const pitch = rng.range(-o.pitch, o.pitch) * deg;

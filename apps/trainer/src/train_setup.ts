@@ -22,8 +22,16 @@ export async function prepareModel(
   config: TrainConfig,
   given?: MorphableModel,
 ): Promise<{ model: MorphableModel | null; grid: GridModel }> {
-  const loaded =
+  let loaded =
     given ?? (config.model.path ? await MM.loadModel(config.model.path) : MM.defaultModel());
+  // A model with ARKit blendshapes (the default ICT model) trains on the compact set, most
+  // landmark-moving first, so that "the first k expression modes" means something.
+  const have = MM.isGridModel(loaded) ? undefined : loaded.expression?.names;
+  if (!MM.isGridModel(loaded) && have?.includes('jawOpen')) {
+    const names = MM.ARKIT_COMPACT_EXPRESSIONS.filter((n) => have.includes(n));
+    const rest = have.filter((n) => !names.includes(n));
+    loaded = MM.selectExpressions(loaded, [...names, ...rest]);
+  }
   if (MM.isGridModel(loaded)) {
     if (config.data.source === 'synthetic') {
       throw new Error(

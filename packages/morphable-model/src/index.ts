@@ -78,9 +78,11 @@ export type { SymmetricGrid, SymmetricGridOptions } from './geometry/symmetric_g
 export { standInModel } from './default/default-model';
 export { defaultModel, ICT_LICENCE } from './default/ict-default';
 export {
+  ARKIT_COMPACT_EXPRESSIONS,
   ARKIT_FIT_EXPRESSIONS,
   ARKIT_FIT_SHAPE_MODES,
   fittingModes,
+  selectExpressions,
 } from './default/fitting-modes';
 export type { IctFiles, IctRegion, ReadIctOptions } from './io/ict';
 export {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
 import { IBUG_MIRROR } from '../src/default/landmarks';
 import {
-  defaultModel,
+  standInModel,
   readEosModel,
   readLandmarkMapping,
   render,
@@ -96,10 +96,10 @@ function similarityAlign(a: number[][], b: number[][]) {
 
 const vertex = (mean: Float32Array, v: number) => [mean[3 * v], mean[3 * v + 1], mean[3 * v + 2]];
 
-const model = defaultModel();
+const model = standInModel();
 const N = model.numVertices;
 
-describe('default model vs the SFM mean (yardstick)', () => {
+describe('stand-in model vs the SFM mean (yardstick)', () => {
   const sfm = readEosModel(
     readFileSync(fixturePath('sfm', 'sfm_shape_3448.bin')),
     'sfm_shape_3448.bin',
@@ -131,12 +131,12 @@ describe('default model vs the SFM mean (yardstick)', () => {
   });
 });
 
-describe('default model: mesh, symmetry and texture coordinates', () => {
+describe('stand-in model: mesh, symmetry and texture coordinates', () => {
   it('is generated, fast and deterministic, with fresh arrays on each call', () => {
     const t0 = performance.now();
-    const again = defaultModel();
+    const again = standInModel();
     const ms = performance.now() - t0;
-    console.log(`defaultModel(): ${ms.toFixed(0)} ms (${N} vertices)`);
+    console.log(`standInModel(): ${ms.toFixed(0)} ms (${N} vertices)`);
     const same = (a: ArrayBufferView, b: ArrayBufferView) =>
       Buffer.compare(Buffer.from(a.buffer), Buffer.from(b.buffer)) === 0;
     expect(same(again.mean, model.mean)).toBe(true);
@@ -285,7 +285,7 @@ describe('default model: mesh, symmetry and texture coordinates', () => {
   });
 });
 
-describe('default model: modes', () => {
+describe('stand-in model: modes', () => {
   it('has ≥ 5 identity and ≥ 5 expression modes with names and variances Σ offset²', () => {
     expect(model.shape.numModes).toBeGreaterThanOrEqual(5);
     expect(model.expression!.numModes).toBeGreaterThanOrEqual(5);
@@ -385,7 +385,7 @@ describe('default model: modes', () => {
   });
 });
 
-describe('default model: landmarks and rendering', () => {
+describe('stand-in model: landmarks and rendering', () => {
   it('has all 68 landmarks on distinct vertices, the contour on the jaw outline', () => {
     const L = Array.from(model.landmarks);
     expect(L.every((v) => v >= 0 && v < N)).toBe(true);
