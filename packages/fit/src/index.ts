@@ -19,6 +19,7 @@ export {
   cropFaces,
   faceRecord,
   fitFaces,
+  fitPose,
   mostlyInside,
   thetaForFaces,
 } from './photo';
@@ -35,4 +36,4 @@ export type {
 export { fittedMesh, gridTexCoords } from './mesh';
 
 // --- the JSON record of a fitted face (CLI `fit`, web app) ---
-export type { FitRecord } from './record';
+export type { FitPose, FitRecord } from './record';

@@ -17,10 +17,14 @@ import {
   thetaToPhoto,
   toCrop,
 } from '@3dmm-stn/localiser';
-import type { GridModel } from '@3dmm-stn/morphable-model';
+import {
+  type GridModel,
+  headPoseFromAxisAngle,
+  poseParaFromAxisAngle,
+} from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs-core';
 import { optimiseTheta } from './optimise';
-import type { FitRecord } from './record';
+import type { FitPose, FitRecord } from './record';
 import { extractTexture, type FitStn, type StnForward } from './stn';
 
 /** 'none': no face was found and the caller used the whole image (see `centreSquareFace`). */
@@ -227,6 +231,12 @@ function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): num
   return Array.from({ length: B }, (_, b) => flat.slice(b * P, (b + 1) * P));
 }
 
+/** The record's head pose of θ (photo or crop pixels alike: the crop does not rotate). */
+export function fitPose(theta: ArrayLike<number>): FitPose {
+  const r = [theta[0], theta[1], theta[2]];
+  return { ...headPoseFromAxisAngle(r), posePara: poseParaFromAxisAngle(r) };
+}
+
 /**
  * The record of face `k` of a photo (`FitRecord`), without timings and file names (the caller
  * fills `seconds` and `files`): detection, crop, θ, detected and fitted landmarks, their RMS
@@ -282,6 +292,7 @@ export function faceRecord(
     method: fit.method,
     ...(fit.optimisation ? { optimisation: fit.optimisation } : {}),
     theta: fit.theta,
+    pose: fitPose(fit.theta),
     modes,
     thetaCrop: fit.thetaCrop,
     landmarks: { detected, fitted },
