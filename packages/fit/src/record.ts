@@ -1,4 +1,5 @@
 import type { HeadPose, PosePara } from '@3dmm-stn/morphable-model';
+import type { DetectorName } from './photo';
 
 /**
  * Head pose of a fitted face, from θ[0..2] (@3dmm-stn/morphable-model's rotation module is the
@@ -20,8 +21,11 @@ export interface FitRecord {
   imageSize: [number, number];
   face: number;
   detection: {
-    /** 'none': the detector found no face and the image's centre square was the crop. */
-    detector: 'ssd' | 'tiny' | 'none';
+    /**
+     * 'none': the detector found no face and the image's centre square was the crop; 'labels':
+     * the crop came from ground-truth landmarks (`eval --crop labels`).
+     */
+    detector: DetectorName;
     score: number;
     /** [x, y, width, height], photo pixels. */
     box: [number, number, number, number];
