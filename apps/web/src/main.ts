@@ -20,9 +20,8 @@ import { toCrop } from '@3dmm-stn/localiser';
 import {
   defaultModel,
   fittingModes,
-  standInModel,
-  eulerDegreesFromAxisAngle,
   type GridModel,
+  standInModel,
   symmetricGrid,
 } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
@@ -197,7 +196,8 @@ function faceCard(
   putPixels(mask.canvas, maskToRgba(fit.forward.mask), res, res);
   const masked = canvasFigure('uv-masked', 'masked UV');
   putPixels(masked.canvas, rgbToRgba(fit.forward.uv, fit.forward.mask), res, res);
-  const pose = eulerDegreesFromAxisAngle(record.theta);
+  // The record's pose (θ's, @3dmm-stn/fit's `fitPose`): what the JSON download says.
+  const pose = record.pose;
   const s = Math.exp(record.theta[5]);
   const facts = document.createElement('table');
   facts.className = 'facts';

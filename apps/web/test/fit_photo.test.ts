@@ -80,6 +80,12 @@ describe('fitPhoto (the page’s CLI-equivalent fit)', () => {
     expect(Math.abs(got.yaw - want.yaw)).toBeLessThan(2);
     expect(Math.abs(got.pitch - want.pitch)).toBeLessThan(2);
     expect(Math.abs(got.roll - want.roll)).toBeLessThan(2);
+    // The record carries the pose itself (the page shows and downloads it): θ's, in degrees.
+    expect(r.pose.yaw).toBeCloseTo(got.yaw, 10);
+    expect(r.pose.pitch).toBeCloseTo(got.pitch, 10);
+    expect(r.pose.roll).toBeCloseTo(got.roll, 10);
+    expect(r.pose.rotation).toHaveLength(3);
+    expect(JSON.parse(JSON.stringify(r)).pose.posePara.yaw).toBeCloseTo(r.pose.posePara.yaw, 12);
     expect(r.theta[3]).toBeCloseTo(truth.t[0], -0.5);
     expect(r.seconds.stages?.detect).toBe(0.02);
     // No CPU clock in a page: NaN, written as null.

@@ -72,12 +72,17 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
   program
     .command('eval')
     .description(
-      'Landmark error (NME by eye-corner distance and by box) of fit, a localiser, localiser + refine and the detector against labelled faces, per face, mean and by yaw',
+      'Landmark error (NME by eye-corner distance and by box; AFLW2000-3D protocol: 68 points, mean of |yaw| bucket means) and head-pose error of fit, a localiser, localiser + refine and the detector against labelled faces',
     )
     .argument('<images...>', 'photos or folders of photos')
     .option(
       '--labels <files...>',
-      'dlib XML files (e.g. training_ and testing_with_face_landmarks.xml) or a folder of .pts files',
+      'dlib XML files (e.g. training_ and testing_with_face_landmarks.xml), a folder of .pts files or a folder of AFLW2000-3D .mat files',
+    )
+    .option(
+      '--crop <from>',
+      "detector: the face square from face detection; labels: 3DDFA's square from the ground-truth landmarks",
+      'detector',
     )
     .option('--method <m>', 'fit, localiser or both (the detector is always reported)', 'both')
     .option('--localiser <dir>', "'pretrained' or a trained network folder")

@@ -160,7 +160,9 @@ describe('eval', () => {
       matched: true,
       iou: 1,
       yaw,
-      methods: { fit: { nme, nmeBox: nme / 2, seconds: 1 } },
+      yawFrom: 'fit' as const,
+      truePose: null,
+      methods: { fit: { nme, nmeBox: nme / 2, nme68: null, seconds: 1 } },
     });
     const s = summarise([face(10, 0.1), face(45, 0.2), face(80, 0.4), face(30, 0.3)], 'fit');
     expect(s.byYaw.map((b) => b.faces)).toEqual([1, 2, 1]);

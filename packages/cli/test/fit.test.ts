@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
-import type { FitRecord } from '@3dmm-stn/fit';
+import { type FitRecord, fitPose } from '@3dmm-stn/fit';
 import { cli, samplePhoto, tempDir } from './helpers';
 
 let dir: string;
@@ -131,6 +131,11 @@ describe('fit on the default model', () => {
     const s = run.json();
     const rec = await readRecord((s.records[0] as FitRecord).files.json);
     expect(rec.theta).toHaveLength(6 + 10);
+    // the head pose of θ, in both conventions (fit's `fitPose`)
+    const pose = fitPose(rec.theta);
+    expect(rec.pose.yaw).toBeCloseTo(pose.yaw, 10);
+    expect(rec.pose.rotation).toEqual(pose.rotation);
+    expect(rec.pose.posePara.yaw).toBeCloseTo(pose.posePara.yaw, 10);
     expect(rec.modes).toEqual({ shape: 5, expression: 5 });
     expect(rec.landmarks.detected).toHaveLength(68);
     expect(rec.landmarks.fitted).toHaveLength(68);

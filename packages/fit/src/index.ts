@@ -20,6 +20,7 @@ export {
   expressionWeights,
   faceRecord,
   fitFaces,
+  fitPose,
   mostlyInside,
   thetaForFaces,
 } from './photo';
@@ -36,4 +37,4 @@ export type {
 export { fittedMesh, gridTexCoords } from './mesh';
 
 // --- the JSON record of a fitted face (CLI `fit`, web app) ---
-export type { FitRecord } from './record';
+export type { FitPose, FitRecord } from './record';

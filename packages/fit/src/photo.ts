@@ -17,14 +17,22 @@ import {
   thetaToPhoto,
   toCrop,
 } from '@3dmm-stn/localiser';
-import type { GridModel } from '@3dmm-stn/morphable-model';
+import {
+  type GridModel,
+  headPoseFromAxisAngle,
+  poseParaFromAxisAngle,
+} from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs-core';
 import { optimiseTheta } from './optimise';
-import type { FitRecord } from './record';
+import type { FitPose, FitRecord } from './record';
 import { extractTexture, type FitStn, type StnForward } from './stn';
 
-/** 'none': no face was found and the caller used the whole image (see `centreSquareFace`). */
-export type DetectorName = 'ssd' | 'tiny' | 'none';
+/**
+ * 'none': no face was found and the caller used the whole image (see `centreSquareFace`).
+ * 'labels': the face's square came from ground-truth landmarks (`eval --crop labels`, 3DDFA's
+ * crop) and is the crop as it is; the landmarks are the detector's, found inside it.
+ */
+export type DetectorName = 'ssd' | 'tiny' | 'none' | 'labels';
 
 /** A face a detector found (face-api's output in photo pixels). */
 export interface DetectedFace {
@@ -203,6 +211,12 @@ export function cropFaces(
 
 /** The square a method works on: a localiser's own rule (the detector box) or the landmarks'. */
 function cropBoxFor(face: FaceToCrop, localiser?: Pick<Localiser, 'crop' | 'margin'>): CropBox {
+  // A benchmark's own crop is used unchanged, whatever the method, so that every method sees
+  // the same face square as the protocol prescribes.
+  if (face.box && face.detector === 'labels') {
+    const [x0, y0, side] = face.box;
+    return { x0, y0, side };
+  }
   if (face.box && (localiser?.crop === 'box' || face.detector === 'none')) {
     const [x0, y0, side] = squareAroundBox(face.box, localiser?.margin ?? 0.2);
     return { x0, y0, side };
@@ -225,6 +239,12 @@ function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): num
     );
   }
   return Array.from({ length: B }, (_, b) => flat.slice(b * P, (b + 1) * P));
+}
+
+/** The record's head pose of θ (photo or crop pixels alike: the crop does not rotate). */
+export function fitPose(theta: ArrayLike<number>): FitPose {
+  const r = [theta[0], theta[1], theta[2]];
+  return { ...headPoseFromAxisAngle(r), posePara: poseParaFromAxisAngle(r) };
 }
 
 /**
@@ -282,6 +302,7 @@ export function faceRecord(
     method: fit.method,
     ...(fit.optimisation ? { optimisation: fit.optimisation } : {}),
     theta: fit.theta,
+    pose: fitPose(fit.theta),
     modes,
     ...(grid.expressionNames
       ? { expressions: expressionWeights(grid.expressionNames, fit.theta, 6 + ds) }

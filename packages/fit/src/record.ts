@@ -1,11 +1,31 @@
+import type { HeadPose, PosePara } from '@3dmm-stn/morphable-model';
+import type { DetectorName } from './photo';
+
+/**
+ * Head pose of a fitted face, from θ[0..2] (@3dmm-stn/morphable-model's rotation module is the
+ * one home of both conventions):
+ * - `yaw`, `pitch`, `roll`: degrees, R = Rz(roll)·Ry(yaw)·Rx(pitch) in model space (mm,
+ *   right-handed, y up, z towards the camera); yaw > 0 turns the nose to image right (the
+ *   subject's left), pitch > 0 looks down, roll > 0 turns the face counter-clockwise on screen.
+ * - `rotation`: R(θ[0..2]) row by row, X' = R·X before the projection p = s·[x', −y'] + t.
+ * - `posePara`: the same R as AFLW2000-3D's `Pose_Para` angles (radians, 3DDFA / face3d's
+ *   R = (Rz(roll)·Ry(yaw)·Rx(pitch))ᵀ), to compare with those labels directly.
+ */
+export interface FitPose extends HeadPose {
+  posePara: PosePara;
+}
+
 /** The JSON record written for every fitted face (`<stem>.face<k>.json`, `fit --json`). */
 export interface FitRecord {
   image: string;
   imageSize: [number, number];
   face: number;
   detection: {
-    /** 'none': the detector found no face and the image's centre square was the crop. */
-    detector: 'ssd' | 'tiny' | 'none';
+    /**
+     * 'none': the detector found no face and the image's centre square was the crop; 'labels':
+     * the crop came from ground-truth landmarks (`eval --crop labels`).
+     */
+    detector: DetectorName;
     score: number;
     /** [x, y, width, height], photo pixels. */
     box: [number, number, number, number];
@@ -30,6 +50,8 @@ export interface FitRecord {
   };
   /** θ = [r0 r1 r2, tx ty, log s, α…] in pixels of the input photo. */
   theta: number[];
+  /** Head pose from θ[0..2] (see `FitPose`). */
+  pose: FitPose;
   /** How α splits (identity modes first, then expression). */
   modes: { shape: number; expression: number };
   /**

@@ -100,11 +100,16 @@ export {
   axisAngleFromRotation,
   eulerDegreesFromAxisAngle,
   eulerFromMatrix,
+  headPoseFromAxisAngle,
   matrixFromEuler,
+  matrixFromPosePara,
+  poseParaFromAxisAngle,
+  poseParaFromMatrix,
   projectScaledOrthographic,
   ROTATION_TAYLOR_THETA_SQ,
   rodrigues,
   rotationFromAxisAngle,
 } from './mesh/rotation';
+export type { HeadPose, PosePara } from './mesh/rotation';
 export type { ZBufferVisibilityOptions } from './mesh/visibility';
 export { unoccludedByMesh, visibleByNormals, visibleByZBuffer } from './mesh/visibility';

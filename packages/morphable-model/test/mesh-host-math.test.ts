@@ -3,7 +3,11 @@ import {
   axisAngleFromRotation,
   eulerDegreesFromAxisAngle,
   eulerFromMatrix,
+  headPoseFromAxisAngle,
   matrixFromEuler,
+  matrixFromPosePara,
+  poseParaFromAxisAngle,
+  poseParaFromMatrix,
   projectScaledOrthographic,
   ROTATION_TAYLOR_THETA_SQ,
   rodrigues,
@@ -213,5 +217,75 @@ describe('head-pose Euler angles (R = Rz(roll)·Ry(yaw)·Rx(pitch))', () => {
       expect(d.yaw).toBeCloseTo((y * 180) / Math.PI, 8);
       expect(d.roll).toBeCloseTo((r * 180) / Math.PI, 8);
     }
+  });
+});
+
+/** face3d's `angle2matrix_3ddfa` written out as it stands (the reference, not our composition). */
+function face3dAngle2Matrix3ddfa(x: number, y: number, z: number): number[] {
+  const [cx, sx, cy, sy, cz, sz] = [
+    Math.cos(x),
+    Math.sin(x),
+    Math.cos(y),
+    Math.sin(y),
+    Math.cos(z),
+    Math.sin(z),
+  ];
+  const Rx = [1, 0, 0, 0, cx, sx, 0, -sx, cx];
+  const Ry = [cy, 0, -sy, 0, 1, 0, sy, 0, cy];
+  const Rz = [cz, sz, 0, -sz, cz, 0, 0, 0, 1];
+  const mul = (a: number[], b: number[]) =>
+    Array.from({ length: 9 }, (_, k) => {
+      const i = Math.floor(k / 3);
+      const j = k % 3;
+      return a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+    });
+  return mul(mul(Rx, Ry), Rz);
+}
+
+describe('AFLW2000-3D Pose_Para angles (3DDFA / face3d)', () => {
+  const cases = [
+    [0.2, -0.6, 0.1],
+    [-0.35, 1.3, -0.4],
+    [0.05, 0.01, 2.9],
+    [0, 0, 0],
+  ];
+
+  it("matrixFromPosePara is face3d's angle2matrix_3ddfa", () => {
+    for (const [p, y, r] of cases) {
+      const ours = matrixFromPosePara(p, y, r);
+      const ref = face3dAngle2Matrix3ddfa(p, y, r);
+      for (let k = 0; k < 9; k++) expect(ours[k]).toBeCloseTo(ref[k], 14);
+    }
+  });
+
+  it("round trip Pose_Para → R → Pose_Para is exact (|yaw| < 90°), also through θ's axis-angle", () => {
+    for (const [p, y, r] of cases) {
+      const back = poseParaFromMatrix(matrixFromPosePara(p, y, r));
+      expect(back.pitch).toBeCloseTo(p, 14);
+      expect(back.yaw).toBeCloseTo(y, 14);
+      expect(back.roll).toBeCloseTo(r, 14);
+      const viaTheta = poseParaFromAxisAngle(axisAngleFromRotation(matrixFromPosePara(p, y, r)));
+      expect(viaTheta.pitch).toBeCloseTo(p, 10);
+      expect(viaTheta.yaw).toBeCloseTo(y, 10);
+      expect(viaTheta.roll).toBeCloseTo(r, 10);
+    }
+  });
+
+  it("a pure yaw, pitch or roll is the negative of the record's angle (the transpose)", () => {
+    const a = 0.5;
+    const deg = (a * 180) / Math.PI;
+    expect(poseParaFromAxisAngle([0, a, 0]).yaw).toBeCloseTo(-a, 12);
+    expect(poseParaFromAxisAngle([a, 0, 0]).pitch).toBeCloseTo(-a, 12);
+    expect(poseParaFromAxisAngle([0, 0, a]).roll).toBeCloseTo(-a, 12);
+    const h = headPoseFromAxisAngle([0, a, 0]);
+    expect(h.yaw).toBeCloseTo(deg, 10);
+    // the record's rotation rows are R(r): row 0 of a yaw is [cos a, 0, sin a]
+    expect(h.rotation[0][0]).toBeCloseTo(Math.cos(a), 12);
+    expect(h.rotation[0][2]).toBeCloseTo(Math.sin(a), 12);
+    expect(h.rotation[2][0]).toBeCloseTo(-Math.sin(a), 12);
+  });
+
+  it('rejects a matrix of the wrong size', () => {
+    expect(() => poseParaFromMatrix([1, 0, 0])).toThrow(/9 entries/);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * `eval <images or folders…> --labels <dlib XML | .pts folder> [--method …] [--json]`: landmark
+ * `eval <images or folders…> --labels <dlib XML | .pts folder | .mat folder> [--crop detector|labels]
+ * [--method …] [--json]`: landmark
  * error of `fit`, a trained localiser (alone and refined) and the detector's own landmarks
  * against labelled faces (see `eval/run.ts` for the protocol).
  */
@@ -18,6 +19,7 @@ import { BACKEND_CHOICES } from './fit';
 
 export interface EvalCommandOptions {
   labels?: string[];
+  crop?: string;
   method?: string;
   localiser?: string;
   refine?: string;
@@ -32,6 +34,8 @@ export interface EvalCommandOptions {
 }
 
 const METHOD_CHOICES = ['fit', 'localiser', 'both'] as const;
+const CROP_CHOICES = ['detector', 'labels'] as const;
+const deg = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)}°` : 'n/a');
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : 'n/a');
 
@@ -49,6 +53,32 @@ export function formatEval(s: EvalSummary): string {
     const b = r.byYaw.map((y) => (y.faces ? `${pct(y.nme)} (${y.faces})` : '–'));
     lines.push(
       `| ${m} | ${r.faces} (+${r.missed} missed) | ${pct(r.nme)} | ${pct(r.nmeBox)} | ${b.join(' | ')} | ${r.secondsPerFace.toFixed(3)} |`,
+    );
+  }
+  const yawFrom = s.faces.some((f) => f.yawFrom === 'labels') ? 'ground-truth' : 'fitted';
+  lines.push('');
+  lines.push(
+    `AFLW2000-3D protocol (3DDFA): 68 points, NME / √(w·h) of the ground-truth box, by ${yawFrom} |yaw|; crop: ${s.crop}`,
+  );
+  lines.push('');
+  lines.push(
+    '| method | 0–30° | 30–60° | 60–90° | mean of buckets | pose MAE yaw / pitch / roll | mean |',
+  );
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const [m, r] of Object.entries(s.methods)) {
+    if (!r) continue;
+    const b = r.nme68
+      ? r.nme68.byYaw.map((y) => (y.faces ? `${pct(y.nme)} (${y.faces})` : '–'))
+      : ['–', '–', '–'];
+    // The protocol's mean needs all three buckets: an empty one leaves it undefined, not smaller.
+    const mob = !r.nme68
+      ? 'fewer than 68 points'
+      : r.nme68.byYaw.some((y) => y.faces === 0)
+        ? 'n/a (empty bucket)'
+        : pct(r.nme68.meanOfBuckets);
+    const p = r.poseMae;
+    lines.push(
+      `| ${m} | ${b.join(' | ')} | ${mob} | ${p ? `${deg(p.yaw)} / ${deg(p.pitch)} / ${deg(p.roll)}` : '–'} | ${p ? deg(p.mean) : '–'} |`,
     );
   }
   if (s.missed.length) {
@@ -76,7 +106,8 @@ export async function evalCommand(
   io: CliIO,
 ): Promise<number> {
   if (!opts.labels?.length)
-    throw new UsageError('eval: --labels <dlib XML… | .pts folder> is required');
+    throw new UsageError('eval: --labels <dlib XML… | .pts folder | .mat folder> is required');
+  const crop = parseChoice('--crop', opts.crop ?? 'detector', CROP_CHOICES);
   const which = parseChoice('--method', opts.method ?? 'both', METHOD_CHOICES);
   const refine = parseIntFlag('--refine', opts.refine, 0, 10000);
   const steps = parseIntFlag('--steps', opts.steps, 0, 100000);
@@ -111,6 +142,7 @@ export async function evalCommand(
       steps,
       refine,
       minConfidence,
+      crop,
       onImage: (done, total, image) => {
         if (!opts.json) io.stderr(`eval ${image} (${done}/${total})\n`);
       },

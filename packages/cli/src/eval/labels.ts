@@ -1,12 +1,16 @@
 /**
- * Landmark labels for `eval`: a dlib / ibug XML file (many faces per photo) or a folder of ibug
- * `.pts` files (one face per photo, `<stem>.pts` beside or apart from `<stem>.jpg`).
- * Coordinates are 0-based photo pixels either way (the readers convert `.pts`).
+ * Landmark labels for `eval`: a dlib / ibug XML file (many faces per photo), a folder of ibug
+ * `.pts` files (one face per photo, `<stem>.pts` beside or apart from `<stem>.jpg`), or a folder
+ * of AFLW2000-3D `.mat` files (one face per photo, with its ground-truth pose; `aflw.ts`).
+ * Coordinates are 0-based photo pixels whatever the format (the readers convert `.pts` and
+ * `.mat`, both 1-based on disk).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/trainer';
-import { InputError } from '../errors';
+import type { PosePara } from '@3dmm-stn/morphable-model';
+import { InputError, LabelFormatError } from '../errors';
+import { readAflwMat } from './aflw';
 
 export interface LabelledFace {
   /** `[x, y, width, height]`: the label's box (dlib's), or the landmarks' bounding box. */
@@ -15,11 +19,13 @@ export interface LabelledFace {
   landmarks: Float32Array;
   /** Where the label came from (file and line, for the report). */
   source: string;
+  /** Ground-truth head pose (AFLW2000-3D `Pose_Para`, radians); only `.mat` labels have one. */
+  pose?: PosePara;
 }
 
 export interface LabelSet {
-  /** What was read: "dlib XML" or ".pts folder". */
-  kind: 'dlib-xml' | 'pts-folder';
+  /** What was read: dlib XML, a .pts folder or an AFLW2000-3D .mat folder. */
+  kind: 'dlib-xml' | 'pts-folder' | 'aflw-mat';
   /** Faces by absolute image path (XML) or by file stem (.pts folder). */
   byPath: Map<string, LabelledFace[]>;
   byStem: Map<string, LabelledFace[]>;
@@ -50,7 +56,10 @@ export async function readLabels(paths: string | string[]): Promise<LabelSet> {
   for (const p of list) sets.push(await readLabelsOne(p));
   if (sets.length === 1) return sets[0];
   if (sets.some((s) => s.kind !== 'dlib-xml'))
-    throw new InputError(list.join(', '), 'several label sources must all be dlib XML files');
+    throw new LabelFormatError(
+      list.join(', '),
+      'expected several label sources to be dlib XML files (a .pts or .mat folder comes alone)',
+    );
   const merged: LabelSet = { kind: 'dlib-xml', byPath: new Map(), byStem: new Map() };
   for (const s of sets) {
     for (const [k, v] of s.byPath) merged.byPath.set(k, [...(merged.byPath.get(k) ?? []), ...v]);
@@ -71,9 +80,32 @@ async function readLabelsOne(path: string): Promise<LabelSet> {
     byStem.set(stem, [...(byStem.get(stem) ?? []), face]);
   };
   if (s.isDirectory()) {
-    const names = (await readdir(path)).filter((n) => extname(n).toLowerCase() === '.pts').sort();
-    if (names.length === 0) throw new InputError(path, 'no .pts file in the label folder');
-    for (const n of names) {
+    const all = (await readdir(path)).sort();
+    const pts = all.filter((n) => extname(n).toLowerCase() === '.pts');
+    const mats = all.filter((n) => extname(n).toLowerCase() === '.mat');
+    // One format per folder: a mix is usually two datasets copied together, whose conventions
+    // (and photos) differ; scoring them as one would be silently wrong.
+    if (pts.length > 0 && mats.length > 0)
+      throw new LabelFormatError(
+        path,
+        `expected one label format per folder, found ${pts.length} .pts and ${mats.length} .mat files`,
+      );
+    if (pts.length === 0 && mats.length === 0)
+      throw new InputError(path, 'no .pts or .mat file in the label folder');
+    if (mats.length > 0) {
+      for (const n of mats) {
+        const file = join(path, n);
+        const { landmarks, pose } = await readAflwMat(file);
+        add(join(path, basename(n, extname(n))), {
+          box: landmarkBox(landmarks),
+          landmarks,
+          source: file,
+          pose,
+        });
+      }
+      return { kind: 'aflw-mat', byPath: new Map(), byStem };
+    }
+    for (const n of pts) {
       const file = join(path, n);
       const landmarks = await readPts(file);
       add(join(path, basename(n, '.pts')), {
@@ -85,7 +117,10 @@ async function readLabelsOne(path: string): Promise<LabelSet> {
     return { kind: 'pts-folder', byPath: new Map(), byStem };
   }
   if (extname(path).toLowerCase() !== '.xml')
-    throw new InputError(path, 'expected a dlib XML file (.xml) or a folder of .pts files');
+    throw new InputError(
+      path,
+      'expected a dlib XML file (.xml), a folder of .pts files or a folder of AFLW2000-3D .mat files',
+    );
   for (const img of await readDlibXml(path)) {
     for (const f of img.faces) {
       if (f.ignore) continue;

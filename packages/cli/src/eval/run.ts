@@ -13,11 +13,21 @@
  * (the ibug points the model maps). NME (eye) = mean ‖pred − label‖ / ‖label₃₇ − label₄₆‖, NME
  * (box) = the same mean / √(w·h) of the label landmarks' bounding box (AFLW2000-3D). Faces the
  * detector misses count as missed for every method and are listed, never averaged in silence.
+ *
+ * The field's protocol (3DDFA's `benchmark_aflw2000.py`), reported beside: NME68 = the mean over
+ * all 68 points / √(w·h) of the ground truth's 68-point box (a method that predicts fewer points
+ * has none), averaged per |yaw| bucket [0, 30), [30, 60), [60, 90] (≥ 60 all in the last, as
+ * 3DDFA's `yaw > 60`) and reported as the mean of the three bucket means; the buckets use the
+ * ground-truth yaw when the labels have a pose (AFLW2000-3D `.mat`), else the fitted one. Pose
+ * MAE: mean |Δ| of yaw, pitch, roll in degrees, in `Pose_Para`'s convention, against the labels.
+ * `crop: 'labels'` skips detection: every labelled face is cropped as 3DDFA does from its
+ * ground-truth landmarks and face-api's landmark net runs inside that square (no face is missed).
  */
 import { resolve } from 'node:path';
-import type { FitStn } from '@3dmm-stn/fit';
+import { type FitPose, type FitStn, fitPose } from '@3dmm-stn/fit';
 import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
-import { eulerDegreesFromAxisAngle, landmarkNme } from '@3dmm-stn/trainer';
+import { landmarkNme } from '@3dmm-stn/trainer';
+import { roiBoxFromLandmarks } from './aflw';
 import { readRgb } from '../image';
 import type { DetectedFace, FaceDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';
@@ -34,6 +44,8 @@ export interface EvalOptions {
   refine?: number;
   minConfidence?: number;
   minIou?: number;
+  /** Where the face square comes from: the detector (default) or the labels (3DDFA's crop). */
+  crop?: 'detector' | 'labels';
   onImage?: (done: number, total: number, image: string) => void;
 }
 
@@ -46,10 +58,30 @@ export interface FaceResult {
   matched: boolean;
   /** IoU of the label's and the detection's landmark boxes (0 when missed). */
   iou: number;
-  /** |yaw| in degrees of the face as fitted (`fit`, else the localiser; no ground truth pose). */
+  /**
+   * |yaw| in degrees that buckets the face: the ground truth's when the labels have a pose, else
+   * the face as fitted (`fit`, else the localiser).
+   */
   yaw: number | null;
-  /** Per method: NME (eye), NME (box), seconds per face. */
-  methods: Partial<Record<EvalMethod, { nme: number; nmeBox: number; seconds: number }>>;
+  /** Where `yaw` came from. */
+  yawFrom: 'labels' | 'fit' | 'localiser' | null;
+  /** Ground-truth pose in degrees, `Pose_Para`'s convention (AFLW2000-3D labels), or null. */
+  truePose: { pitch: number; yaw: number; roll: number } | null;
+  /** Per method: its scores on this face. */
+  methods: Partial<Record<EvalMethod, MethodFace>>;
+}
+
+export interface MethodFace {
+  /** NME (eye) and NME (box) on the points the model has. */
+  nme: number;
+  nmeBox: number;
+  /** All 68 points / √(w·h) of the ground truth's box (3DDFA); null: fewer points predicted. */
+  nme68: number | null;
+  seconds: number;
+  /** The head pose of θ (methods with a θ), as in the fit record. */
+  pose?: FitPose;
+  /** |Δ| to the ground-truth pose, degrees, `Pose_Para`'s convention (labels with a pose). */
+  poseError?: { yaw: number; pitch: number; roll: number };
 }
 
 export interface MethodSummary {
@@ -59,11 +91,24 @@ export interface MethodSummary {
   nmeBox: number;
   /** Mean NME (eye) by |yaw| bucket: [0, 30), [30, 60), [60, 90]. */
   byYaw: { bucket: string; faces: number; nme: number; nmeBox: number }[];
+  /**
+   * The field's protocol: NME68 per |yaw| bucket and the mean of the three bucket means (NaN
+   * when a bucket is empty); null when the method predicts fewer than 68 points.
+   */
+  nme68: {
+    faces: number;
+    byYaw: { bucket: string; faces: number; nme: number }[];
+    meanOfBuckets: number;
+  } | null;
+  /** Mean absolute pose error in degrees (`Pose_Para` convention); null without ground truth. */
+  poseMae: { faces: number; yaw: number; pitch: number; roll: number; mean: number } | null;
   secondsPerFace: number;
 }
 
 export interface EvalSummary {
   labels: string;
+  /** The face square: the detector's, or 3DDFA's from the ground-truth landmarks. */
+  crop: 'detector' | 'labels';
   model: string;
   /** The ibug points (1-based) every method is scored on. */
   points: number[];
@@ -108,10 +153,26 @@ function mean(a: number[]): number {
   return a.length ? a.reduce((s, x) => s + x, 0) / a.length : Number.NaN;
 }
 
+function angleDiff(a: number, b: number): number {
+  const d = Math.abs(a - b) % 360;
+  return d > 180 ? 360 - d : d;
+}
+
+const DEG = 180 / Math.PI;
+
 export function summarise(faces: FaceResult[], method: EvalMethod): MethodSummary {
   const scored = faces.filter((f) => f.methods[method]);
-  const get = (f: FaceResult) =>
-    f.methods[method] as { nme: number; nmeBox: number; seconds: number };
+  const get = (f: FaceResult) => f.methods[method] as MethodFace;
+  const with68 = scored.filter((f) => get(f).nme68 !== null && f.yaw !== null);
+  const inBucket = (f: FaceResult, lo: number, hi: number) =>
+    f.yaw !== null && f.yaw >= lo && (f.yaw < hi || hi === BUCKETS[2][2]);
+  const nme68Buckets = BUCKETS.map(([bucket, lo, hi]) => {
+    const inB = with68.filter((f) => inBucket(f, lo, hi));
+    return { bucket, faces: inB.length, nme: mean(inB.map((f) => get(f).nme68 as number)) };
+  });
+  const posed = scored.filter((f) => get(f).poseError);
+  const err = (k: 'yaw' | 'pitch' | 'roll') =>
+    mean(posed.map((f) => (get(f).poseError as Record<typeof k, number>)[k]));
   return {
     faces: scored.length,
     missed: faces.length - scored.length,
@@ -126,6 +187,24 @@ export function summarise(faces: FaceResult[], method: EvalMethod): MethodSummar
         nmeBox: mean(inB.map((f) => get(f).nmeBox)),
       };
     }),
+    nme68:
+      with68.length > 0
+        ? {
+            faces: with68.length,
+            byYaw: nme68Buckets,
+            meanOfBuckets: mean(nme68Buckets.map((b) => b.nme)),
+          }
+        : null,
+    poseMae:
+      posed.length > 0
+        ? {
+            faces: posed.length,
+            yaw: err('yaw'),
+            pitch: err('pitch'),
+            roll: err('roll'),
+            mean: (err('yaw') + err('pitch') + err('roll')) / 3,
+          }
+        : null,
     secondsPerFace: mean(scored.map((f) => get(f).seconds)),
   };
 }
@@ -141,8 +220,11 @@ export async function evaluateImages(
 ): Promise<EvalSummary> {
   const grid = g.grid;
   const ids = Array.from(grid.landmarkIds);
+  const crop = options.crop ?? 'detector';
+  const all68 = Array.from({ length: 68 }, (_, i) => i + 1);
   const summary: EvalSummary = {
     labels: labelsName,
+    crop,
     model: grid.metadata.name,
     points: ids,
     images: images.length,
@@ -172,25 +254,41 @@ export async function evaluateImages(
     try {
       const photo = await readRgb(image);
       const t0 = performance.now();
-      const det = await detector.detect(photo, { minConfidence: options.minConfidence });
+      let detected: DetectedFace[];
+      let match: number[];
+      if (crop === 'labels') {
+        // 3DDFA's protocol: the square from the ground truth, face-api's landmarks inside it.
+        detected = [];
+        for (const l of labelled)
+          detected.push(await detector.landmarksInBox(photo, roiBoxFromLandmarks(l.landmarks)));
+        match = labelled.map((_, i) => i);
+      } else {
+        const det = await detector.detect(photo, { minConfidence: options.minConfidence });
+        detected = det.faces;
+        match = matchFaces(
+          labelled.map((l) => landmarkBox(l.landmarks)),
+          det.faces.map((f) => landmarkBox(f.landmarks)),
+          options.minIou ?? 0.3,
+        );
+      }
       const detectSeconds = (performance.now() - t0) / 1000;
-      const match = matchFaces(
-        labelled.map((l) => landmarkBox(l.landmarks)),
-        det.faces.map((f) => landmarkBox(f.landmarks)),
-        options.minIou ?? 0.3,
-      );
       const faces: DetectedFace[] = [];
       const rows: FaceResult[] = labelled.map((l, i) => {
         const j = match[i];
-        if (j >= 0) faces.push(det.faces[j]);
+        if (j >= 0) faces.push(detected[j]);
         else summary.missed.push({ image, label: l.source });
+        const truePose = l.pose
+          ? { pitch: l.pose.pitch * DEG, yaw: l.pose.yaw * DEG, roll: l.pose.roll * DEG }
+          : null;
         return {
           image,
           label: l.source,
           box: l.box,
           matched: j >= 0,
           iou: 0,
-          yaw: null,
+          yaw: truePose ? Math.abs(truePose.yaw) : null,
+          yawFrom: truePose ? 'labels' : null,
+          truePose,
           methods: {},
         };
       });
@@ -200,15 +298,35 @@ export async function evaluateImages(
         r.iou = iou(landmarkBox(l.landmarks), landmarkBox(faces[k].landmarks));
       });
       summary.matchedFaces += faces.length;
+      // pred: [L, 2] on `ids`; pred68: [68, 2] when the method predicts every point.
       const score = (
         r: FaceResult,
         method: EvalMethod,
         pred: ArrayLike<number>,
+        pred68: ArrayLike<number> | null,
         seconds: number,
+        pose?: FitPose,
       ) => {
         const l = labelled[rows.indexOf(r)];
         const e = landmarkNme(pred, ids, l.landmarks);
-        r.methods[method] = { nme: e.eye, nmeBox: e.box, seconds };
+        const m: MethodFace = {
+          nme: e.eye,
+          nmeBox: e.box,
+          nme68: pred68 ? landmarkNme(pred68, all68, l.landmarks).box : null,
+          seconds,
+        };
+        if (pose) {
+          m.pose = pose;
+          if (r.truePose) {
+            const p = pose.posePara;
+            m.poseError = {
+              yaw: angleDiff(p.yaw * DEG, r.truePose.yaw),
+              pitch: angleDiff(p.pitch * DEG, r.truePose.pitch),
+              roll: angleDiff(p.roll * DEG, r.truePose.roll),
+            };
+          }
+        }
+        r.methods[method] = m;
       };
       if (faces.length > 0) {
         for (const method of options.methods) {
@@ -220,7 +338,7 @@ export async function evaluateImages(
                 p[2 * q + 1] = faces[k].landmarks[2 * (id - 1) + 1];
               });
               // face-api finds boxes and landmarks in one call: its time is the detection's.
-              score(r, method, p, detectSeconds / Math.max(1, det.faces.length));
+              score(r, method, p, faces[k].landmarks, detectSeconds / Math.max(1, detected.length));
             });
             continue;
           }
@@ -235,9 +353,24 @@ export async function evaluateImages(
           const seconds = (performance.now() - t1) / 1000 / faces.length;
           matchedRows.forEach((r, k) => {
             const theta = thetas[k].theta;
-            score(r, method, modelLandmarks(grid, theta), seconds);
-            if (method === 'fit' || (r.yaw === null && method === 'localiser'))
-              r.yaw = Math.abs(eulerDegreesFromAxisAngle(theta.slice(0, 3)).yaw);
+            const pred = modelLandmarks(grid, theta);
+            let pred68: Float64Array | null = null;
+            if (ids.length === 68) {
+              pred68 = new Float64Array(136);
+              ids.forEach((id, q) => {
+                pred68?.set([pred[2 * q], pred[2 * q + 1]], 2 * (id - 1));
+              });
+            }
+            const pose = fitPose(theta);
+            score(r, method, pred, pred68, seconds, pose);
+            // Without a ground-truth pose, the fit's (else the localiser's) yaw buckets the face.
+            if (
+              r.yawFrom !== 'labels' &&
+              (method === 'fit' || (r.yaw === null && method === 'localiser'))
+            ) {
+              r.yaw = Math.abs(pose.yaw);
+              r.yawFrom = method;
+            }
           });
         }
       }
@@ -256,7 +389,11 @@ export async function evaluateImages(
             box: l.box,
             matched: false,
             iou: 0,
-            yaw: null,
+            yaw: l.pose ? Math.abs(l.pose.yaw * DEG) : null,
+            yawFrom: l.pose ? 'labels' : null,
+            truePose: l.pose
+              ? { pitch: l.pose.pitch * DEG, yaw: l.pose.yaw * DEG, roll: l.pose.roll * DEG }
+              : null,
             methods: {},
           });
         }

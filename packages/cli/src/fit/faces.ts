@@ -28,7 +28,9 @@ interface FaceApiModule {
   nets: Record<
     'ssdMobilenetv1' | 'tinyFaceDetector' | 'faceLandmark68Net',
     { loadFromDisk(dir: string): Promise<void> }
-  >;
+  > & {
+    faceLandmark68Net: { detectLandmarks(input: tf.Tensor3D): Promise<{ positions: Point[] }> };
+  };
   SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults?: number }) => unknown;
   TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => unknown;
   detectAllFaces(input: tf.Tensor3D, options: unknown): DetectTask;
@@ -145,6 +147,51 @@ export class FaceDetector {
       }
     }
     return { faces: [], attempts };
+  }
+
+  /**
+   * face-api's 68 landmarks of the face in a given square (`[x, y, side, side]`, photo pixels),
+   * without its detectors: `eval --crop labels` (3DDFA's protocol crops from the ground truth).
+   * The square is cut at whole pixels and padded with black where it leaves the photo, as
+   * 3DDFA's `crop_img` does; face-api's landmark net sees what withFaceLandmarks would give it.
+   */
+  async landmarksInBox(img: RgbImage, box: readonly number[]): Promise<DetectedFace> {
+    const x0 = Math.round(box[0]);
+    const y0 = Math.round(box[1]);
+    const side = Math.max(1, Math.round(box[2]));
+    const data = new Int32Array(side * side * 3);
+    const src = img.data;
+    for (let v = 0; v < side; v++) {
+      const y = y0 + v;
+      if (y < 0 || y >= img.height) continue;
+      for (let u = 0; u < side; u++) {
+        const x = x0 + u;
+        if (x < 0 || x >= img.width) continue;
+        const i = 3 * (y * img.width + x);
+        const o = 3 * (v * side + u);
+        data[o] = src[i];
+        data[o + 1] = src[i + 1];
+        data[o + 2] = src[i + 2];
+      }
+    }
+    const t = tf.tensor3d(data, [side, side, 3], 'int32');
+    try {
+      const lm = await this.api.nets.faceLandmark68Net.detectLandmarks(t);
+      const landmarks = new Float32Array(136);
+      lm.positions.forEach((p, i) => {
+        landmarks[2 * i] = p.x + x0;
+        landmarks[2 * i + 1] = p.y + y0;
+      });
+      return {
+        box: [box[0], box[1], box[2], box[3]],
+        score: 1,
+        detector: 'labels',
+        padded: false,
+        landmarks,
+      };
+    } finally {
+      t.dispose();
+    }
   }
 }
 

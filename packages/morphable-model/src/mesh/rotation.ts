@@ -176,8 +176,12 @@ function mul3(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
 /**
  * Head pose as Euler angles (radians): R = Rz(roll) · Ry(yaw) · Rx(pitch), in model space
  * (right-handed, y up, z towards the camera). Yaw turns about the vertical (y) axis, pitch about
- * x, roll about the viewing (z) axis. The trainer's synthetic poses and metrics, the CLI's `eval`
- * and the web app's pose read-out use this one convention.
+ * x, roll about the viewing (z) axis. The trainer's synthetic poses and metrics, the CLI's `fit`
+ * and `eval` records and the web app's pose read-out use this one convention.
+ *
+ * Signs, as seen in the image (the projection flips y): yaw > 0 turns the nose towards image
+ * right (+x; the subject's left); pitch > 0 turns the nose down (looking down); roll > 0 turns
+ * the face counter-clockwise on the screen (the subject's left eye rises).
  */
 export function matrixFromEuler(yaw: number, pitch: number, roll: number): Float64Array {
   const [cy, sy, cp, sp, cr, sr] = [
@@ -216,4 +220,73 @@ export function eulerDegreesFromAxisAngle(r: ArrayLike<number>): {
 } {
   const e = eulerFromMatrix(rotationFromAxisAngle([r[0], r[1], r[2]]));
   return { yaw: e.yaw * DEG, pitch: e.pitch * DEG, roll: e.roll * DEG };
+}
+
+/**
+ * A head pose in the record form of the CLI's `fit`/`eval` and the web app: yaw, pitch, roll in
+ * degrees ({@link matrixFromEuler}'s convention) and R row by row (X' = R·X, model space).
+ */
+export interface HeadPose {
+  yaw: number;
+  pitch: number;
+  roll: number;
+  /** R as 3 rows of 3: R = Rz(roll)·Ry(yaw)·Rx(pitch) = R(θ[0..2]). */
+  rotation: [[number, number, number], [number, number, number], [number, number, number]];
+}
+
+/** The {@link HeadPose} of an axis-angle vector r (θ[0..2]). */
+export function headPoseFromAxisAngle(r: ArrayLike<number>): HeadPose {
+  const R = rotationFromAxisAngle([r[0], r[1], r[2]]);
+  const e = eulerFromMatrix(R);
+  return {
+    yaw: e.yaw * DEG,
+    pitch: e.pitch * DEG,
+    roll: e.roll * DEG,
+    rotation: [
+      [R[0], R[1], R[2]],
+      [R[3], R[4], R[5]],
+      [R[6], R[7], R[8]],
+    ],
+  };
+}
+
+/**
+ * AFLW2000-3D / 300W-LP `Pose_Para` angles (radians) as 3DDFA and face3d define them: the
+ * ground-truth projection of those datasets is p = s·R·X + t with the image y flipped, the same
+ * camera as the STN's, and R = Rx(pitch)ᵀ·Ry(yaw)ᵀ·Rz(roll)ᵀ (face3d's `angle2matrix_3ddfa`,
+ * "the same as in 3DDFA"), i.e. R = (Rz(roll)·Ry(yaw)·Rx(pitch))ᵀ. Their BFM model space has the
+ * same axes as ours (x to the viewer's right, y up, z towards the camera), so this R is the
+ * project's R(θ[0..2]) directly. Because of the transpose their angles are those of the inverse
+ * rotation: for a pure yaw, pitch or roll each is the negative of {@link eulerFromMatrix}'s, and
+ * in general neither the order nor the signs match, hence these conversions through R.
+ */
+export interface PosePara {
+  pitch: number;
+  yaw: number;
+  roll: number;
+}
+
+/** R (row-major [9]) of `Pose_Para` angles (radians); see {@link PosePara}. */
+export function matrixFromPosePara(pitch: number, yaw: number, roll: number): Float64Array {
+  const Rt = matrixFromEuler(yaw, pitch, roll);
+  return Float64Array.of(Rt[0], Rt[3], Rt[6], Rt[1], Rt[4], Rt[7], Rt[2], Rt[5], Rt[8]);
+}
+
+/**
+ * `Pose_Para` angles (radians; |yaw| ≤ 90°) of a rotation R (row-major [9]), the inverse of
+ * {@link matrixFromPosePara}: the {@link eulerFromMatrix} decomposition of Rᵀ.
+ */
+export function poseParaFromMatrix(R: ArrayLike<number>): PosePara {
+  if (R.length !== 9) {
+    throw new RangeError(
+      `Error in poseParaFromMatrix: R must have 9 entries (row-major 3×3), but got ${R.length}.`,
+    );
+  }
+  const e = eulerFromMatrix([R[0], R[3], R[6], R[1], R[4], R[7], R[2], R[5], R[8]]);
+  return { pitch: e.pitch, yaw: e.yaw, roll: e.roll };
+}
+
+/** `Pose_Para` angles (radians) of an axis-angle vector r (θ[0..2]). */
+export function poseParaFromAxisAngle(r: ArrayLike<number>): PosePara {
+  return poseParaFromMatrix(rotationFromAxisAngle([r[0], r[1], r[2]]));
 }
