@@ -44,6 +44,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       '--refine <n>',
       'with --localiser: polish θ with N optimisation steps against the detected landmarks',
     )
+    .option(
+      '--contour <on|off>',
+      'contour-aware jaw points: match ibug 1–17 to the model\'s jawline candidates at every iteration (default on when the model has them)',
+    )
     .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
     .option(
       '--expressions <list>',
@@ -89,6 +93,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('--refine <n>', 'also score the localiser refined with N optimisation steps')
     .option('--steps <n>', "optimisation steps of fit (default: fit's)")
     .option('--model <file>', 'morphable model (default: the embedded model)')
+    .option(
+      '--contour <on|off>',
+      'contour-aware jaw points: match ibug 1–17 to the model\'s jawline candidates at every iteration (default on when the model has them)',
+    )
     .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
     .option(
       '--expressions <list>',

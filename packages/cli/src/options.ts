@@ -100,3 +100,11 @@ export function parseExpressionsFlag(value: string | undefined): number | string
   }
   return names;
 }
+
+/** `on` / `off` → true / false; undefined → undefined (the default). */
+export function parseOnOff(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new UsageError(`${flag}: expected on or off, got ${JSON.stringify(value)}`);
+}

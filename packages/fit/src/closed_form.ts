@@ -10,6 +10,7 @@
  * w_prior · ‖α‖², is minimised exactly by (AᵀA + λI) α = Aᵀb with λ = w_prior · L_used / w_lm.
  */
 import { projectScaledOrthographic, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
+import { type ContourChoice, type ContourModel, chooseContour, contourRows } from './contour';
 import { type InitialPose, initialPose, weightedRms } from './init';
 
 /** What the closed-form fit reads of a GridModel: its landmark rows. */
@@ -30,11 +31,20 @@ export interface ClosedFormOptions {
   iterations?: number;
   /** λ of the α solve (prior weight relative to the summed squared landmark error). */
   lambda?: number;
+  /**
+   * Contour-aware jaw points (`contour.ts`): the first pose from the inner points and the chin
+   * only, then at every iteration ibug 1–8 / 10–17 matched to the nearest jawline candidate of
+   * their side, the side turned away weighted by cos(yaw). Needs `rows.contour` (a GridModel
+   * with candidates); default true when it has them.
+   */
+  contour?: boolean;
 }
 
 export interface ClosedFormFit extends InitialPose {
   /** [D] shape coefficients. */
   alpha: Float64Array;
+  /** The last contour correspondences, when the contour step ran. */
+  contour?: ContourChoice;
   /** RMS landmark distance of the final pose and shape (pixels). */
   rms: number;
 }
@@ -57,16 +67,65 @@ export function closedFormFit(
   for (let l = 0; l < L; l++) if (w[l] > 0) used++;
   const lambda = options.lambda ?? (0.1 * Math.max(1, used)) / 0.8998;
   const alpha = new Float64Array(D);
+  const grid = rows as LandmarkRows & Partial<ContourModel>;
+  const crows =
+    options.contour !== false && grid.contour && grid.landmarkIds && iterations > 0
+      ? contourRows(grid as ContourModel)
+      : undefined;
+  // The rows and weights of this iteration: the contour rows change with the correspondences.
+  const cur: LandmarkRows = {
+    ...rows,
+    landmarkMean: Float64Array.from(rows.landmarkMean),
+    landmarkBasis: Float64Array.from(rows.landmarkBasis),
+  };
+  const wc = Float64Array.from(w);
+  // The first pose without the jaw points, which a detector puts on the silhouette.
+  if (crows) for (const l of crows.rows) wc[l] = 0;
   const X = Float64Array.from(rows.landmarkMean);
-  let pose = refineScaleTranslation(initialPose(X, p, w), X, p, w);
+  let pose = refineScaleTranslation(initialPose(X, p, wc), X, p, wc);
+  let choice: ContourChoice | undefined;
   // pose → α → pose → … → α: the last step is the α solve, exact for the final pose.
   for (let it = 0; it < iterations && D > 0; it++) {
-    if (it > 0) pose = refineScaleTranslation(initialPose(X, p, w), X, p, w);
-    solveAlpha(rows, pose, p, w, lambda, alpha);
-    shapeOf(rows, alpha, X);
+    if (it > 0) pose = refineScaleTranslation(initialPose(X, p, wc), X, p, wc);
+    if (crows) {
+      const theta = [...pose.r, ...pose.t, pose.logS, ...alpha];
+      choice = chooseContour(grid as ContourModel, crows, theta, p);
+      applyContour(rows, grid as ContourModel, crows.rows, choice, w, cur, wc);
+    }
+    solveAlpha(cur, pose, p, wc, lambda, alpha);
+    shapeOf(cur, alpha, X);
   }
-  const rms = weightedRms(projectScaledOrthographic(X, pose.r, pose.t, pose.logS), p, w);
-  return { ...pose, alpha, rms };
+  const rms = weightedRms(projectScaledOrthographic(X, pose.r, pose.t, pose.logS), p, wc);
+  return { ...pose, alpha, rms, ...(choice ? { contour: choice } : {}) };
+}
+
+/** The contour rows of `cur` become the chosen candidates' rows; their weights `w · weight`. */
+function applyContour(
+  rows: LandmarkRows,
+  grid: ContourModel,
+  contourRowIds: number[],
+  choice: ContourChoice,
+  w: ArrayLike<number>,
+  cur: LandmarkRows,
+  wc: Float64Array,
+): void {
+  const c = grid.contour!;
+  const C = c.vertices.length;
+  const L = w.length;
+  const D = rows.numModes;
+  const mu = cur.landmarkMean as Float64Array;
+  const B = cur.landmarkBasis as Float64Array;
+  contourRowIds.forEach((l, k) => {
+    const j = choice.candidate[k];
+    for (let a = 0; a < 3; a++) {
+      // j < 0: the point keeps its own vertex.
+      mu[3 * l + a] = j < 0 ? rows.landmarkMean[3 * l + a] : c.mean[3 * j + a];
+      for (let d = 0; d < D; d++)
+        B[d * 3 * L + 3 * l + a] =
+          j < 0 ? rows.landmarkBasis[d * 3 * L + 3 * l + a] : c.basis[d * 3 * C + 3 * j + a];
+    }
+    wc[l] = w[l] * choice.weight[k];
+  });
 }
 
 /** X = μ + Σ_d α_d B_d over the landmark rows. */

@@ -38,3 +38,5 @@ export { fittedMesh, gridTexCoords } from './mesh';
 
 // --- the JSON record of a fitted face (CLI `fit`, web app) ---
 export type { FitPose, FitRecord } from './record';
+export type { ContourChoice, ContourModel, ContourRows } from './contour';
+export { chooseContour, contourRows, outlineLandmarks, projectCandidates } from './contour';

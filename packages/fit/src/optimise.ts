@@ -11,8 +11,10 @@
  * mean squared mirror difference up to sampling.
  */
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
+import { morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ClosedFormFit, closedFormFit } from './closed_form';
+import { chooseContour, contourRows } from './contour';
 import type { FitStn } from './stn';
 
 export interface OptimiseOptions {
@@ -35,6 +37,12 @@ export interface OptimiseOptions {
    * localiser's output (`fit --localiser … --refine N`). `initial` still reports the closed-form pose.
    */
   initialTheta?: ArrayLike<number>;
+  /**
+   * Contour-aware jaw points (`contour.ts`) in the closed form and at every Adam step: ibug
+   * 1–8 / 10–17 matched to the nearest jawline candidate of their side, the side turned away
+   * weighted by cos(yaw). Default true when the grid has candidates (`grid.contour`).
+   */
+  contour?: boolean;
 }
 
 export interface OptimiseResult {
@@ -96,6 +104,7 @@ export function optimiseTheta(
       iterations: options.init === 'pose' ? 0 : (options.initIterations ?? 5),
       // The loss's own balance: w_prior·‖α‖² against w_lm/L_used·Σ‖·‖².
       lambda: (w.prior * used[b]) / w.landmark,
+      contour: options.contour,
     });
     initial.push(init);
     theta.set(init.r, b * P);
@@ -128,7 +137,56 @@ export function optimiseTheta(
   lr.fill(LR.alpha, 6);
 
   const targetT = tf.tensor3d(target, [B, L, 2]);
-  const confT = tf.tensor2d(confidence, [B, L]);
+  let confT = tf.tensor2d(confidence, [B, L]);
+  // Contour step: per Adam step, the nearest candidate of each jaw point (host, from θ), gathered
+  // from the candidates' projections and put in place of the fixed jaw rows.
+  const crows = options.contour !== false ? contourRows(grid) : undefined;
+  const C = grid.contour?.vertices.length ?? 0;
+  const contourT = crows
+    ? {
+        mean: tf.tensor2d(grid.contour!.mean, [C, 3]),
+        basis: tf.tensor2d(grid.contour!.basis, [D, 3 * C]),
+      }
+    : undefined;
+  let gatherT: tf.Tensor1D | null = null;
+  /** [B, L, 1] 1 where a row takes its matched candidate. */
+  let maskT: tf.Tensor3D | null = null;
+  const chooseStep = () => {
+    if (!crows) return;
+    const idx = new Int32Array(B * L);
+    const sel = new Float32Array(B * L);
+    const conf = Float32Array.from(confidence);
+    for (let b = 0; b < B; b++) {
+      idx.fill(b * C, b * L, (b + 1) * L);
+      const choice = chooseContour(
+        grid,
+        crows,
+        theta.subarray(b * P, (b + 1) * P),
+        target.subarray(2 * b * L, 2 * (b + 1) * L),
+      );
+      crows.rows.forEach((l, k) => {
+        if (choice.candidate[k] >= 0) {
+          idx[b * L + l] = b * C + choice.candidate[k];
+          sel[b * L + l] = 1;
+        }
+        conf[b * L + l] *= choice.weight[k];
+      });
+    }
+    gatherT?.dispose();
+    maskT?.dispose();
+    maskT = tf.tensor3d(sel, [B, L, 1]);
+    confT.dispose();
+    gatherT = tf.tensor1d(idx, 'int32');
+    confT = tf.tensor2d(conf, [B, L]);
+  };
+  /** The landmark projections with the contour rows replaced by their chosen candidates. */
+  const withContour = (th: tf.Tensor2D, projected: tf.Tensor3D): tf.Tensor3D => {
+    if (!contourT || !gatherT || !maskT) return projected;
+    const { r, t, logS, alpha } = splitTheta(th);
+    const q = projectVertices(morphShape(alpha, contourT.mean, contourT.basis), r, t, logS);
+    const g = tf.reshape(tf.gather(tf.reshape(q, [B * C, 2]), gatherT), [B, L, 2]);
+    return tf.add(tf.mul(projected, tf.sub(1, maskT)), tf.mul(g, maskT)) as tf.Tensor3D;
+  };
   const usedT = tf.tensor1d(used);
   const useSym = image !== undefined && w.symmetry > 0;
   let mask: tf.Tensor4D | null = null;
@@ -150,6 +208,7 @@ export function optimiseTheta(
       } else {
         projected = stn.projectLandmarks(th);
       }
+      projected = withContour(th, projected);
       const lm = tf.div(landmarkLoss(projected, targetT, confT, none), usedT);
       let total = tf.add(tf.mul(lm, w.landmark), tf.mul(priorLoss(alpha, none), w.prior));
       if (sym) total = tf.add(total, sym);
@@ -173,6 +232,7 @@ export function optimiseTheta(
       const th = tf.tensor2d(Float32Array.from(theta), [B, P]);
       try {
         if (useSym && (k % maskEvery === 0 || mask === null)) refreshMask(th);
+        chooseStep();
         if (k === 0) first = lossValues(th);
         if (k === steps) {
           last = lossValues(th);
@@ -202,6 +262,9 @@ export function optimiseTheta(
     }
   } finally {
     tf.dispose([targetT, confT, usedT]);
+    if (gatherT) (gatherT as tf.Tensor).dispose();
+    if (maskT) (maskT as tf.Tensor).dispose();
+    if (contourT) tf.dispose([contourT.mean, contourT.basis]);
     if (mask) (mask as tf.Tensor).dispose();
   }
   return {

@@ -71,6 +71,8 @@ export interface FitFacesOptions {
   localiser?: Localiser;
   /** With a localiser: polish its θ with this many optimisation steps against the landmarks. */
   refine?: number;
+  /** Contour-aware jaw points (see `optimiseTheta`). Default true when the model has candidates. */
+  contour?: boolean;
 }
 
 export interface FaceTheta {
@@ -155,6 +157,7 @@ export function thetaForFaces(
       });
       const r = optimiseTheta(g, target, conf, images, {
         steps: start ? refine : options.steps,
+        contour: options.contour,
         init: options.init,
         initialTheta: start ? start.flat() : undefined,
       });
@@ -166,6 +169,7 @@ export function thetaForFaces(
           steps: r.steps,
           init: start ? 'localiser' : r.initial[b].method,
           initRmsPx: r.initial[b].rms / (size / crops[b].side),
+          contour: options.contour !== false && grid.contour !== undefined,
           loss: r.loss[b],
         };
       }

@@ -46,6 +46,8 @@ export interface FitRecord {
     /** Where θ started: how the last closed-form pose was found, or a localiser's θ (`--refine`). */
     init: 'affine' | 'similarity' | 'localiser';
     initRmsPx: number;
+    /** Whether the jaw points were matched to the model's contour candidates (`--contour`). */
+    contour: boolean;
     loss: { initial: number; final: number };
   };
   /** θ = [r0 r1 r2, tx ty, log s, α…] in pixels of the input photo. */

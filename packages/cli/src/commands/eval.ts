@@ -13,7 +13,7 @@ import { faceDetector, modelFor } from '../fit/run';
 import { loadLocaliser } from '../fit/localiser';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
-import { parseChoice, parseExpressionsFlag, parseIntFlag, parseNumberFlag } from '../options';
+import { parseChoice, parseExpressionsFlag, parseOnOff, parseIntFlag, parseNumberFlag } from '../options';
 import { expandImages } from './pseudo_label';
 import { BACKEND_CHOICES } from './fit';
 
@@ -28,6 +28,7 @@ export interface EvalCommandOptions {
   landmarks?: string;
   shapeModes?: string;
   expressions?: string;
+  contour?: string;
   minConfidence?: string;
   backend?: string;
   json?: boolean;
@@ -141,6 +142,7 @@ export async function evalCommand(
       localiser,
       steps,
       refine,
+      contour: parseOnOff('--contour', opts.contour),
       minConfidence,
       crop,
       onImage: (done, total, image) => {

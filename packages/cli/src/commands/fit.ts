@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { fitImages, type FitOptions } from '../fit/run';
 import type { CliIO } from '../io';
-import { parseChoice, parseExpressionsFlag, parseIntFlag, parseNumberFlag } from '../options';
+import { parseChoice, parseExpressionsFlag, parseOnOff, parseIntFlag, parseNumberFlag } from '../options';
 
 export interface FitCommandOptions {
   out?: string;
@@ -12,6 +12,7 @@ export interface FitCommandOptions {
   refine?: string;
   shapeModes?: string;
   expressions?: string;
+  contour?: string;
   res?: string;
   steps?: string;
   init?: string;
@@ -40,6 +41,7 @@ export async function fitCommand(
     refine: parseIntFlag('--refine', opts.refine, 0, 100000),
     res: parseIntFlag('--res', opts.res, 2, 1024),
     shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
+    contour: parseOnOff('--contour', opts.contour),
     expressionModes: parseExpressionsFlag(opts.expressions),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),
     init: parseChoice('--init', opts.init, ['closed-form', 'pose'] as const),

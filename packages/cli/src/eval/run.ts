@@ -28,6 +28,7 @@ import { type FitPose, type FitStn, fitPose } from '@3dmm-stn/fit';
 import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { landmarkNme } from '@3dmm-stn/trainer';
 import { roiBoxFromLandmarks } from './aflw';
+import { outlineLandmarks } from '@3dmm-stn/fit';
 import { readRgb } from '../image';
 import type { DetectedFace, FaceDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';
@@ -42,6 +43,8 @@ export interface EvalOptions {
   steps?: number;
   /** Refinement steps after the localiser (`localiser+refine`). */
   refine?: number;
+  /** Contour-aware jaw points in `fit` and refinement (default on when the model has candidates). */
+  contour?: boolean;
   minConfidence?: number;
   minIou?: number;
   /** Where the face square comes from: the detector (default) or the labels (3DDFA's crop). */
@@ -349,11 +352,19 @@ export async function evaluateImages(
             steps: options.steps,
             localiser: method === 'fit' ? undefined : options.localiser,
             refine: method === 'localiser+refine' ? (options.refine ?? 20) : 0,
+            contour: options.contour,
           });
           const seconds = (performance.now() - t1) / 1000 / faces.length;
           matchedRows.forEach((r, k) => {
             const theta = thetas[k].theta;
-            const pred = modelLandmarks(grid, theta);
+            // 2D annotations (dlib, .pts) put the jaw points on the outline, as the detector
+            // does: with contour fitting, score the jaw rows on the matched candidates.
+            // AFLW2000-3D's labels are 3D-consistent: score the model's fixed vertices.
+            const fixed = modelLandmarks(grid, theta);
+            const pred =
+              labels.kind !== 'aflw-mat' && options.contour !== false
+                ? outlineLandmarks(grid, theta, fixed, faces[k].landmarks)
+                : fixed;
             let pred68: Float64Array | null = null;
             if (ids.length === 68) {
               pred68 = new Float64Array(136);

@@ -48,6 +48,8 @@ export interface FitImageOptions {
   localiser?: Localiser;
   /** With a localiser: polish its θ with this many optimisation steps against the landmarks. */
   refine?: number;
+  /** Contour-aware jaw points (default on when the model has jawline candidates). */
+  contour?: boolean;
   maxFaces?: number;
   minConfidence?: number;
   /** Output file stem (default: the image's base name without extension). */

@@ -21,6 +21,8 @@ export interface FitOptions {
   refine?: number;
   /** UV grid side. Default 112. */
   res?: number;
+  /** Contour-aware jaw points (default on when the model has jawline candidates). */
+  contour?: boolean;
   /** Identity modes of the fit (default: the model's fitting default, `fittingModes`). */
   shapeModes?: number;
   /** Expression modes of the fit: a count, names or 'all' (default: `fittingModes`). */
@@ -131,6 +133,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
           init: options.init,
           localiser,
           refine: options.refine,
+          contour: options.contour,
           maxFaces: options.maxFaces,
           minConfidence: options.minConfidence,
           stem: stems[i],
