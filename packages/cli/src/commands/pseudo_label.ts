@@ -15,7 +15,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '@3dmm-stn/morphable-model/node';
-import { formatPts, IMAGE_EXTENSIONS, readDlibXml } from '@3dmm-stn/trainer';
+import { formatPts, IMAGE_EXTENSIONS, readDlibXml } from '@3dmm-stn/datasets/node';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { readRgb } from '../image';

@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/trainer';
+import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/datasets/node';
 import { InputError } from '../errors';
 
 export interface LabelledFace {

@@ -16,8 +16,12 @@
  */
 import { resolve } from 'node:path';
 import type { FitStn } from '@3dmm-stn/fit';
-import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
-import { eulerDegreesFromAxisAngle, landmarkNme } from '@3dmm-stn/trainer';
+import {
+  eulerDegreesFromAxisAngle,
+  type GridModel,
+  projectScaledOrthographic,
+} from '@3dmm-stn/morphable-model';
+import { landmarkNme } from '@3dmm-stn/datasets';
 import { readRgb } from '../image';
 import type { DetectedFace, FaceDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';
