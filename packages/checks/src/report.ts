@@ -40,11 +40,8 @@ const KINDS: Record<string, Kind> = {
   UsageError: { what: 'usage', code: EXIT_CODES.usage, remedy: 'see --help' },
   InputError: { what: 'input', code: EXIT_CODES.failure },
   // @3dmm-stn/checks
-  ModelFormatError: {
-    what: 'model file',
-    code: EXIT_CODES.failure,
-    remedy: 'give a model file the readers accept (.3dmm, eos .bin, BFM .h5 or .mat, .obj)',
-  },
+  // (its messages name the field and list the formats the readers accept)
+  ModelFormatError: { what: 'model file', code: EXIT_CODES.failure },
   ShapeError: { what: 'shape mismatch', code: EXIT_CODES.failure },
   // @3dmm-stn/datasets
   LandmarkFormatError: {

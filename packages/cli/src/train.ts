@@ -15,10 +15,17 @@ export const TRAINER_PACKAGE = '@3dmm-stn/trainer';
 /** The trainer is not installed: say what to install (exit code 2). */
 export class TrainerUnavailableError extends Error {
   override readonly name = 'TrainerUnavailableError';
-  constructor(override readonly cause: unknown) {
+  constructor(
+    /** Installed (a folder of that name resolves) but its entry cannot be loaded: not built. */
+    readonly installed: boolean,
+    override readonly cause: unknown,
+  ) {
     super(
-      `3dmm-stn train needs the trainer app, which is not installed: npm install ${TRAINER_PACKAGE} ` +
-        '(or, in the repository, npm run train -w @3dmm-stn/trainer)',
+      installed
+        ? `3dmm-stn train needs the trainer app, which is installed but not built ` +
+            `(${String((cause as Error)?.message ?? cause).split('\n')[0]}): npm run build -w ${TRAINER_PACKAGE}`
+        : `3dmm-stn train needs the trainer app, which is not installed: npm install ${TRAINER_PACKAGE} ` +
+            '(or, in the repository, npm run train -w @3dmm-stn/trainer)',
     );
   }
 }
@@ -27,11 +34,21 @@ interface TrainerModule {
   runTrainCli(argv: string[], options?: { debug?: boolean }): Promise<number>;
 }
 
-/** Whether `e` says that `name` itself (not one of its own imports) cannot be found. */
-function isMissing(e: unknown, name: string): boolean {
+/**
+ * Whether `e` says that `name` itself (not one of its own imports) cannot be found: 'absent'
+ * (no such package), 'unbuilt' (the package folder is there, its entry file is not), or null.
+ */
+function missing(e: unknown, name: string): 'absent' | 'unbuilt' | null {
   const err = e as NodeJS.ErrnoException;
-  if (err?.code !== 'ERR_MODULE_NOT_FOUND' && err?.code !== 'MODULE_NOT_FOUND') return false;
-  return String(err.message).includes(`'${name}'`) || String(err.message).includes(`"${name}"`);
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' && err?.code !== 'MODULE_NOT_FOUND') return null;
+  const message = String(err.message).split('\n')[0];
+  if (message.includes(`'${name}'`) || message.includes(`"${name}"`)) return 'absent';
+  if (message.includes(`${name}/`) && !message.includes(`imported from ${name}`)) {
+    // "Cannot find module '…/node_modules/<name>/dist/index.js' imported from <the CLI>"
+    const target = /module '([^']*)'/.exec(message)?.[1] ?? '';
+    if (target.includes(`${name}/`)) return 'unbuilt';
+  }
+  return null;
 }
 
 /** Loads the trainer app, or throws `TrainerUnavailableError` when it is not installed. */
@@ -39,7 +56,8 @@ export async function loadTrainer(name: string = TRAINER_PACKAGE): Promise<Train
   try {
     return (await import(/* @vite-ignore */ name)) as TrainerModule;
   } catch (e) {
-    if (isMissing(e, name)) throw new TrainerUnavailableError(e);
+    const why = missing(e, name);
+    if (why) throw new TrainerUnavailableError(why === 'unbuilt', e);
     throw e;
   }
 }
