@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './folder_dataset';
-import { flipImage, flipLandmarks, flipPerLandmark } from './flip';
+import { flipImage, flipLandmarks, flipPerLandmark } from '@3dmm-stn/datasets';
 import type { FaceSample } from './sample';
 
 /** A horizontally flipped copy of a sample (image mirrored, landmarks permuted; θ dropped). */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { reportError, takeDebugFlag } from '@3dmm-stn/checks';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, parseOverride, type TrainConfig } from './config';
 import { ConfigError } from './errors';
@@ -135,24 +136,29 @@ export async function resolveCliConfig(opts: ParsedArgs): Promise<TrainConfig> {
 
 /**
  * Run the `train` command on `argv` (without the node and script names). Resolves to the exit
- * code: 0 done, 1 failure, 2 bad usage or configuration, 130 interrupted.
+ * code (`EXIT_CODES` of @3dmm-stn/checks): 0 done, 1 an input (dataset, checkpoint, model)
+ * could not be used, 2 bad usage or configuration, 3 out of memory, 70 a bug (with its stack
+ * trace), 130 interrupted. Every typed error is one line on stderr; `--debug` (or
+ * `options.debug`, `STN_DEBUG=1`) adds stack traces.
  */
-export async function runTrainCli(argv: string[]): Promise<number> {
+export async function runTrainCli(
+  argv: string[],
+  options: { debug?: boolean } = {},
+): Promise<number> {
+  const taken = takeDebugFlag(argv, process.env);
+  const debug = options.debug === true || taken.debug;
   const program = new Command('3dmm-stn-train').exitOverride().configureOutput({
     writeErr: (s) => process.stderr.write(s),
   });
-  trainCommand(program);
+  trainCommand(program).option('--debug', 'print stack traces of errors (also STN_DEBUG=1)');
   try {
     process.exitCode = 0;
-    await program.parseAsync(['train', ...argv], { from: 'user' });
+    await program.parseAsync(['train', ...taken.argv], { from: 'user' });
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    const report = reportError(e, { debug });
+    process.stderr.write(report.text);
+    return report.code;
   }
 }

@@ -5,6 +5,7 @@ import {
   landmarksToCrop,
   type PixelImage,
 } from '@3dmm-stn/localiser';
+import { decodeRgb } from '@3dmm-stn/datasets/node';
 import sharp from 'sharp';
 
 /**
@@ -32,26 +33,8 @@ export function cropBox(landmarks: Float32Array, margin: number): [number, numbe
   return [x0, y0, side];
 }
 
-/**
- * Decodes `input` (a path or bytes) to `[H, W, 3]` uint8 RGB: EXIF orientation applied, alpha
- * dropped, sRGB. The one decode of the trainer and the CLI (`readRgb`).
- */
-export async function decodeRgb(
-  input: string | Buffer,
-): Promise<PixelImage & { data: Uint8Array }> {
-  const { data, info } = await sharp(input)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-  return {
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-    width: info.width,
-    height: info.height,
-  };
-}
+/** The one decode of the trainer and the CLI: `@3dmm-stn/datasets/node` (re-exported here). */
+export { decodeRgb };
 
 /**
  * Decode `input` (a path or bytes), crop the square around `landmarks` with `margin`, resize to

@@ -1,16 +1,7 @@
 /** Typed errors of the trainer: each names the file (and line or key) and what was expected. */
 
-/** A landmark file that cannot be parsed. */
-export class LandmarkFormatError extends Error {
-  override readonly name = 'LandmarkFormatError';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-  ) {
-    super(`${file}:${line}: ${detail}`);
-  }
-}
+// Landmark files are read by @3dmm-stn/datasets (one home); re-exported for the trainer's users.
+export { LandmarkFormatError } from '@3dmm-stn/datasets';
 
 /** A dataset (folder, manifest) that cannot be used at all. */
 export class DatasetError extends Error {

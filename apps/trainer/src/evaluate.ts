@@ -1,7 +1,7 @@
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensors } from './batch_tensors';
-import { finiteMean, landmarkNme, poseError, shapeError, uvConsistency } from './metrics';
+import { finiteMean, landmarkNme, poseError, shapeError, uvConsistency } from '@3dmm-stn/datasets';
 import type { FaceSample } from './sample';
 
 /** Validation metrics (see metrics.ts for the definitions). NaN where not applicable. */

@@ -4,8 +4,9 @@ import { cropBox, cropSquare, squareAroundBox } from './crop';
 import { parseCsv } from './csv';
 import { lowRes } from './low_res';
 import { DataReport } from './data_report';
-import { DatasetError, LandmarkFormatError } from './errors';
-import { readPts } from './pts';
+import { IMAGE_EXTENSIONS, LandmarkFormatError } from '@3dmm-stn/datasets';
+import { readPts } from '@3dmm-stn/datasets/node';
+import { DatasetError } from './errors';
 import { hashKeys, Rng } from './rng';
 import { type FaceSample, sampleProblem } from './sample';
 
@@ -21,17 +22,7 @@ import { type FaceSample, sampleProblem } from './sample';
  *   manifest.json: [{"image": …, "pts": …, "identity": …}, …] or {"samples": [...]}
  */
 
-export const IMAGE_EXTENSIONS = [
-  '.jpg',
-  '.jpeg',
-  '.png',
-  '.webp',
-  '.tif',
-  '.tiff',
-  '.bmp',
-  '.gif',
-  '.avif',
-];
+export { IMAGE_EXTENSIONS };
 
 export interface FolderEntry {
   /** Absolute image path. */

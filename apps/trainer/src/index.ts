@@ -52,10 +52,11 @@ export type { Texture } from './texture';
 export { proceduralBackground, proceduralTexture } from './texture';
 export type { CropResult } from './crop';
 export { cropAroundLandmarks, cropBox, cropSquare, decodeRgb, squareAroundBox } from './crop';
-export type { DlibFace, DlibImage } from './dlib_xml';
-export { parseDlibXml, readDlibXml } from './dlib_xml';
-export { flipImage, flipLandmarks, flipPerLandmark, IBUG_FLIP } from './flip';
-export { formatPts, parsePts, readPts } from './pts';
+export type { DlibFace, DlibImage } from '@3dmm-stn/datasets/node';
+export { parseDlibXml, readDlibXml } from '@3dmm-stn/datasets/node';
+export { flipImage, flipLandmarks, flipPerLandmark, IBUG_FLIP } from '@3dmm-stn/datasets';
+export { formatPts, parsePts } from '@3dmm-stn/datasets';
+export { readPts } from '@3dmm-stn/datasets/node';
 export { BoundedQueue, prefetch } from './stream';
 export type { DataProblem } from './data_report';
 export { DataReport } from './data_report';
@@ -67,7 +68,13 @@ export { Rng } from './rng';
 // Evaluation and reports
 export type { EvalMetrics, Prediction } from './evaluate';
 export { evaluate } from './evaluate';
-export { finiteMean, landmarkNme, poseError, shapeError, uvConsistency } from './metrics';
+export {
+  finiteMean,
+  landmarkNme,
+  poseError,
+  shapeError,
+  uvConsistency,
+} from '@3dmm-stn/datasets';
 export type { Mat3 } from './rotation';
 export {
   axisAngleToMatrix,

@@ -1,10 +1,9 @@
 import { cropFace } from '@3dmm-stn/localiser';
 import sharp from 'sharp';
-import { decodeRgb } from './crop';
+import { decodeRgb, readPts } from '@3dmm-stn/datasets/node';
 import type { DataReport } from './data_report';
 import { DatasetError } from './errors';
 import type { FolderEntry } from './folder_dataset';
-import { readPts } from './pts';
 import { Rng } from './rng';
 import type { SyntheticAssets } from './synthetic';
 import type { Texture } from './texture';

@@ -7,7 +7,7 @@ import { cropAroundLandmarks, squareAroundBox } from '../src/crop';
 import { DataReport } from '../src/data_report';
 import { DatasetError } from '../src/errors';
 import { FolderDataset, listFolderDataset, readManifest } from '../src/folder_dataset';
-import { formatPts } from '../src/pts';
+import { formatPts } from '@3dmm-stn/datasets';
 
 /** A 100×80 image with a bright 3×3 dot at each landmark; landmarks on a face-like ring. */
 function makeFace(seed: number): { png: Promise<Buffer>; lm: Float32Array } {

@@ -13,7 +13,7 @@ import type { FaceSample } from '../src/sample';
 import { meanLandmarkCentre, SyntheticFaces } from '../src/synthetic';
 import { parseConfig } from '../src/config';
 import { prepareModel } from '../src/train_setup';
-import { formatPts } from '../src/pts';
+import { formatPts } from '@3dmm-stn/datasets';
 
 /** A res × res RGBA grid image from a per-texel function. */
 function grid(

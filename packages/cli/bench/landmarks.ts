@@ -17,7 +17,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { type FitRecord, fitImages } from '@3dmm-stn/cli';
 import { defaultModel } from '@3dmm-stn/morphable-model';
-import { type DlibImage, readDlibXml } from '@3dmm-stn/trainer';
+import { type DlibImage, readDlibXml } from '@3dmm-stn/datasets/node';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);

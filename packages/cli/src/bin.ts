@@ -1,3 +1,4 @@
+import { reportError, takeDebugFlag } from '@3dmm-stn/checks';
 import * as tf from '@tensorflow/tfjs';
 import { runCli } from './cli';
 
@@ -6,12 +7,15 @@ import { runCli } from './cli';
 // switch for exactly that (tensorflow/tfjs#5349); it gates only tfjs's log/warn.
 tf.env().set('PROD', true);
 
+// runCli reports every error itself (one line per typed error, README "Exit codes"); this is
+// the last line of defence for anything that escapes it.
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\n`);
-    process.exitCode = 1;
+    const report = reportError(e, takeDebugFlag(process.argv.slice(2), process.env));
+    process.stderr.write(report.text);
+    process.exitCode = report.code;
   },
 );

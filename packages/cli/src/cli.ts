@@ -1,16 +1,19 @@
 /**
  * The `3dmm-stn` program: commander wiring, exit codes and error reporting.
- * Exit codes: 0 success, 1 failure (including any input of a batch that failed), 2 bad usage.
+ * Exit codes (README, `EXIT_CODES` of @3dmm-stn/checks): 0 success, 1 an input could not be used
+ * (including any input of a batch that failed), 2 bad usage, 3 out of memory, 70 a bug (with its
+ * stack trace), 130 interrupted. Every typed error is one line on stderr; `--debug` adds stacks.
  */
-import { ModelFormatError } from '@3dmm-stn/morphable-model';
+import { reportError as describeError, takeDebugFlag } from '@3dmm-stn/checks';
 import { Command, CommanderError } from 'commander';
 import { convertCommand } from './commands/convert';
 import { inspectCommand } from './commands/inspect';
 import { renderCommand } from './commands/render';
 import { resampleCommand } from './commands/resample';
 import { tutteCommand } from './commands/tutte';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError, UsageError } from './errors';
+import { EXIT_OK, EXIT_USAGE } from './errors';
 import { type CliIO, processIO } from './io';
+import { runTrain } from './train';
 
 const BACKEND_HELP =
   'tfjs backend: auto, wasm, cpu, tensorflow, tensorflow-gpu (default: $STN_BACKEND, else auto)';
@@ -22,7 +25,8 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     )
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .option('--debug', 'print stack traces of errors (also STN_DEBUG=1)');
 
   program
     .command('fit')
@@ -223,7 +227,7 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
   program
     .command('train')
     .description(
-      'Train the 3DMM-STN (delegates to @3dmm-stn/trainer; `3dmm-stn train --help` lists its flags)',
+      'Train the 3DMM-STN (runs @3dmm-stn/trainer when it is installed; `3dmm-stn train --help` lists its flags)',
     )
     .allowUnknownOption()
     .helpOption(false)
@@ -234,48 +238,33 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
 
 /**
  * Runs the command line `argv` (without node and the script name) and resolves to its exit
- * code: 0 success, 1 failure, 2 bad usage. Output goes to `io` (default: the process streams).
- * `train` is handed to `runTrainCli` of @3dmm-stn/trainer, which writes to the process streams.
+ * code (see the top of this file). Output goes to `io` (default: the process streams).
+ * `train` is handed to `runTrainCli` of @3dmm-stn/trainer, found at run time (`./train`), which
+ * writes to the process streams.
  */
 export async function runCli(argv: string[], io: CliIO = processIO()): Promise<number> {
-  if (argv[0] === 'train') {
-    const { runTrainCli } = await import('@3dmm-stn/trainer');
-    return runTrainCli(argv.slice(1));
-  }
-  let code = EXIT_OK;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const taken = takeDebugFlag(argv, process.env);
+  const debug = taken.debug;
+  argv = taken.argv;
   try {
+    if (argv[0] === 'train') return await runTrain(argv.slice(1), debug);
+    let code = EXIT_OK;
+    const program = buildProgram(io, (c) => {
+      code = c;
+    });
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    return reportError(e, io);
+    return reportError(e, io, debug);
   }
 }
 
-function reportError(e: unknown, io: CliIO): number {
+function reportError(e: unknown, io: CliIO, debug: boolean): number {
   if (e instanceof CommanderError) {
     // Commander has already printed its message (and help where asked).
     return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
-  if (e instanceof UsageError) {
-    io.stderr(`error: ${e.message}\n`);
-    return EXIT_USAGE;
-  }
-  if ((e as Error)?.name === 'BackendUnavailableError') {
-    io.stderr(`error: ${(e as Error).message}\n`);
-    return EXIT_USAGE;
-  }
-  if (e instanceof InputError || e instanceof ModelFormatError) {
-    io.stderr(`error: ${e.message}\n`);
-    return EXIT_FAILURE;
-  }
-  const err = e as NodeJS.ErrnoException;
-  if (err?.code === 'ENOENT' || err?.code === 'EACCES' || err?.code === 'EISDIR') {
-    io.stderr(`error: ${err.message}\n`);
-    return EXIT_FAILURE;
-  }
-  io.stderr(`error: ${err?.stack ?? String(e)}\n`);
-  return EXIT_FAILURE;
+  const report = describeError(e, { debug });
+  io.stderr(report.text);
+  return report.code;
 }

@@ -6,7 +6,7 @@
  * the centre of pixel (row i, column j) at (x = j, y = i).
  */
 import { writeFileAtomic } from '@3dmm-stn/morphable-model/node';
-import { decodeRgb } from '@3dmm-stn/trainer';
+import { decodeRgb } from '@3dmm-stn/datasets/node';
 import sharp from 'sharp';
 import { InputError } from './errors';
 

@@ -9,3 +9,5 @@ export type { DetectedFace, Detection, DetectOptions } from './fit/faces';
 export { FaceDetector, faceApiRoot } from './fit/faces';
 export type { ModelSummary } from './model';
 export { gridFromModel, loadAnyModel, summariseModel } from './model';
+export { cropFaces } from './fit/fit';
+export { readRgb } from './image';

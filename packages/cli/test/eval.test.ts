@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
-import { formatPts } from '@3dmm-stn/trainer';
+import { formatPts } from '@3dmm-stn/datasets';
 import { extractTexture, FitStn } from '@3dmm-stn/fit';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';

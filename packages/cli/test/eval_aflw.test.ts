@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
-import { formatPts } from '@3dmm-stn/trainer';
+import { formatPts } from '@3dmm-stn/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { num, writeMat } from '../../morphable-model/test/mat-writer';
 import { LabelFormatError } from '../src/errors';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import type { FitRecord } from '@3dmm-stn/fit';
-import { squareAroundBox } from '@3dmm-stn/trainer';
+import { squareAroundBox } from '@3dmm-stn/localiser';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, samplePhoto, tempDir } from './helpers';

@@ -117,8 +117,16 @@ export async function evalCommand(
   const wantsLocaliser = which === 'localiser' || which === 'both';
   if (wantsLocaliser && !opts.localiser && which === 'localiser')
     throw new UsageError('eval: --method localiser needs --localiser pretrained|<dir>');
+  if (which === 'both' && !opts.localiser)
+    io.stderr(
+      'eval: --method both without --localiser: the localiser is not scored (give --localiser pretrained|<dir> to score it)\n',
+    );
+  if (refine && refine > 0 && !opts.localiser)
+    io.stderr(
+      `eval: --refine ${refine} ignored: it refines a localiser's θ and no --localiser was given\n`,
+    );
   const labels = await readLabels(opts.labels);
-  const images = await expandImages(inputs);
+  const images = await expandImages(inputs, (line) => io.stderr(`eval: ${line}\n`));
   await selectBackend({ backend });
   const model = await loadAnyModel(modelFor(opts), opts.landmarks);
   const { grid } = gridFromModel(model, 112, {

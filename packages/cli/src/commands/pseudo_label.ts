@@ -15,7 +15,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { writeFileAtomic } from '@3dmm-stn/morphable-model/node';
-import { formatPts, IMAGE_EXTENSIONS, readDlibXml } from '@3dmm-stn/trainer';
+import { formatPts, IMAGE_EXTENSIONS, isImageFile, readDlibXml } from '@3dmm-stn/datasets/node';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { readRgb } from '../image';
@@ -57,15 +57,35 @@ export interface PseudoLabelManifest {
   failed: { image: string; error: string }[];
 }
 
-/** Expand folders (one level, sorted) into image files; files are kept as given. */
-export async function expandImages(inputs: string[]): Promise<string[]> {
+/**
+ * Expand folders (one level, sorted) into image files; files are kept as given. What a folder
+ * holds besides images (other files, subfolders, which are not descended into) is skipped and
+ * said through `notice` (one line per folder), never dropped silently.
+ */
+export async function expandImages(
+  inputs: string[],
+  notice: (line: string) => void = () => {},
+): Promise<string[]> {
   const out: string[] = [];
   for (const p of inputs) {
     const s = await stat(p).catch(() => null);
     if (s?.isDirectory()) {
-      const names = (await readdir(p)).sort();
-      for (const n of names)
-        if (IMAGE_EXTENSIONS.includes(extname(n).toLowerCase())) out.push(join(p, n));
+      const entries = (await readdir(p, { withFileTypes: true })).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
+      const skipped: string[] = [];
+      for (const e of entries) {
+        if (!e.isDirectory() && isImageFile(e.name)) out.push(join(p, e.name));
+        else skipped.push(e.isDirectory() ? `${e.name}/` : e.name);
+      }
+      if (skipped.length > 0) {
+        const shown = skipped.slice(0, 5).join(', ') + (skipped.length > 5 ? ', …' : '');
+        notice(
+          `${p}: skipped ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'} that ` +
+            `${skipped.length === 1 ? 'is' : 'are'} not an image file (${shown}); folders are ` +
+            `read one level deep (images: ${IMAGE_EXTENSIONS.join(' ')})`,
+        );
+      }
     } else out.push(p);
   }
   return out;
@@ -89,7 +109,7 @@ export async function pseudoLabel(
   const excludedPaths = new Set<string>();
   for (const xml of opts.exclude ?? [])
     for (const img of await readDlibXml(xml)) excludedPaths.add(resolve(img.path));
-  const images = await expandImages(inputs);
+  const images = await expandImages(inputs, (line) => io.stderr(`pseudo-label: ${line}\n`));
   if (images.length === 0) throw new UsageError('pseudo-label: no image given');
   await selectBackend({});
   const detector = await faceDetector();

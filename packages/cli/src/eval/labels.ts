@@ -7,7 +7,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/trainer';
+import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/datasets/node';
 import type { PosePara } from '@3dmm-stn/morphable-model';
 import { InputError, LabelFormatError } from '../errors';
 import { readAflwMat } from './aflw';

@@ -24,11 +24,10 @@
  * ground-truth landmarks and face-api's landmark net runs inside that square (no face is missed).
  */
 import { resolve } from 'node:path';
-import { type FitPose, type FitStn, fitPose } from '@3dmm-stn/fit';
+import { landmarkNme } from '@3dmm-stn/datasets';
+import { type FitPose, type FitStn, fitPose, outlineLandmarks } from '@3dmm-stn/fit';
 import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
-import { landmarkNme } from '@3dmm-stn/trainer';
 import { roiBoxFromLandmarks } from './aflw';
-import { outlineLandmarks } from '@3dmm-stn/fit';
 import { readRgb } from '../image';
 import type { DetectedFace, FaceDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';

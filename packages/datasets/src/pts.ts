@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { LandmarkFormatError } from './errors';
 
 /**
@@ -74,11 +73,6 @@ export function parsePts(text: string, file = '<pts>', expectedPoints = 68): Flo
     i++;
   }
   throw new LandmarkFormatError(file, lines.length, 'missing closing "}"');
-}
-
-/** Read and parse a `.pts` file (see `parsePts`). */
-export async function readPts(file: string, expectedPoints = 68): Promise<Float32Array> {
-  return parsePts(await readFile(file, 'utf8'), file, expectedPoints);
 }
 
 /** Format 0-based landmarks `[n, 2]` as `.pts` text (1-based). */

@@ -1,8 +1,8 @@
-import { cropAroundLandmarks, cropSquare, squareAroundBox } from '@3dmm-stn/trainer';
+import { cropFaces, readRgb } from '@3dmm-stn/cli';
+import { cropAroundLandmarks, cropSquare } from '../src/crop';
+import { squareAroundBox } from '@3dmm-stn/localiser';
 import { describe, expect, it } from 'vitest';
-import { cropFaces } from '../src/fit/fit';
-import { readRgb } from '../src/image';
-import { samplePhoto } from './helpers';
+import { samplePhoto } from './cli_helpers';
 
 describe('one face crop for training and inference', () => {
   it("the trainer's crop and fit's crop are the same pixels for the same photo and landmarks", async () => {

@@ -2,12 +2,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { exportPretrained, loadPretrained } from '@3dmm-stn/pretrained/node';
-import { runTrainCli } from '@3dmm-stn/trainer';
+import { runTrainCli } from '../src/cli';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../testing/fixtures';
-import { cli, samplePhoto, tempDir } from './helpers';
+import { cli, samplePhoto, tempDir } from './cli_helpers';
 
 /**
  * The smoke version of `npm run train:pretrained`: the same steps (pseudo-label with an

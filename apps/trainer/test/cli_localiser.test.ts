@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { DEFAULT_FILL } from '@3dmm-stn/localiser';
 import { defaultModel, resampleToGrid } from '@3dmm-stn/morphable-model';
-import { buildNetwork, exportModel, meanFaceWidth } from '@3dmm-stn/trainer';
+import { buildNetwork } from '../src/network';
+import { meanFaceWidth } from '../src/synthetic';
+import { exportModel } from '../src/train';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../../../testing/fixtures';
 import type { FitRecord } from '@3dmm-stn/fit';
-import { cli, samplePhoto, tempDir } from './helpers';
+import { cli, samplePhoto, tempDir } from './cli_helpers';
 
 describe('fit --localiser', () => {
   let dir: string;

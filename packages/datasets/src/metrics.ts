@@ -1,5 +1,5 @@
 import type { GridModel } from '@3dmm-stn/morphable-model';
-import { eulerDegreesFromAxisAngle } from './rotation';
+import { eulerDegreesFromAxisAngle } from '@3dmm-stn/morphable-model';
 
 /**
  * Evaluation metrics (float64 on plain arrays; the caller reads tensors once).
