@@ -50,9 +50,12 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     )
     .option(
       '--contour <on|off>',
-      'contour-aware jaw points: match ibug 1–17 to the model\'s jawline candidates at every iteration (default on when the model has them)',
+      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
     )
-    .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
+    .option(
+      '--shape-modes <n>',
+      "identity modes the fit uses (default: the model's fitting default)",
+    )
     .option(
       '--expressions <list>',
       "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
@@ -99,9 +102,12 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('--model <file>', 'morphable model (default: the embedded model)')
     .option(
       '--contour <on|off>',
-      'contour-aware jaw points: match ibug 1–17 to the model\'s jawline candidates at every iteration (default on when the model has them)',
+      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
     )
-    .option('--shape-modes <n>', 'identity modes the fit uses (default: the model\'s fitting default)')
+    .option(
+      '--shape-modes <n>',
+      "identity modes the fit uses (default: the model's fitting default)",
+    )
     .option(
       '--expressions <list>',
       "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",

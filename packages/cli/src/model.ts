@@ -28,7 +28,8 @@ export type AnyModel = MorphableModel | GridModel;
  */
 export async function loadAnyModel(file?: string, landmarks?: string): Promise<AnyModel> {
   if (file === undefined || file === 'default' || file === 'stand-in') {
-    if (landmarks) throw new UsageError('--landmarks needs --model FILE (the embedded models have all 68)');
+    if (landmarks)
+      throw new UsageError('--landmarks needs --model FILE (the embedded models have all 68)');
     return file === 'stand-in' ? standInModel() : defaultModel();
   }
   return loadModel(file, landmarks ? { landmarks } : {});

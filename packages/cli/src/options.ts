@@ -87,12 +87,17 @@ export async function readThetaFile(path: string): Promise<ThetaFile> {
 /**
  * `--expressions`: a count, `all`, or comma-separated mode names; undefined → the model's default.
  */
-export function parseExpressionsFlag(value: string | undefined): number | string[] | 'all' | undefined {
+export function parseExpressionsFlag(
+  value: string | undefined,
+): number | string[] | 'all' | undefined {
   if (value === undefined) return undefined;
   const v = value.trim();
   if (v === 'all') return 'all';
   if (/^\d+$/.test(v)) return Number(v);
-  const names = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const names = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   if (names.length === 0 || names.some((n) => !/^[A-Za-z][A-Za-z0-9_]*$/.test(n))) {
     throw new UsageError(
       `--expressions: expected a count, 'all' or comma-separated names (e.g. jawOpen,mouthSmile_L), got ${JSON.stringify(value)}`,

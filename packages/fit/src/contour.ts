@@ -74,7 +74,12 @@ export function projectCandidates(grid: ContourModel, theta: ArrayLike<number>):
     for (let d = 0; d < D; d++) x += theta[6 + d] * c.basis[d * 3 * C + i];
     X[i] = x;
   }
-  return projectScaledOrthographic(X, [theta[0], theta[1], theta[2]], [theta[3], theta[4]], theta[5]);
+  return projectScaledOrthographic(
+    X,
+    [theta[0], theta[1], theta[2]],
+    [theta[3], theta[4]],
+    theta[5],
+  );
 }
 
 /**

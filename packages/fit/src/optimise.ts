@@ -13,7 +13,7 @@
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
 import { morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ClosedFormFit, closedFormFit } from './closed_form';
+import { type ClosedFormFit, closedFormFit, EXPRESSION_PRIOR } from './closed_form';
 import { chooseContour, contourRows } from './contour';
 import type { FitStn } from './stn';
 
@@ -43,6 +43,8 @@ export interface OptimiseOptions {
    * weighted by cos(yaw). Default true when the grid has candidates (`grid.contour`).
    */
   contour?: boolean;
+  /** The blendshape weights' prior relative to the identity prior (default `EXPRESSION_PRIOR`). */
+  expressionPrior?: number;
 }
 
 export interface OptimiseResult {
@@ -93,6 +95,8 @@ export function optimiseTheta(
   if (image && image.shape[0] !== B)
     throw new RangeError(`optimiseTheta: image batch ${image.shape[0]} ≠ ${B} faces.`);
   const used = new Float32Array(B);
+  const exprPrior = options.expressionPrior ?? EXPRESSION_PRIOR;
+  const ds = grid.numShapeModes;
   const t0 = performance.now();
   const initial: ClosedFormFit[] = [];
   const theta = new Float64Array(B * P);
@@ -105,6 +109,7 @@ export function optimiseTheta(
       // The loss's own balance: w_prior·‖α‖² against w_lm/L_used·Σ‖·‖².
       lambda: (w.prior * used[b]) / w.landmark,
       contour: options.contour,
+      expressionPrior: exprPrior,
     });
     initial.push(init);
     theta.set(init.r, b * P);
@@ -122,7 +127,6 @@ export function optimiseTheta(
   const t1 = performance.now();
   // Blendshape weights stay in their range (projected Adam: clip after every step).
   const range = grid.expressionRange;
-  const ds = grid.numShapeModes;
   const project = (th: Float64Array) => {
     if (!range) return;
     for (let b = 0; b < B; b++)
@@ -211,6 +215,11 @@ export function optimiseTheta(
       projected = withContour(th, projected);
       const lm = tf.div(landmarkLoss(projected, targetT, confT, none), usedT);
       let total = tf.add(tf.mul(lm, w.landmark), tf.mul(priorLoss(alpha, none), w.prior));
+      if (exprPrior !== 1 && grid.expressionRange && D > ds) {
+        // Σ over the expression modes of (κ − 1)·β²: the prior κ·‖β‖² on blendshape weights.
+        const beta = tf.slice(th, [0, 6 + ds], [B, D - ds]);
+        total = tf.add(total, tf.mul(priorLoss(beta, none), w.prior * (exprPrior - 1)));
+      }
       if (sym) total = tf.add(total, sym);
       return total as tf.Tensor1D;
     });

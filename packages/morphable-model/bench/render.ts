@@ -163,12 +163,21 @@ async function writePreviews(dir: string, model: MorphableModel, tex: RenderImag
     ['yaw 45°', [0, Math.PI / 4, 0]],
     ['profile', [0, -Math.PI / 2, 0]],
   ];
+  // Fit the model's height into 85 % of the panel.
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (let i = 1; i < model.mean.length; i += 3) {
+    y0 = Math.min(y0, model.mean[i]);
+    y1 = Math.max(y1, model.mean[i]);
+  }
+  const logS = Math.log((0.85 * S) / (y1 - y0));
+  const cy = S / 2 - (Math.exp(logS) * (y1 + y0)) / 2;
   const panel = new Uint8Array(3 * S * S * views.length);
   views.forEach(([, r], v) => {
     const out = render(
       model,
       new Float32Array(numModes(model)),
-      { r, t: [S / 2, S / 2], logS: Math.log(0.95) },
+      { r, t: [S / 2, S / 2 + (S / 2 - cy)], logS },
       tex,
       S,
       S,

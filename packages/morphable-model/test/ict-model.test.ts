@@ -96,7 +96,10 @@ describe('readIctModel on the face-area folder', () => {
   });
 
   it('the narrow region keeps the first 6,706 vertices and 6,560 quads, with every landmark', async () => {
-    const narrow = (await loadModel(FACE, { region: 'narrow', identityModes: 3 })) as MorphableModel;
+    const narrow = (await loadModel(FACE, {
+      region: 'narrow',
+      identityModes: 3,
+    })) as MorphableModel;
     expect(narrow.numVertices).toBe(6706);
     expect(narrow.triangles.length / 3).toBe(13120);
     expect(narrow.shape.numModes).toBe(3);
@@ -145,7 +148,13 @@ describe('damaged ICT folders give a typed error naming the file', () => {
     await rm(dir, { recursive: true, force: true });
     dir = await mkdtemp(join(tmpdir(), 'ict-bad-'));
     const files = new Map<string, string>();
-    for (const f of ['generic_neutral_mesh.obj', 'identity000.obj', 'identity001.obj', 'identity002.obj', 'jawOpen.obj'])
+    for (const f of [
+      'generic_neutral_mesh.obj',
+      'identity000.obj',
+      'identity001.obj',
+      'identity002.obj',
+      'jawOpen.obj',
+    ])
       files.set(f, await readFile(join(FACE, f), 'utf8'));
     edit(files);
     for (const [f, text] of files) await writeFile(join(dir, f), text);
@@ -216,7 +225,7 @@ describe('the embedded default model (ICT, narrow face area)', () => {
     expect(m.metadata.licence).toMatch(/MIT.*USC Institute for Creative Technologies/);
   });
 
-  it('decodes to the reader\'s model within the int8 quantisation error', async () => {
+  it("decodes to the reader's model within the int8 quantisation error", async () => {
     const ref = (await loadModel(FACE, { region: 'narrow', identityModes: 40 })) as MorphableModel;
     let dId = 0;
     for (let i = 0; i < ref.shape.basis.length; i++)

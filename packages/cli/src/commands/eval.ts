@@ -13,7 +13,13 @@ import { faceDetector, modelFor } from '../fit/run';
 import { loadLocaliser } from '../fit/localiser';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
-import { parseChoice, parseExpressionsFlag, parseOnOff, parseIntFlag, parseNumberFlag } from '../options';
+import {
+  parseChoice,
+  parseExpressionsFlag,
+  parseOnOff,
+  parseIntFlag,
+  parseNumberFlag,
+} from '../options';
 import { expandImages } from './pseudo_label';
 import { BACKEND_CHOICES } from './fit';
 

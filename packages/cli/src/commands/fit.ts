@@ -2,7 +2,13 @@ import cliProgress from 'cli-progress';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { fitImages, type FitOptions } from '../fit/run';
 import type { CliIO } from '../io';
-import { parseChoice, parseExpressionsFlag, parseOnOff, parseIntFlag, parseNumberFlag } from '../options';
+import {
+  parseChoice,
+  parseExpressionsFlag,
+  parseOnOff,
+  parseIntFlag,
+  parseNumberFlag,
+} from '../options';
 
 export interface FitCommandOptions {
   out?: string;

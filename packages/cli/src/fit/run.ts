@@ -65,7 +65,9 @@ export interface FitSummary {
  * The model to fit: the one given, else the stand-in for `--localiser pretrained` (the shipped
  * network regresses θ of the generated stand-in's 5 + 5 modes), else the default ICT model.
  */
-export function modelFor(options: Pick<FitOptions, 'localiser'> & { model?: string }): string | undefined {
+export function modelFor(
+  options: Pick<FitOptions, 'localiser'> & { model?: string },
+): string | undefined {
   return options.model ?? (options.localiser === 'pretrained' ? 'stand-in' : undefined);
 }
 

@@ -72,7 +72,12 @@ export function encodeEmbedded(info: Record<string, unknown>, sections: Record<s
     dtype: dtypeOf(a),
     length: a.length,
   }));
-  const header: EmbeddedHeader = { format: '3dmm-stn-embedded-model', version: 1, info, sections: specs };
+  const header: EmbeddedHeader = {
+    format: '3dmm-stn-embedded-model',
+    version: 1,
+    info,
+    sections: specs,
+  };
   const json = new TextEncoder().encode(JSON.stringify(header));
   let size = align4(4 + json.length);
   for (const a of Object.values(sections)) size = align4(size + a.byteLength);

@@ -102,7 +102,10 @@ function readVertices(bytes: Uint8Array, file: string): Float64Array {
     if (end < 0) end = text.length;
     lineNo++;
     if (text.charCodeAt(start) === 118 /* v */ && text.charCodeAt(start + 1) === 32) {
-      const t = text.slice(start + 2, end).trim().split(/\s+/);
+      const t = text
+        .slice(start + 2, end)
+        .trim()
+        .split(/\s+/);
       if (t.length < 3) {
         throw new ModelFormatError(
           file,
@@ -145,7 +148,10 @@ function readPolygons(bytes: Uint8Array, file: string, count: number, maxVertex:
     if (end < 0) end = text.length;
     lineNo++;
     if (text.charCodeAt(start) === 102 /* f */ && text.charCodeAt(start + 1) === 32) {
-      const t = text.slice(start + 2, end).trim().split(/\s+/);
+      const t = text
+        .slice(start + 2, end)
+        .trim()
+        .split(/\s+/);
       if (t.length !== 4) {
         throw new ModelFormatError(
           file,
@@ -211,7 +217,11 @@ export function readIctModel(files: IctFiles, options: ReadIctOptions = {}): Mor
   const neutralName = 'generic_neutral_mesh.obj';
   const neutralBytes = files.get(neutralName);
   if (!neutralBytes) {
-    throw new ModelFormatError(path(neutralName), 'file', 'missing: an ICT-FaceKit model folder has generic_neutral_mesh.obj');
+    throw new ModelFormatError(
+      path(neutralName),
+      'file',
+      'missing: an ICT-FaceKit model folder has generic_neutral_mesh.obj',
+    );
   }
   const neutral = readVertices(neutralBytes, path(neutralName));
   const fileVertices = neutral.length / 3;
@@ -243,11 +253,19 @@ export function readIctModel(files: IctFiles, options: ReadIctOptions = {}): Mor
     }
   }
   if (available === 0) {
-    throw new ModelFormatError(path('identity000.obj'), 'file', 'missing: the model has no identity modes');
+    throw new ModelFormatError(
+      path('identity000.obj'),
+      'file',
+      'missing: the model has no identity modes',
+    );
   }
   const D = options.identityModes ?? available;
   if (!Number.isInteger(D) || D < 0 || D > available) {
-    throw new ModelFormatError(folder, 'identityModes', `expected an integer in [0, ${available}], got ${D}`);
+    throw new ModelFormatError(
+      folder,
+      'identityModes',
+      `expected an integer in [0, ${available}], got ${D}`,
+    );
   }
 
   const offsets = (name: string): Float32Array => {
@@ -275,7 +293,11 @@ export function readIctModel(files: IctFiles, options: ReadIctOptions = {}): Mor
   if (options.expressions) {
     for (const e of options.expressions) {
       if (!ICT_EXPRESSIONS.includes(e)) {
-        throw new ModelFormatError(folder, 'expressions', `unknown blendshape ${JSON.stringify(e)}; expected ARKit names as ICT-FaceKit's (${ICT_EXPRESSIONS.slice(0, 3).join(', ')}, …)`);
+        throw new ModelFormatError(
+          folder,
+          'expressions',
+          `unknown blendshape ${JSON.stringify(e)}; expected ARKit names as ICT-FaceKit's (${ICT_EXPRESSIONS.slice(0, 3).join(', ')}, …)`,
+        );
       }
     }
     names = [...options.expressions];
@@ -341,8 +363,7 @@ function frontArea(p: Float32Array, tri: Uint32Array): number {
     const a = 3 * tri[t];
     const b = 3 * tri[t + 1];
     const c = 3 * tri[t + 2];
-    s +=
-      (p[b] - p[a]) * (p[c + 1] - p[a + 1]) - (p[c] - p[a]) * (p[b + 1] - p[a + 1]);
+    s += (p[b] - p[a]) * (p[c + 1] - p[a + 1]) - (p[c] - p[a]) * (p[b + 1] - p[a + 1]);
   }
   return s;
 }
