@@ -220,6 +220,17 @@ function faceCard(
     ],
     ['detector score', record.detection.score.toFixed(2)],
   ];
+  // ARKit blendshape weights (the default ICT model), strongest first: the JSON has them all.
+  if (record.expressions) {
+    const top = Object.entries(record.expressions)
+      .filter(([, w]) => w >= 0.05)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6);
+    rows.push([
+      'expressions',
+      top.length ? top.map(([n, w]) => `${n} ${w.toFixed(2)}`).join(', ') : 'neutral (all < 0.05)',
+    ]);
+  }
   for (const [k, v] of rows) {
     const tr = facts.insertRow();
     tr.insertCell().textContent = k;
