@@ -160,8 +160,12 @@ export class SyntheticFaces {
     return { id: `${split}:${k}`, alphaShape, texture };
   }
 
-  /** Render one view of `who` with the view randomness of `rng`. */
-  view(who: Identity, rng: Rng, source: string): FaceSample {
+  /**
+   * Render one view of `who` with the view randomness of `rng`. `rotation` (axis-angle r), when
+   * given, replaces the sampled yaw/pitch/roll (the random stream is drawn the same either way):
+   * the large-pose test set chooses its poses itself.
+   */
+  view(who: Identity, rng: Rng, source: string, rotation?: ArrayLike<number>): FaceSample {
     const o = this.options;
     const S = o.inputSize;
     const D = this.numModes;
@@ -178,7 +182,9 @@ export class SyntheticFaces {
     const yaw = rng.range(-o.yaw, o.yaw) * deg;
     const pitch = rng.range(-o.pitch, o.pitch) * deg;
     const roll = rng.range(-o.roll, o.roll) * deg;
-    const r = matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
+    const r = rotation
+      ? [rotation[0], rotation[1], rotation[2]]
+      : matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
     const logS = this.baseLogScale + rng.range(-o.scaleJitter, o.scaleJitter);
     // The landmark box centre of the mean face at zero pose, or the model origin, at the anchor.
     const s0 = Math.exp(this.baseLogScale);
