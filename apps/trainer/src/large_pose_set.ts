@@ -224,6 +224,7 @@ export async function writeLargePoseSet(options: LargePoseSetOptions): Promise<L
     const who = gen.identity('large-pose', i);
     const sample = gen.view(who, Rng.derive(seed, 'large-pose-view', i), `large-pose:${name}`, r);
     const theta = sample.theta;
+    if (!theta) throw new Error('writeLargePoseSet: the synthetic sample carries no θ');
     const X = landmarkPositions(model, theta.subarray(6), shapeModes, expressionModes);
     const { pt3d68, posePara } = aflwLabel(X, theta, S);
     const rgb = new Uint8Array(sample.image.length);
