@@ -222,7 +222,10 @@ export async function writeLargePoseSet(options: LargePoseSetOptions): Promise<L
     );
     const r = axisAngleFromRotation(matrixFromPosePara(angles.pitch, angles.yaw, angles.roll));
     const who = gen.identity('large-pose', i);
-    const sample = gen.view(who, Rng.derive(seed, 'large-pose-view', i), `large-pose:${name}`, r);
+    const sample = gen.view(who, Rng.derive(seed, 'large-pose-view', i), `large-pose:${name}`, {
+      rotation: r,
+      fillHoles: true,
+    });
     const theta = sample.theta;
     if (!theta) throw new Error('writeLargePoseSet: the synthetic sample carries no θ');
     const X = landmarkPositions(model, theta.subarray(6), shapeModes, expressionModes);

@@ -12,6 +12,7 @@ import {
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LargePoseSet, landmarkPositions, writeLargePoseSet } from '../src/large_pose_set';
+import { fillMeshHoles } from '../src/synthetic';
 
 const model = defaultModel();
 let dir: string;
@@ -110,5 +111,34 @@ describe('large-pose test set', () => {
     expect(fit.poseMae.yaw).toBeGreaterThan(0);
     // Frontal faces are fitted well (the set's labels and eval's conventions agree).
     expect(fit.nme68.byYaw[0].nme).toBeLessThan(0.08);
+  });
+});
+
+describe('fillMeshHoles', () => {
+  it('paints background enclosed by mesh inside an eye ring; leaves the outside alone', () => {
+    const W = 30;
+    const faceId = new Int32Array(W * W).fill(-1);
+    // Mesh over x, y in [5, 25), with a hole [12, 16)² (an open eye).
+    for (let y = 5; y < 25; y++)
+      for (let x = 5; x < 25; x++)
+        if (!(x >= 12 && x < 16 && y >= 12 && y < 16)) faceId[y * W + x] = 0;
+    const image = new Float32Array(W * W * 3).fill(200);
+    const lm = new Float32Array(136).fill(Number.NaN);
+    // Eye 37–42 around the hole; the other rings far away on mesh (nothing to paint there).
+    const ring = (k0: number, cx: number, cy: number, r: number) => {
+      for (let k = 0; k < 6; k++) {
+        lm[2 * (k0 + k)] = cx + r * Math.cos((k * Math.PI) / 3);
+        lm[2 * (k0 + k) + 1] = cy + r * Math.sin((k * Math.PI) / 3);
+      }
+    };
+    ring(36, 13.5, 13.5, 2.5);
+    ring(42, 20, 20, 1);
+    for (let k = 60; k < 68; k++) [lm[2 * k], lm[2 * k + 1]] = [8 + (k % 2), 21 + (k % 3)];
+    fillMeshHoles(image, faceId, lm, W, W);
+    const at = (x: number, y: number) => image[3 * (y * W + x)];
+    for (let y = 12; y < 16; y++) for (let x = 12; x < 16; x++) expect(at(x, y)).toBeLessThan(100);
+    expect(at(2, 2)).toBe(200); // outside the silhouette
+    expect(at(10, 10)).toBe(200); // mesh
+    expect(at(20, 20)).toBe(200);
   });
 });
