@@ -46,8 +46,8 @@ export {
   readManifest,
   splitEntries,
 } from './folder_dataset';
-export type { SyntheticOptions } from './synthetic';
-export { meanFaceWidth, SyntheticFaces } from './synthetic';
+export type { SyntheticOptions, ViewOverrides } from './synthetic';
+export { fillMeshHoles, meanFaceWidth, SyntheticFaces } from './synthetic';
 export type {
   LargePoseFace,
   LargePoseSet,
