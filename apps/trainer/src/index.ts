@@ -46,8 +46,20 @@ export {
   readManifest,
   splitEntries,
 } from './folder_dataset';
-export type { SyntheticOptions } from './synthetic';
-export { meanFaceWidth, SyntheticFaces } from './synthetic';
+export type { SyntheticOptions, ViewOverrides } from './synthetic';
+export { fillMeshHoles, meanFaceWidth, SyntheticFaces } from './synthetic';
+export type {
+  LargePoseFace,
+  LargePoseSet,
+  LargePoseSetOptions,
+} from './large_pose_set';
+export {
+  aflwLabel,
+  landmarkPositions,
+  largePoseAngles,
+  loadLargePoseAssets,
+  writeLargePoseSet,
+} from './large_pose_set';
 export type { Texture } from './texture';
 export { proceduralBackground, proceduralTexture } from './texture';
 export type { CropResult } from './crop';

@@ -107,6 +107,93 @@ function photoBackground(square: Uint8Array, S: number, flip: boolean): Float32A
   return out;
 }
 
+export interface ViewOverrides {
+  /** Axis-angle r to render at, instead of the sampled yaw/pitch/roll. */
+  rotation?: ArrayLike<number>;
+  /** Paint the mesh's holes (open eyes, mouth) dark instead of showing the background. */
+  fillHoles?: boolean;
+}
+
+/** ibug rings (0-based): the two eyes (37–42, 43–48) and the inner lips (61–68). */
+const HOLE_RINGS = [
+  [36, 41],
+  [42, 47],
+  [60, 67],
+] as const;
+/** Eye holes: a dark iris-and-lashes grey; the mouth: a dark red. */
+const HOLE_COLOURS = [
+  [58, 48, 44],
+  [58, 48, 44],
+  [70, 28, 30],
+] as const;
+
+function insideRing(lm: ArrayLike<number>, ring: readonly [number, number], x: number, y: number) {
+  let inside = false;
+  for (let a = ring[0], b = ring[1]; a <= ring[1]; b = a, a++) {
+    const [xa, ya, xb, yb] = [lm[2 * a], lm[2 * a + 1], lm[2 * b], lm[2 * b + 1]];
+    if (ya > y !== yb > y && x < ((xb - xa) * (y - ya)) / (yb - ya) + xa) inside = !inside;
+  }
+  return inside;
+}
+
+/**
+ * Some meshes (the ICT Face Model) leave the eyes and the mouth open: rendered, the background
+ * shows through them. This paints, in place, every background pixel (`faceId` < 0) that lies
+ * inside an eye's or the inner lips' landmark ring (grown by 2 px) and has mesh on its left, right,
+ * above and below (an enclosed hole, not the outside of the silhouette), with a dark eye or mouth
+ * colour.
+ */
+export function fillMeshHoles(
+  image: Float32Array,
+  faceId: Int32Array,
+  landmarks: ArrayLike<number>,
+  width: number,
+  height: number,
+): void {
+  for (const [h, ring] of HOLE_RINGS.entries()) {
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    let cx = 0;
+    let cy = 0;
+    for (let k = ring[0]; k <= ring[1]; k++) {
+      const [x, y] = [landmarks[2 * k], landmarks[2 * k + 1]];
+      if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+      [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+      cx += x / (ring[1] - ring[0] + 1);
+      cy += y / (ring[1] - ring[0] + 1);
+    }
+    // The ring grown by 2 px about its centre (the hole's rim lies just outside the landmarks).
+    const grown = new Float64Array(2 * (ring[1] + 1));
+    for (let k = ring[0]; k <= ring[1]; k++) {
+      const [dx, dy] = [landmarks[2 * k] - cx, landmarks[2 * k + 1] - cy];
+      const d = Math.hypot(dx, dy) || 1;
+      grown[2 * k] = landmarks[2 * k] + (2 * dx) / d;
+      grown[2 * k + 1] = landmarks[2 * k + 1] + (2 * dy) / d;
+    }
+    const reach = Math.ceil(Math.max(x1 - x0, y1 - y0)) + 4;
+    const covered = (x: number, y: number) =>
+      x >= 0 && x < width && y >= 0 && y < height && faceId[y * width + x] >= 0;
+    const enclosed = (x: number, y: number) =>
+      [
+        [1, 0],
+        [-1, 0],
+        [0, 1],
+        [0, -1],
+      ].every(([dx, dy]) => {
+        for (let s = 1; s <= reach; s++) if (covered(x + s * dx, y + s * dy)) return true;
+        return false;
+      });
+    for (let y = Math.max(0, Math.floor(y0 - 3)); y <= Math.min(height - 1, y1 + 3); y++)
+      for (let x = Math.max(0, Math.floor(x0 - 3)); x <= Math.min(width - 1, x1 + 3); x++) {
+        const p = y * width + x;
+        if (faceId[p] >= 0 || !insideRing(grown, ring, x, y) || !enclosed(x, y)) continue;
+        for (let c = 0; c < 3; c++) image[3 * p + c] = HOLE_COLOURS[h][c];
+      }
+  }
+}
+
 export class SyntheticFaces {
   /** Scale (px per model unit) at which the mean face spans `faceFill` of the crop. */
   readonly baseLogScale: number;
@@ -160,8 +247,15 @@ export class SyntheticFaces {
     return { id: `${split}:${k}`, alphaShape, texture };
   }
 
-  /** Render one view of `who` with the view randomness of `rng`. */
-  view(who: Identity, rng: Rng, source: string): FaceSample {
+  /**
+   * Render one view of `who` with the view randomness of `rng`. `overrides.rotation` (axis-angle
+   * r), when given, replaces the sampled yaw/pitch/roll (the random stream is drawn the same
+   * either way): the large-pose test set chooses its poses itself. `overrides.fillHoles` paints
+   * the mesh's open eyes and mouth (see {@link fillMeshHoles}) instead of showing the background
+   * through them.
+   */
+  view(who: Identity, rng: Rng, source: string, overrides: ViewOverrides = {}): FaceSample {
+    const rotation = overrides.rotation;
     const o = this.options;
     const S = o.inputSize;
     const D = this.numModes;
@@ -178,7 +272,9 @@ export class SyntheticFaces {
     const yaw = rng.range(-o.yaw, o.yaw) * deg;
     const pitch = rng.range(-o.pitch, o.pitch) * deg;
     const roll = rng.range(-o.roll, o.roll) * deg;
-    const r = matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
+    const r = rotation
+      ? [rotation[0], rotation[1], rotation[2]]
+      : matrixToAxisAngle(matrixFromEuler(yaw, pitch, roll));
     const logS = this.baseLogScale + rng.range(-o.scaleJitter, o.scaleJitter);
     // The landmark box centre of the mean face at zero pose, or the model origin, at the anchor.
     const s0 = Math.exp(this.baseLogScale);
@@ -207,6 +303,7 @@ export class SyntheticFaces {
       light,
     });
     const image = out.image instanceof Float32Array ? out.image : Float32Array.from(out.image);
+    if (overrides.fillHoles) fillMeshHoles(image, out.faceId, out.landmarks, S, S);
     const confidence = new Float32Array(68);
     for (let i = 0; i < 68; i++) confidence[i] = Number.isFinite(out.landmarks[2 * i]) ? 1 : 0;
     const theta = new Float32Array(6 + D);

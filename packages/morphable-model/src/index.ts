@@ -40,6 +40,8 @@ export {
   matFileVersion,
   readMat,
 } from './io/mat';
+export type { MatMatrix } from './io/mat-write';
+export { encodeMat } from './io/mat-write';
 export type { MatModelLayout, ReadMatModelOptions } from './io/mat-model';
 export { detectMatLayout, readMatModel } from './io/mat-model';
 export { listMatV73, readMatV73 } from './io/mat-v73';
