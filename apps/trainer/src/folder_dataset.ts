@@ -223,7 +223,11 @@ export async function readManifest(
   return entries;
 }
 
-/** Validation split by identity when there are identities (unseen people), else by path. */
+/**
+ * Validation split by identity when there are identities (unseen people), else by the image's
+ * file name — not its full path, so that a split does not depend on where the data (or the
+ * checkout) lives: the same photos give the same split on every machine.
+ */
 export function splitEntries(
   entries: FolderEntry[],
   valFraction: number,
@@ -232,7 +236,7 @@ export function splitEntries(
   const train: FolderEntry[] = [];
   const val: FolderEntry[] = [];
   for (const e of entries) {
-    (hashKeys('split', e.identity ?? e.image) < threshold ? val : train).push(e);
+    (hashKeys('split', e.identity ?? basename(e.image)) < threshold ? val : train).push(e);
   }
   if (train.length === 0)
     throw new DatasetError(

@@ -39,6 +39,12 @@ const KINDS: Record<string, Kind> = {
   // @3dmm-stn/cli
   UsageError: { what: 'usage', code: EXIT_CODES.usage, remedy: 'see --help' },
   InputError: { what: 'input', code: EXIT_CODES.failure },
+  LabelFormatError: {
+    what: 'label file',
+    code: EXIT_CODES.failure,
+    remedy:
+      'fix the file or leave it out (dlib XML, a folder of .pts, or a folder of AFLW2000-3D .mat)',
+  },
   // @3dmm-stn/checks
   // (its messages name the field and list the formats the readers accept)
   ModelFormatError: { what: 'model file', code: EXIT_CODES.failure },
@@ -124,7 +130,7 @@ function oneLine(s: string): string {
 /** The kind of a typed error, or null for anything else (a bug). */
 export function errorKind(e: unknown): Kind | null {
   if (!(e instanceof Error)) return null;
-  const kind = KINDS[e.name];
+  const kind = KINDS[e.name] ?? inheritedKind(e);
   if (kind) return kind;
   const code = (e as SystemError).code;
   if (typeof code === 'string' && code in FILE_ERRORS)
@@ -174,4 +180,13 @@ export function takeDebugFlag(
   const tail = end < 0 ? [] : argv.slice(end);
   const debug = head.includes('--debug') || env.STN_DEBUG === '1';
   return { argv: [...head.filter((a) => a !== '--debug'), ...tail], debug };
+}
+
+/** A subclass of a typed error (a new `name`) is reported as its typed ancestor. */
+function inheritedKind(e: Error): Kind | undefined {
+  for (let p = Object.getPrototypeOf(e); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+    const name = p.constructor?.name;
+    if (name && KINDS[name]) return KINDS[name];
+  }
+  return undefined;
 }

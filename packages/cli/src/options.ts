@@ -48,6 +48,8 @@ export interface ThetaFile {
   modes?: { shape: number; expression: number };
   /** [width, height] of the image θ refers to (a `fit` record's `imageSize`). */
   imageSize?: [number, number];
+  /** The expression modes' names, in θ's order (a `fit` record's `expressions` keys). */
+  expressions?: string[];
 }
 
 /**
@@ -77,6 +79,8 @@ export async function readThetaFile(path: string): Promise<ThetaFile> {
   if (m && Number.isInteger(m.shape) && Number.isInteger(m.expression)) {
     out.modes = { shape: m.shape as number, expression: m.expression as number };
   }
+  const ex = obj.expressions;
+  if (ex && typeof ex === 'object' && !Array.isArray(ex)) out.expressions = Object.keys(ex);
   const size = obj.imageSize;
   if (Array.isArray(size) && size.length === 2 && size.every((v) => Number.isInteger(v) && v > 0)) {
     out.imageSize = [size[0] as number, size[1] as number];

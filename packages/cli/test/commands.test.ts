@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { readModel, readObj } from '@3dmm-stn/morphable-model';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../../../testing/fixtures';
+import { fixturePath, ictModelDir } from '../../../testing/fixtures';
 import { cli, tempDir } from './helpers';
+
+const ictFaceFolder = () => join(ictModelDir(), 'face');
 
 const SFM = fixturePath('sfm', 'sfm_shape_3448.bin');
 const SFM_LM = fixturePath('sfm', 'ibug_to_sfm.txt');
@@ -43,9 +45,24 @@ describe('inspect', () => {
   it('prints a human report for the default model', async () => {
     const r = await cli('inspect', 'default');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/vertices\s+4615/);
+    // the ICT Face Model, narrow face area: a disc with three holes (eyes, mouth)
+    expect(r.stdout).toMatch(/vertices\s+6706/);
+    expect(r.stdout).toMatch(/ICT Face Model/);
     expect(r.stdout).toMatch(/68 of 68 ibug points/);
-    expect(r.stdout).toMatch(/0 hole\(s\)/);
+    expect(r.stdout).toMatch(/3 hole\(s\)/);
+  });
+
+  it('inspects the generated stand-in (--model stand-in) and an ICT-FaceKit folder', async () => {
+    const a = await cli('inspect', 'stand-in');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/vertices\s+4615/);
+    const b = await cli('inspect', ictFaceFolder(), '--json');
+    expect(b.code).toBe(0);
+    expect(b.json()).toMatchObject({
+      vertices: 9409,
+      modes: { shape: 100, expression: 53 },
+      holes: 3,
+    });
   });
 });
 
@@ -113,9 +130,9 @@ describe('resample, convert, render', () => {
     expect((await cli('convert', 'default', out)).code).toBe(0);
     const r = await cli('inspect', out, '--json');
     expect(r.json()).toMatchObject({
-      vertices: 4615,
-      triangles: 8960,
-      modes: { shape: 8, expression: 5 },
+      vertices: 6706,
+      triangles: 13120,
+      modes: { shape: 40, expression: 53 },
     });
   });
 });

@@ -2,7 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fitImages } from '@3dmm-stn/cli';
 import {
+  ARKIT_FIT_EXPRESSIONS,
   defaultModel,
+  fittingModes,
   readObj,
   resampleToGrid,
   projectScaledOrthographic,
@@ -130,18 +132,28 @@ describe('fit on the default model', () => {
   it('writes a JSON record whose θ reproduces its fitted landmarks in photo pixels', async () => {
     const s = run.json();
     const rec = await readRecord((s.records[0] as FitRecord).files.json);
-    expect(rec.theta).toHaveLength(6 + 10);
+    // the default ICT model's fitting modes: 10 identity + 36 ARKit blendshapes
+    expect(rec.theta).toHaveLength(6 + 10 + 36);
     // the head pose of θ, in both conventions (fit's `fitPose`)
     const pose = fitPose(rec.theta);
     expect(rec.pose.yaw).toBeCloseTo(pose.yaw, 10);
     expect(rec.pose.rotation).toEqual(pose.rotation);
     expect(rec.pose.posePara.yaw).toBeCloseTo(pose.posePara.yaw, 10);
-    expect(rec.modes).toEqual({ shape: 5, expression: 5 });
+    expect(rec.modes).toEqual({ shape: 10, expression: 36 });
+    // the blendshape weights by name, in θ's order, inside [0, 1]
+    expect(Object.keys(rec.expressions ?? {})).toEqual([...ARKIT_FIT_EXPRESSIONS]);
+    Object.values(rec.expressions ?? {}).forEach((w, k) => {
+      expect(w).toBeGreaterThanOrEqual(0);
+      expect(w).toBeLessThanOrEqual(1);
+      expect(w).toBeCloseTo(rec.theta[16 + k], 3);
+    });
+    expect(rec.optimisation?.contour).toBe(true);
     expect(rec.landmarks.detected).toHaveLength(68);
     expect(rec.landmarks.fitted).toHaveLength(68);
     expect(rec.landmarks.fitted.every((p) => p !== null)).toBe(true);
     // Independent re-projection (float64) of the model's landmark rows with the record's θ.
-    const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 64);
+    const model = defaultModel();
+    const grid = resampleToGrid(model, model.texCoords as Float32Array, 64, fittingModes(model));
     const D = grid.numModes;
     const L = grid.landmarkIds.length;
     const X = new Float64Array(3 * L);
@@ -226,7 +238,8 @@ describe('fit on the default model', () => {
   it('writes an OBJ (+ MTL) that reads back with grid UVs and the UV texture', async () => {
     const rec = run.json().records[0] as FitRecord;
     const mesh = readObj(await readFile(rec.files.obj, 'utf8'), rec.files.obj);
-    const grid = resampleToGrid(defaultModel(), defaultModel().texCoords as Float32Array, 64);
+    const model = defaultModel();
+    const grid = resampleToGrid(model, model.texCoords as Float32Array, 64, fittingModes(model));
     let valid = 0;
     for (const v of grid.valid) valid += v;
     expect(mesh.positions.length / 3).toBe(valid);

@@ -99,10 +99,11 @@ describe('createLocaliser', () => {
     // The loss is compared without dropout: a training-mode loss carries the random mask's noise
     // (that made this test flaky), the inference loss shows whether the steps learned.
     const evalLoss = () =>
-      tf.tidy(() =>
-        tf
-          .mean(tf.square(tf.sub(small.apply(x, { training: false }) as tf.Tensor, target)))
-          .dataSync()[0],
+      tf.tidy(
+        () =>
+          tf
+            .mean(tf.square(tf.sub(small.apply(x, { training: false }) as tf.Tensor, target)))
+            .dataSync()[0],
       );
     const first = evalLoss();
     step();

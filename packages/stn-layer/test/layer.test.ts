@@ -364,6 +364,24 @@ describe.each(BACKENDS)('MorphableModelSTN on %s', (backend) => {
     tf.dispose([img, theta]);
   });
 
+  it("carries the grid's expression names through getConfig/fromConfig; refuses a wrong count", () => {
+    // an underscore name: tfjs's config casing would turn browDown_L into browDownL
+    const named = { ...g, expressionNames: ['browDown_L'] };
+    const layer = morphableModelSTN({ gridModel: named, outputs: ['landmarks'] });
+    const config = layer.getConfig();
+    expect(typeof config.expressionNamesHex).toBe('string');
+    const [cls, fromConfig] =
+      tf.serialization.SerializationMap.getMap().classNameMap.MorphableModelSTN;
+    const copy = fromConfig(cls, config) as unknown as MorphableModelSTN;
+    expect(copy.expressionNames).toEqual(['browDown_L']);
+    // without names (an unnamed grid) the config has none
+    const plain = morphableModelSTN({ gridModel: g, outputs: ['landmarks'] });
+    expect(plain.getConfig().expressionNamesHex).toBeUndefined();
+    expect(() =>
+      morphableModelSTN({ gridModel: { ...g, expressionNames: ['a', 'b'] }, outputs: ['mask'] }),
+    ).toThrow(/expressionNames must be 1 strings/);
+  });
+
   it('works without modes and without landmarks (D = 0, L = 0)', () => {
     const g0 = capGridModel(RES, { numShapeModes: 0, numExpressionModes: 0, numLandmarks: 0 });
     const layer = morphableModelSTN({ gridModel: g0, outputs: ['landmarks', 'vertices', 'mask'] });

@@ -9,7 +9,7 @@ import { FitStn } from '@3dmm-stn/fit';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { type EvalMethod, type EvalSummary, evaluateImages } from '../eval/run';
 import { readLabels } from '../eval/labels';
-import { faceDetector, modelFor } from '../fit/run';
+import { faceDetector, modelFor, modesFor } from '../fit/run';
 import { loadLocaliser } from '../fit/localiser';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
@@ -135,13 +135,20 @@ export async function evalCommand(
   const images = await expandImages(inputs, (line) => io.stderr(`eval: ${line}\n`));
   await selectBackend({ backend });
   const model = await loadAnyModel(modelFor(opts), opts.landmarks);
-  const { grid } = gridFromModel(model, 112, {
-    shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
-    expressionModes: parseExpressionsFlag(opts.expressions),
-  });
-  const g = new FitStn(grid);
   const localiser =
     wantsLocaliser && opts.localiser ? await loadLocaliser(opts.localiser) : undefined;
+  const { grid } = gridFromModel(
+    model,
+    112,
+    modesFor(
+      {
+        shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
+        expressionModes: parseExpressionsFlag(opts.expressions),
+      },
+      localiser,
+    ),
+  );
+  const g = new FitStn(grid);
   const methods: EvalMethod[] = ['detector'];
   if (which === 'fit' || which === 'both') methods.push('fit');
   if (localiser) {

@@ -3,6 +3,7 @@ import {
   type MorphableModel,
   type RenderImage,
   render,
+  selectExpressions,
 } from '@3dmm-stn/morphable-model';
 import { UsageError } from '../errors';
 import { readRgb, writePng } from '../image';
@@ -35,7 +36,7 @@ export async function renderCommand(
   if (!opts.out) throw new UsageError('render: --out FILE.png is required');
   const size = parseIntFlag('--size', opts.size, 8, 8192);
   const any = await loadAnyModel(file, opts.landmarks);
-  const model = asRenderable(any);
+  let model = asRenderable(any);
   let theta: number[];
   // A fit record's θ is in pixels of its photo: without --size, render at the photo's size.
   let width = size ?? 224;
@@ -46,6 +47,14 @@ export async function renderCommand(
     theta = tf.theta;
     if (size === undefined && tf.imageSize) [width, height] = tf.imageSize;
     const d = theta.length - 6;
+    // A record's blendshapes by name: the model's expression modes in θ's order.
+    if (tf.expressions && model.expression?.names) {
+      try {
+        model = selectExpressions(model, tf.expressions);
+      } catch (e) {
+        throw new UsageError(`--theta: ${(e as Error).message}`);
+      }
+    }
     if (tf.modes) modes = tf.modes;
     else modes = { shape: Math.min(d, modes.shape), expression: Math.max(0, d - modes.shape) };
     if (modes.shape + modes.expression !== d)

@@ -32,7 +32,11 @@ export async function sampleCommand(opts: SampleCommandOptions, io: CliIO) {
   const theta = await readThetaFile(opts.theta);
   const info = await selectBackend({ backend });
   const model = await loadAnyModel(opts.model, opts.landmarks);
-  const { grid } = gridFromModel(model, res);
+  // A fit record says which modes its θ holds: its identity count and its blendshapes by name.
+  const { grid } = gridFromModel(model, res, {
+    shapeModes: theta.modes?.shape,
+    expressionModes: theta.expressions ?? theta.modes?.expression,
+  });
   if (theta.theta.length !== 6 + grid.numModes) {
     throw new UsageError(
       `--theta has ${theta.theta.length} values; the model's grid needs 6 + ${grid.numModes}`,

@@ -30,6 +30,11 @@ import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
  */
 export interface Localiser extends FitLocaliser {
   model: tf.LayersModel;
+  /**
+   * The modes the network's θ holds (from its STN layer): the fit's grid takes them unless
+   * `--shape-modes` / `--expressions` say otherwise.
+   */
+  modes?: { shape: number; expressions: number | string[] };
 }
 
 // The photo-level fitting lives in @3dmm-stn/fit (shared with the web app); re-exported for the

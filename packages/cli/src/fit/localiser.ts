@@ -13,6 +13,21 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import type { Localiser } from './fit';
 
+/**
+ * The modes a network's θ holds, from its `MorphableModelSTN` layer: the identity count and the
+ * expression modes (their names when the layer carries them, else their count).
+ */
+export function networkModes(net: tf.LayersModel): Localiser['modes'] {
+  const stn = net.layers.find((l) => l.getClassName() === 'MorphableModelSTN') as
+    | { numModes: number; numShapeModes: number; expressionNames?: readonly string[] }
+    | undefined;
+  if (!stn) return undefined;
+  return {
+    shape: stn.numShapeModes,
+    expressions: stn.expressionNames ? [...stn.expressionNames] : stn.numModes - stn.numShapeModes,
+  };
+}
+
 export async function loadLocaliser(spec: string): Promise<Localiser> {
   if (spec === 'pretrained') {
     const { loadPretrained } = await import('@3dmm-stn/pretrained/node');
@@ -22,6 +37,7 @@ export async function loadLocaliser(spec: string): Promise<Localiser> {
       inputSize: p.inputSize,
       crop: p.crop.rule,
       margin: p.crop.margin,
+      modes: networkModes(p.model),
     };
   }
   // The STN layer class must be registered before the network is deserialised.
@@ -40,7 +56,7 @@ export async function loadLocaliser(spec: string): Promise<Localiser> {
       `expected a network with input [B, S, S, 3], got [${shape.join(', ')}]`,
     );
   }
-  const loc: Localiser = { model: net, inputSize: shape[1] };
+  const loc: Localiser = { model: net, inputSize: shape[1], modes: networkModes(net) };
   const metaFile = join(spec, 'pretrained.json');
   const text = await readFile(metaFile, 'utf8').catch(() => null);
   if (text !== null) {

@@ -71,6 +71,20 @@ export function modelFor(
   return options.model ?? (options.localiser === 'pretrained' ? 'stand-in' : undefined);
 }
 
+/**
+ * The fit's modes: the flags, else a localiser's own (θ must match what it regresses), else the
+ * model's fitting default (`fittingModes`).
+ */
+export function modesFor(
+  options: Pick<FitOptions, 'shapeModes' | 'expressionModes'>,
+  localiser?: Pick<Localiser, 'modes'>,
+): { shapeModes?: number; expressionModes?: number | string[] | 'all' } {
+  return {
+    shapeModes: options.shapeModes ?? localiser?.modes?.shape,
+    expressionModes: options.expressionModes ?? localiser?.modes?.expressions,
+  };
+}
+
 let detectorPromise: Promise<FaceDetector> | null = null;
 
 /** face-api's models, loaded once per process. */
@@ -93,19 +107,19 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
           modelFor({ model: options.model, localiser: options.localiser }),
           options.landmarks,
         );
+  const localiser: Localiser | undefined = options.localiser
+    ? await loadLocaliser(options.localiser)
+    : undefined;
   const { grid } = gridFromModel(
     model,
     options.localiser && options.res === undefined ? undefined : (options.res ?? 112),
-    { shapeModes: options.shapeModes, expressionModes: options.expressionModes },
+    modesFor(options, localiser),
   );
   if (grid.landmarkIds.length < 6) {
     throw new Error(
       `the model "${grid.metadata.name}" has ${grid.landmarkIds.length} ibug landmarks; fitting needs ≥ 6 (pass --landmarks FILE)`,
     );
   }
-  const localiser: Localiser | undefined = options.localiser
-    ? await loadLocaliser(options.localiser)
-    : undefined;
   const detector = await faceDetector();
   const g = new FitStn(grid);
   const setup = (performance.now() - t0) / 1000;

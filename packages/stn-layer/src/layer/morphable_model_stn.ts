@@ -75,6 +75,18 @@ export interface MorphableModelSTNLayerArgs extends LayerArgs {
   maxCorners?: number;
   /** [L] 1-based ibug ids of the landmark rows. Serialization only. */
   landmarkIds?: number[];
+  /**
+   * [D − numShapeModes] names of the expression modes (e.g. ARKit blendshapes), when the grid
+   * names them. Serialization only: taken from `gridModel.expressionNames` when given. Saved with
+   * the layer so that a loaded network says which blendshapes its θ holds.
+   */
+  expressionNames?: string[];
+  /**
+   * The same names as saved in a config: lowercase hex of their UTF-8, one per line. tfjs's
+   * config (de)serialisation camel-cases string values (`browDown_L` came back `browDownL`);
+   * hex digits pass through unchanged. Serialization only.
+   */
+  expressionNamesHex?: string;
 }
 
 interface Sizes {
@@ -117,6 +129,8 @@ export class MorphableModelSTN extends layers.Layer {
   readonly numTriangles: number;
   readonly maxCorners: number;
   readonly landmarkIds: readonly number[];
+  /** Names of the expression modes, if the grid named them. */
+  readonly expressionNames: readonly string[] | undefined;
   readonly outputNames: readonly STNOutput[];
   readonly padding: GridSamplePadding;
   readonly visibility: VisibilityMethod;
@@ -174,6 +188,26 @@ export class MorphableModelSTN extends layers.Layer {
     this.numTriangles = sizes.numTriangles;
     this.maxCorners = sizes.maxCorners;
     this.landmarkIds = sizes.landmarkIds;
+    const names = gridModel
+      ? gridModel.expressionNames
+      : (args.expressionNames ??
+        (typeof args.expressionNamesHex === 'string'
+          ? fromHex(args.expressionNamesHex)
+          : undefined));
+    if (names !== undefined) {
+      if (
+        !Array.isArray(names) ||
+        names.length !== this.numModes - this.numShapeModes ||
+        !names.every((n) => typeof n === 'string')
+      ) {
+        throw new ShapeError(
+          `Error in ${NAME}: expressionNames must be ${this.numModes - this.numShapeModes} strings (numModes − numShapeModes), but got ${JSON.stringify(names)}.`,
+        );
+      }
+      this.expressionNames = [...names];
+    } else {
+      this.expressionNames = undefined;
+    }
   }
 
   /** N = res², grid points. */
@@ -343,6 +377,7 @@ export class MorphableModelSTN extends layers.Layer {
       maxCorners: this.maxCorners,
       landmarkIds: [...this.landmarkIds],
     };
+    if (this.expressionNames) config.expressionNamesHex = toHex(this.expressionNames);
     return { ...super.getConfig(), ...config };
   }
 
@@ -516,6 +551,22 @@ function prepareGridModel(g: GridModel): { sizes: Sizes; values: WeightValues } 
       vertex_corners: topo.vertexCorners,
     },
   };
+}
+
+/** Names → lowercase hex of their UTF-8 joined by newlines (survives tfjs's config casing). */
+function toHex(names: readonly string[]): string {
+  return Array.from(new TextEncoder().encode(names.join('\n')), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+}
+
+/** The inverse of `toHex`; undefined for anything that is not such a string. */
+function fromHex(hex: string): string[] | undefined {
+  if (!/^(?:[0-9a-f]{2})*$/.test(hex)) return undefined;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++)
+    bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes.length ? new TextDecoder().decode(bytes).split('\n') : [];
 }
 
 /** Sizes from a restored config (no GridModel): all must be present and sane. */
