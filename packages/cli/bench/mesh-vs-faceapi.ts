@@ -61,8 +61,16 @@ for (const image of images) {
   const me = (await mesh.detect(photo)).faces;
   tMe += performance.now() - t;
   const boxes = labelled.map((l) => landmarkBox(l.landmarks));
-  const mFa = matchFaces(boxes, fa.map((f) => landmarkBox(f.landmarks)), 0.3);
-  const mMe = matchFaces(boxes, me.map((f) => landmarkBox(f.landmarks)), 0.3);
+  const mFa = matchFaces(
+    boxes,
+    fa.map((f) => landmarkBox(f.landmarks)),
+    0.3,
+  );
+  const mMe = matchFaces(
+    boxes,
+    me.map((f) => landmarkBox(f.landmarks)),
+    0.3,
+  );
   labelled.forEach((l, i) => {
     const score = (lm: Float32Array) => {
       const e = landmarkNme(lm, all68, l.landmarks);
@@ -71,8 +79,7 @@ for (const image of images) {
     const f = mFa[i] >= 0 ? fa[mFa[i]] : null;
     const m = mMe[i] >= 0 ? me[mMe[i]] : null;
     // face-api's yaw proxy: where the nose tip (31) sits between the jaw ends (1, 17), −1…1.
-    const proxy = (lm: Float32Array) =>
-      (2 * (lm[60] - lm[0])) / Math.max(1e-6, lm[32] - lm[0]) - 1;
+    const proxy = (lm: Float32Array) => (2 * (lm[60] - lm[0])) / Math.max(1e-6, lm[32] - lm[0]) - 1;
     rows.push({
       image,
       yaw: l.pose ? Math.abs((l.pose.yaw * 180) / Math.PI) : null,
@@ -98,14 +105,19 @@ for (const T of [30, 45, 60]) {
     (r) => (r.mesh && (Math.abs(r.mesh.meshYaw) >= T || !r.faceApi) ? r.mesh : r.faceApi),
   ]);
 }
-methods.push(['auto(proxy≥0.5)', (r) => (r.mesh && (!r.faceApi || Math.abs(r.faceApi.yawProxy) >= 0.5) ? r.mesh : r.faceApi)]);
+methods.push([
+  'auto(proxy≥0.5)',
+  (r) => (r.mesh && (!r.faceApi || Math.abs(r.faceApi.yawProxy) >= 0.5) ? r.mesh : r.faceApi),
+]);
 const buckets: [string, number, number][] = [
   ['0-30', 0, 30],
   ['30-60', 30, 60],
   ['60-90', 60, 90.0001],
 ];
 const posed = rows.some((r) => r.yaw !== null);
-console.log(`${rows.length} labelled faces in ${images.length} images; face-api ${(tFa / 1000 / images.length).toFixed(2)} s/image, mesh ${(tMe / 1000 / images.length).toFixed(2)} s/image`);
+console.log(
+  `${rows.length} labelled faces in ${images.length} images; face-api ${(tFa / 1000 / images.length).toFixed(2)} s/image, mesh ${(tMe / 1000 / images.length).toFixed(2)} s/image`,
+);
 for (const [name, pick] of methods) {
   const got = rows.filter((r) => pick(r));
   const parts = [`${name.padEnd(20)} detected ${got.length}/${rows.length}`];
@@ -113,7 +125,11 @@ for (const [name, pick] of methods) {
     const b = buckets.map(([, lo, hi]) => {
       const inB = rows.filter((r) => r.yaw !== null && r.yaw >= lo && r.yaw < hi);
       const d = inB.filter((r) => pick(r));
-      return { n: inB.length, d: d.length, nme: mean(d.map((r) => (pick(r) as { nme68: number }).nme68)) };
+      return {
+        n: inB.length,
+        d: d.length,
+        nme: mean(d.map((r) => (pick(r) as { nme68: number }).nme68)),
+      };
     });
     parts.push(
       `NME68 ${b.map((x) => `${pct(x.nme)} (${x.d}/${x.n})`).join(' / ')} → mean ${pct(mean(b.map((x) => x.nme)))}`,
@@ -123,6 +139,8 @@ for (const [name, pick] of methods) {
   parts.push(`NME eye ${pct(mean(got.map((r) => (pick(r) as { eye: number }).eye)))}`);
   // Paired: the faces both detectors found.
   const both = rows.filter((r) => r.faceApi && r.mesh);
-  parts.push(`paired(${both.length}) eye ${pct(mean(both.map((r) => (pick(r) as { eye: number }).eye)))}`);
+  parts.push(
+    `paired(${both.length}) eye ${pct(mean(both.map((r) => (pick(r) as { eye: number }).eye)))}`,
+  );
   console.log(parts.join(' | '));
 }

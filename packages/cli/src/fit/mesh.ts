@@ -23,7 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { type DetectedFace, type MeshJaw, meshToIbug68, mostlyInside } from '@3dmm-stn/fit';
 import type { RgbImage } from '../image';
-import type { Detection, DetectOptions } from './faces';
+import type { Detection, DetectOptions, LandmarkDetector } from './faces';
 
 interface HumanFace {
   score: number;
@@ -82,7 +82,7 @@ export interface MeshDetectorOptions {
 }
 
 /** human's BlazeFace + FaceMesh, its 468 points mapped to ibug-68. */
-export class MeshDetector {
+export class MeshDetector implements LandmarkDetector {
   private constructor(
     private readonly human: HumanInstance,
     readonly jaw: MeshJaw,
@@ -119,13 +119,18 @@ export class MeshDetector {
       segmentation: { enabled: false },
     });
     if (human.tf.engine() !== tf.engine())
-      throw new Error('@vladmandic/human loaded a second tfjs engine: dedupe @tensorflow/tfjs-core');
+      throw new Error(
+        '@vladmandic/human loaded a second tfjs engine: dedupe @tensorflow/tfjs-core',
+      );
     await withFileFetch(() => human.load());
     return new MeshDetector(human, options.jaw ?? 'fixed');
   }
 
   /** All faces with their mapped 68 landmarks, largest first. */
-  async detect(img: RgbImage, options: DetectOptions = {}): Promise<Detection & { faces: MeshFace[] }> {
+  async detect(
+    img: RgbImage,
+    options: DetectOptions = {},
+  ): Promise<Detection & { faces: MeshFace[] }> {
     // human's own thresholds (BlazeFace 0.2, mesh 0.2) run first; then the combined score.
     const minConfidence = Math.min(options.minConfidence ?? 0.5, 0.5);
     const t = tf.tensor3d(new Int32Array(img.data), [img.height, img.width, 3], 'int32');
@@ -164,7 +169,10 @@ export class MeshDetector {
         data.set(img.data.subarray(i, i + 3), 3 * (v * side + u));
       }
     }
-    const { faces } = await this.detect({ data, width: side, height: side }, { minConfidence: 0.2 });
+    const { faces } = await this.detect(
+      { data, width: side, height: side },
+      { minConfidence: 0.2 },
+    );
     const landmarks = new Float32Array(136).fill(Number.NaN);
     if (faces.length > 0)
       for (let k = 0; k < 68; k++) {
@@ -191,4 +199,29 @@ function toFace(f: HumanFace, jaw: MeshJaw): MeshFace {
     meshYaw: ((f.rotation?.angle.yaw ?? 0) * 180) / Math.PI,
     mesh: f.mesh,
   };
+}
+
+/**
+ * `--landmarks-from auto`: face-api first (its faces and landmarks unchanged); only when it finds
+ * no face in the photo (after all its retries), the mesh detector's faces. The rule measured best
+ * on the rendered large-pose set (README, "Landmarks from a face mesh"): the mesh's points are not
+ * better than face-api's where both find the face, and its own yaw estimate is about half the
+ * true yaw (no usable switch), but it finds faces face-api misses.
+ */
+export class AutoDetector implements LandmarkDetector {
+  constructor(
+    readonly faceApi: LandmarkDetector,
+    readonly mesh: LandmarkDetector,
+  ) {}
+
+  async detect(img: RgbImage, options: DetectOptions = {}): Promise<Detection> {
+    const first = await this.faceApi.detect(img, options);
+    if (first.faces.length > 0) return first;
+    const second = await this.mesh.detect(img, options);
+    return { faces: second.faces, attempts: [...first.attempts, ...second.attempts] };
+  }
+
+  async landmarksInBox(img: RgbImage, box: readonly number[]): Promise<DetectedFace> {
+    return this.faceApi.landmarksInBox(img, box);
+  }
 }
