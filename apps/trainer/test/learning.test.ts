@@ -42,8 +42,8 @@ function learningConfig(over: TrainConfigInput['train'] = {}) {
     report: { progress: false },
   });
 }
-const STEPS = 400;
-const LR = 0.003;
+const STEPS = Number(process.env.L_STEPS ?? 400);
+const LR = Number(process.env.L_LR ?? 0.003);
 
 let model: MorphableModel;
 beforeAll(() => {

@@ -53,6 +53,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
     )
     .option(
+      '--landmarks-from <d>',
+      'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
+    )
+    .option(
       '--shape-modes <n>',
       "identity modes the fit uses (default: the model's fitting default)",
     )
@@ -103,6 +107,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option(
       '--contour <on|off>',
       "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
+    )
+    .option(
+      '--landmarks-from <d>',
+      'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
     )
     .option(
       '--shape-modes <n>',

@@ -5,8 +5,16 @@ export { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, InputError, UsageError } from './err
 export type { FitFailure, FitOptions, FitSummary } from './fit/run';
 export { fitImages } from './fit/run';
 export type { FitRecord } from '@3dmm-stn/fit';
-export type { DetectedFace, Detection, DetectOptions } from './fit/faces';
-export { FaceDetector, faceApiRoot } from './fit/faces';
+export type {
+  DetectedFace,
+  Detection,
+  DetectOptions,
+  LandmarkDetector,
+  LandmarksFrom,
+} from './fit/faces';
+export { FaceDetector, faceApiRoot, LANDMARKS_FROM_CHOICES } from './fit/faces';
+export type { MeshFace } from './fit/mesh';
+export { AutoDetector, MeshDetector } from './fit/mesh';
 export type { ModelSummary } from './model';
 export { gridFromModel, loadAnyModel, summariseModel } from './model';
 export { cropFaces } from './fit/fit';

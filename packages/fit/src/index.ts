@@ -35,6 +35,8 @@ export type {
   Localiser,
 } from './photo';
 export { fittedMesh, gridTexCoords } from './mesh';
+export { MESH_TO_IBUG68, meshToIbug68, silhouetteJaw } from './mesh68';
+export type { MeshJaw, MeshPoint } from './mesh68';
 
 // --- the JSON record of a fitted face (CLI `fit`, web app) ---
 export type { FitPose, FitRecord } from './record';

@@ -9,7 +9,8 @@ import { FitStn } from '@3dmm-stn/fit';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
 import { type EvalMethod, type EvalSummary, evaluateImages } from '../eval/run';
 import { readLabels } from '../eval/labels';
-import { faceDetector, modelFor, modesFor } from '../fit/run';
+import { LANDMARKS_FROM_CHOICES } from '../fit/faces';
+import { landmarkDetector, modelFor, modesFor } from '../fit/run';
 import { loadLocaliser } from '../fit/localiser';
 import type { CliIO } from '../io';
 import { gridFromModel, loadAnyModel } from '../model';
@@ -35,6 +36,7 @@ export interface EvalCommandOptions {
   shapeModes?: string;
   expressions?: string;
   contour?: string;
+  landmarksFrom?: string;
   minConfidence?: string;
   backend?: string;
   json?: boolean;
@@ -120,6 +122,11 @@ export async function evalCommand(
   const steps = parseIntFlag('--steps', opts.steps, 0, 100000);
   const minConfidence = parseNumberFlag('--min-confidence', opts.minConfidence, 0, 1);
   const backend = parseChoice('--backend', opts.backend, BACKEND_CHOICES);
+  const landmarksFrom = parseChoice(
+    '--landmarks-from',
+    opts.landmarksFrom ?? 'face-api',
+    LANDMARKS_FROM_CHOICES,
+  );
   const wantsLocaliser = which === 'localiser' || which === 'both';
   if (wantsLocaliser && !opts.localiser && which === 'localiser')
     throw new UsageError('eval: --method localiser needs --localiser pretrained|<dir>');
@@ -155,7 +162,7 @@ export async function evalCommand(
     methods.push('localiser');
     if (refine && refine > 0) methods.push('localiser+refine');
   }
-  const detector = await faceDetector();
+  const detector = await landmarkDetector(landmarksFrom);
   let summary: EvalSummary;
   try {
     summary = await evaluateImages(images, labels, opts.labels.join(', '), detector, g, {

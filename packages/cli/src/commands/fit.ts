@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../errors';
+import { LANDMARKS_FROM_CHOICES } from '../fit/faces';
 import { fitImages, type FitOptions } from '../fit/run';
 import type { CliIO } from '../io';
 import {
@@ -19,6 +20,7 @@ export interface FitCommandOptions {
   shapeModes?: string;
   expressions?: string;
   contour?: string;
+  landmarksFrom?: string;
   res?: string;
   steps?: string;
   init?: string;
@@ -48,6 +50,7 @@ export async function fitCommand(
     res: parseIntFlag('--res', opts.res, 2, 1024),
     shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
     contour: parseOnOff('--contour', opts.contour),
+    landmarksFrom: parseChoice('--landmarks-from', opts.landmarksFrom, LANDMARKS_FROM_CHOICES),
     expressionModes: parseExpressionsFlag(opts.expressions),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),
     init: parseChoice('--init', opts.init, ['closed-form', 'pose'] as const),

@@ -29,7 +29,7 @@ import { type FitPose, type FitStn, fitPose, outlineLandmarks } from '@3dmm-stn/
 import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { roiBoxFromLandmarks } from './aflw';
 import { readRgb } from '../image';
-import type { DetectedFace, FaceDetector } from '../fit/faces';
+import type { DetectedFace, LandmarkDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';
 import { iou, type LabelSet, labelsOf, landmarkBox, matchFaces } from './labels';
 
@@ -216,7 +216,7 @@ export async function evaluateImages(
   images: string[],
   labels: LabelSet,
   labelsName: string,
-  detector: FaceDetector,
+  detector: LandmarkDetector,
   g: FitStn,
   options: EvalOptions,
 ): Promise<EvalSummary> {

@@ -49,13 +49,23 @@ export interface Detection {
   attempts: string[];
 }
 
+/** What `fit` and `eval` need of a detector: face-api's, the mesh's, or both (`auto`). */
+export interface LandmarkDetector {
+  detect(img: RgbImage, options?: DetectOptions): Promise<Detection>;
+  landmarksInBox(img: RgbImage, box: readonly number[]): Promise<DetectedFace>;
+}
+
+/** Where the 68 landmarks come from (`--landmarks-from`). */
+export type LandmarksFrom = 'face-api' | 'mesh' | 'auto';
+export const LANDMARKS_FROM_CHOICES = ['face-api', 'mesh', 'auto'] as const;
+
 /** The package folder of @vladmandic/face-api (its `model/` and `demo/` live there). */
 export function faceApiRoot(): string {
   return dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json'));
 }
 
 /** Loads face-api and its three models from disk. */
-export class FaceDetector {
+export class FaceDetector implements LandmarkDetector {
   private constructor(private readonly api: FaceApiModule) {}
 
   static async load(): Promise<FaceDetector> {

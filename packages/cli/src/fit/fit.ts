@@ -21,7 +21,7 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
 import { readRgb } from '../image';
-import type { FaceDetector } from './faces';
+import type { LandmarkDetector } from './faces';
 import { writeFaceOutputs, writeOverview, writeRecord } from './outputs';
 
 /**
@@ -72,7 +72,7 @@ export interface FitImageResult {
 /** Detects and fits every face of one photo, writing the outputs; throws InputError if none. */
 export async function fitImage(
   file: string,
-  detector: FaceDetector,
+  detector: LandmarkDetector,
   g: FitStn,
   options: FitImageOptions,
 ): Promise<FitImageResult> {

@@ -4,7 +4,8 @@ import { selectBackend } from '@3dmm-stn/backend/node';
 import { FitStn, type FitRecord } from '@3dmm-stn/fit';
 import { InputError } from '../errors';
 import { type AnyModel, gridFromModel, loadAnyModel } from '../model';
-import { FaceDetector } from './faces';
+import { FaceDetector, type LandmarkDetector, type LandmarksFrom } from './faces';
+import { AutoDetector, MeshDetector } from './mesh';
 import { loadLocaliser } from './localiser';
 import { type FitImageResult, fitImage, type Localiser } from './fit';
 
@@ -21,6 +22,8 @@ export interface FitOptions {
   refine?: number;
   /** UV grid side. Default 112. */
   res?: number;
+  /** Where the 68 landmarks come from: face-api (default), the face mesh, or auto. */
+  landmarksFrom?: LandmarksFrom;
   /** Contour-aware jaw points (default on when the model has jawline candidates). */
   contour?: boolean;
   /** Identity modes of the fit (default: the model's fitting default, `fittingModes`). */
@@ -96,6 +99,26 @@ export function faceDetector(): Promise<FaceDetector> {
   return detectorPromise;
 }
 
+let meshPromise: Promise<MeshDetector> | null = null;
+
+/** human's face mesh, loaded once per process. */
+export function meshDetector(): Promise<MeshDetector> {
+  meshPromise ??= MeshDetector.load().catch((e) => {
+    meshPromise = null;
+    throw e;
+  });
+  return meshPromise;
+}
+
+/** The detector `--landmarks-from` asks for (default face-api). */
+export async function landmarkDetector(
+  from: LandmarksFrom = 'face-api',
+): Promise<LandmarkDetector> {
+  if (from === 'face-api') return faceDetector();
+  if (from === 'mesh') return meshDetector();
+  return new AutoDetector(await faceDetector(), await meshDetector());
+}
+
 /** Fits every face of every photo; failures (unreadable file, no face) are collected, not thrown. */
 export async function fitImages(images: string[], options: FitOptions): Promise<FitSummary> {
   const t0 = performance.now();
@@ -120,7 +143,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
       `the model "${grid.metadata.name}" has ${grid.landmarkIds.length} ibug landmarks; fitting needs ≥ 6 (pass --landmarks FILE)`,
     );
   }
-  const detector = await faceDetector();
+  const detector = await landmarkDetector(options.landmarksFrom);
   const g = new FitStn(grid);
   const setup = (performance.now() - t0) / 1000;
   const summary: FitSummary = {
