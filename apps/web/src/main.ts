@@ -18,9 +18,9 @@ import {
 import { type BackendInfo, selectBackend } from '@3dmm-stn/backend';
 import { toCrop } from '@3dmm-stn/localiser';
 import {
-  defaultModel,
   fittingModes,
   type GridModel,
+  loadDefaultModel,
   standInModel,
   symmetricGrid,
 } from '@3dmm-stn/morphable-model';
@@ -105,7 +105,8 @@ async function loadEngine(): Promise<Engine> {
   await nextFrame();
   // The pretrained network was trained on the generated stand-in model (θ for its 5 + 5 modes);
   // the optimisation fits the default ICT model with its fitting modes.
-  const model = options.method === 'pretrained' ? standInModel() : defaultModel();
+  // The ICT model's data (1.5 MB) is its own chunk, fetched here and not before.
+  const model = options.method === 'pretrained' ? standInModel() : await loadDefaultModel();
   const { grid } = symmetricGrid(model, 112, fittingModes(model));
   const stn = new FitStn(grid);
   timings.gridMs = performance.now();

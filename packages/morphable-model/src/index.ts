@@ -79,6 +79,7 @@ export type { SymmetricGrid, SymmetricGridOptions } from './geometry/symmetric_g
 // --- default model and CPU mesh utilities (normals, visibility, rasteriser) ---
 export { standInModel } from './default/default-model';
 export { defaultModel, ICT_LICENCE } from './default/ict-default';
+export { loadDefaultModel } from './default/ict-default-async';
 export {
   ARKIT_COMPACT_EXPRESSIONS,
   ARKIT_FIT_EXPRESSIONS,

@@ -282,3 +282,16 @@ describe('the embedded default model (ICT, narrow face area)', () => {
     expect(defaultModel().mean[0]).not.toBe(1e6);
   });
 });
+
+describe('loadDefaultModel (the data on demand)', () => {
+  it('gives the same model as defaultModel()', async () => {
+    const { loadDefaultModel } = await import('../src/index');
+    const a = await loadDefaultModel();
+    const b = defaultModel();
+    expect(a.numVertices).toBe(b.numVertices);
+    expect(Array.from(a.shape.basis.subarray(0, 300))).toEqual(
+      Array.from(b.shape.basis.subarray(0, 300)),
+    );
+    expect(a.expression?.names).toEqual(b.expression?.names);
+  });
+});
