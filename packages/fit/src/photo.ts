@@ -243,6 +243,14 @@ function runLocaliser(loc: Localiser, images: tf.Tensor4D, grid: GridModel): num
       `the localiser outputs θ of length ${P} but the model has ${grid.numModes} modes (θ length ${6 + grid.numModes}); pass the --model (and --landmarks) it was trained with`,
     );
   }
+  // A network's θ head is linear: blendshape weights are projected into their range (the box
+  // the optimiser keeps too), so a record never reports a weight outside [0, 1].
+  const range = grid.expressionRange;
+  if (range) {
+    for (let b = 0; b < B; b++)
+      for (let d = 6 + grid.numShapeModes; d < P; d++)
+        flat[b * P + d] = Math.min(range[1], Math.max(range[0], flat[b * P + d]));
+  }
   return Array.from({ length: B }, (_, b) => flat.slice(b * P, (b + 1) * P));
 }
 

@@ -19,6 +19,7 @@ import {
   fitLandmarks,
   optimiseTheta,
   outlineLandmarks,
+  thetaForFaces,
 } from '../src/index';
 
 const model = defaultModel();
@@ -100,6 +101,52 @@ describe('expression weights on the ICT model', () => {
       expect(e[0]).toBeLessThan(0.02); // jawOpen at its bound
       expect(e[1]).toBeGreaterThan(0.98); // mouthSmile at its bound
     }
+  });
+
+  it("projects a localiser's blendshape weights into [0, 1] (a linear θ head can leave it)", () => {
+    const theta = [
+      0,
+      0,
+      0,
+      32,
+      32,
+      Math.log(0.2),
+      ...new Array(10).fill(0.3),
+      -0.5,
+      1.7,
+      0.4,
+      0,
+      2,
+      -3,
+    ];
+    const localiser = {
+      model: {
+        predict: (x: tf.Tensor) => tf.tensor2d([theta], [x.shape[0] as number, theta.length]),
+      },
+      inputSize: 64,
+      crop: 'box' as const,
+      margin: 0.2,
+    };
+    const photo = {
+      data: new Uint8Array(64 * 64 * 3).fill(90),
+      width: 64,
+      height: 64,
+      channels: 3,
+    };
+    const face = {
+      box: [8, 8, 48, 48] as [number, number, number, number],
+      score: 0.9,
+      detector: 'ssd' as const,
+      padded: false,
+      landmarks: new Float32Array(136).fill(32),
+    };
+    const { thetas } = thetaForFaces(photo, [face], stn, { localiser });
+    const e = thetas[0].thetaCrop.slice(16);
+    [0, 1, 0.4, 0, 1, 0].forEach((w, k) => {
+      expect(e[k]).toBeCloseTo(w, 6);
+    });
+    // identity modes are PCA coefficients: untouched
+    expect(thetas[0].thetaCrop[6]).toBeCloseTo(0.3, 6);
   });
 
   it('boxedSolve satisfies the KKT conditions of the box-constrained quadratic', () => {
