@@ -238,10 +238,12 @@ function solveAlpha(
 }
 
 /**
- * The same quadratic under lo ≤ α_d ≤ hi for the bounded modes d ≥ `first` (blendshape weights):
- * projected Gauss–Seidel from the clipped unconstrained solution. Each sweep minimises the
- * convex quadratic exactly along one coordinate and clips it, so the objective never rises;
- * with N positive definite it converges to the box-constrained minimum.
+ * The same quadratic under lo ≤ α_d ≤ hi for the bounded modes d ≥ `first` (blendshape weights).
+ * An active-set method: solve for the free modes with the others held at their bounds, move
+ * the violators to their bounds, release a bound mode whose gradient points into the box; it
+ * ends when the KKT conditions hold (a few rounds: each is one small Cholesky solve). If it has
+ * not settled after `rounds`, projected Gauss–Seidel sweeps finish from there (each sweep
+ * minimises exactly along one coordinate and clips, so the objective never rises).
  */
 export function boxedSolve(
   N: Float64Array,
@@ -251,10 +253,55 @@ export function boxedSolve(
   [lo, hi]: [number, number],
   x: Float64Array,
   sweeps = 200,
+  rounds = 30,
 ): void {
-  for (let d = first; d < D; d++) x[d] = Math.min(hi, Math.max(lo, x[d]));
-  // Full symmetric matrix from the lower triangle (the solve reads only the lower half).
   const at = (i: number, j: number) => (i >= j ? N[i * D + j] : N[j * D + i]);
+  // -1 at lo, 1 at hi, 0 free
+  const bound = new Int8Array(D);
+  for (let d = first; d < D; d++) {
+    if (x[d] < lo) bound[d] = -1;
+    else if (x[d] > hi) bound[d] = 1;
+  }
+  const tol = 1e-10;
+  for (let round = 0; round < rounds; round++) {
+    const free: number[] = [];
+    for (let d = 0; d < D; d++) {
+      if (bound[d] === 0) free.push(d);
+      else x[d] = bound[d] < 0 ? lo : hi;
+    }
+    const F = free.length;
+    const Nf = new Float64Array(F * F);
+    const bf = new Float64Array(F);
+    free.forEach((i, a) => {
+      let r = rhs[i];
+      for (let j = 0; j < D; j++) if (bound[j] !== 0) r -= at(i, j) * x[j];
+      bf[a] = r;
+      for (let b = 0; b <= a; b++) Nf[a * F + b] = at(i, free[b]);
+    });
+    const xf = new Float64Array(F);
+    if (F > 0) choleskySolve(Nf, bf, F, xf);
+    let changed = false;
+    free.forEach((i, a) => {
+      x[i] = xf[a];
+      if (i >= first && (xf[a] < lo - tol || xf[a] > hi + tol)) {
+        bound[i] = xf[a] < lo ? -1 : 1;
+        changed = true;
+      }
+    });
+    if (changed) continue;
+    // All free values inside: release bound modes whose gradient points into the box.
+    for (let d = first; d < D; d++) {
+      if (bound[d] === 0) continue;
+      let g = -rhs[d];
+      for (let j = 0; j < D; j++) g += at(d, j) * x[j];
+      if ((bound[d] < 0 && g < -tol) || (bound[d] > 0 && g > tol)) {
+        bound[d] = 0;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+  }
+  for (let d = first; d < D; d++) x[d] = Math.min(hi, Math.max(lo, x[d]));
   for (let sweep = 0; sweep < sweeps; sweep++) {
     let change = 0;
     for (let i = 0; i < D; i++) {

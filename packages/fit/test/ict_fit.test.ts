@@ -149,30 +149,43 @@ describe('expression weights on the ICT model', () => {
     expect(thetas[0].thetaCrop[6]).toBeCloseTo(0.3, 6);
   });
 
-  it('boxedSolve satisfies the KKT conditions of the box-constrained quadratic', () => {
-    const n = 6;
-    let seed = 7;
-    const rnd = () => {
-      seed = (seed * 16807) % 2147483647;
-      return seed / 2147483647 - 0.5;
-    };
-    const A = Array.from({ length: n * n }, rnd);
-    const N = new Float64Array(n * n);
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < n; j++) {
-        let s = i === j ? 0.5 : 0;
-        for (let k = 0; k < n; k++) s += A[k * n + i] * A[k * n + j];
-        N[i * n + j] = s;
+  it('boxedSolve satisfies the KKT conditions of the box-constrained quadratic (active set alone)', () => {
+    for (const [n, first, seed0] of [
+      [6, 2, 7],
+      [20, 5, 11],
+      [40, 10, 19],
+    ]) {
+      let seed = seed0;
+      const rnd = () => {
+        seed = (seed * 16807) % 2147483647;
+        return seed / 2147483647 - 0.5;
+      };
+      const A = Array.from({ length: n * n }, rnd);
+      const N = new Float64Array(n * n);
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) {
+          let s = i === j ? 0.5 : 0;
+          for (let k = 0; k < n; k++) s += A[k * n + i] * A[k * n + j];
+          N[i * n + j] = s;
+        }
+      const rhs = Float64Array.from({ length: n }, () => 3 * rnd());
+      const x = new Float64Array(n);
+      // no Gauss–Seidel fallback: the active set must settle on its own
+      boxedSolve(N, rhs, n, first, [0, 1], x, 0);
+      let atBound = 0;
+      for (let i = 0; i < n; i++) {
+        let g = -rhs[i];
+        for (let j = 0; j < n; j++) g += N[i * n + j] * x[j];
+        if (i < first || (x[i] > 1e-9 && x[i] < 1 - 1e-9)) expect(Math.abs(g)).toBeLessThan(1e-6);
+        else if (x[i] <= 1e-9) expect(g).toBeGreaterThan(-1e-6);
+        else expect(g).toBeLessThan(1e-6);
+        if (i >= first) {
+          expect(x[i]).toBeGreaterThanOrEqual(0);
+          expect(x[i]).toBeLessThanOrEqual(1);
+          if (x[i] <= 1e-9 || x[i] >= 1 - 1e-9) atBound++;
+        }
       }
-    const rhs = Float64Array.from({ length: n }, () => 3 * rnd());
-    const x = new Float64Array(n);
-    boxedSolve(N, rhs, n, 2, [0, 1], x, 2000);
-    for (let i = 0; i < n; i++) {
-      let g = -rhs[i];
-      for (let j = 0; j < n; j++) g += N[i * n + j] * x[j];
-      if (i < 2 || (x[i] > 1e-9 && x[i] < 1 - 1e-9)) expect(Math.abs(g)).toBeLessThan(1e-6);
-      else if (x[i] <= 1e-9) expect(g).toBeGreaterThan(-1e-6);
-      else expect(g).toBeLessThan(1e-6);
+      expect(atBound).toBeGreaterThan(0); // the box is active in these problems
     }
   });
 
