@@ -111,8 +111,8 @@ function checkSample1(records, check, tag) {
       `imageSize ${W}×${H}`,
     );
     check(
-      `${tag}: face ${r.face}: θ finite (52: the ICT model's 10 + 36 fitting modes), ARKit weights in [0, 1] by name, fit close to the landmarks, UV file named`,
-      r.theta?.length === 52 &&
+      `${tag}: face ${r.face}: θ finite (82: the ICT model's 40 + 36 fitting modes), ARKit weights in [0, 1] by name, fit close to the landmarks, UV file named`,
+      r.theta?.length === 82 &&
         r.theta.every(Number.isFinite) &&
         Object.keys(r.expressions ?? {}).length === 36 &&
         typeof r.expressions?.jawOpen === 'number' &&

@@ -50,11 +50,15 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     )
     .option(
       '--contour <on|off>',
-      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
+      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default off: measured no gain with face-api; on acts where the model has candidates)",
     )
     .option(
       '--landmarks-from <d>',
       'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
+    )
+    .option(
+      '--expression-sparsity <eta>',
+      "η of the sparsity prior on blendshape weights (0: none; default: fit's EXPRESSION_L1)",
     )
     .option(
       '--shape-modes <n>',
@@ -106,11 +110,15 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .option('--model <file>', 'morphable model (default: the embedded model)')
     .option(
       '--contour <on|off>',
-      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default on when the model has them)",
+      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default off: measured no gain with face-api; on acts where the model has candidates)",
     )
     .option(
       '--landmarks-from <d>',
       'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
+    )
+    .option(
+      '--expression-sparsity <eta>',
+      "η of the sparsity prior on blendshape weights (0: none; default: fit's EXPRESSION_L1)",
     )
     .option(
       '--shape-modes <n>',

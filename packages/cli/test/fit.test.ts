@@ -132,22 +132,22 @@ describe('fit on the default model', () => {
   it('writes a JSON record whose θ reproduces its fitted landmarks in photo pixels', async () => {
     const s = run.json();
     const rec = await readRecord((s.records[0] as FitRecord).files.json);
-    // the default ICT model's fitting modes: 10 identity + 36 ARKit blendshapes
-    expect(rec.theta).toHaveLength(6 + 10 + 36);
+    // the default ICT model's fitting modes: 40 identity + 36 ARKit blendshapes
+    expect(rec.theta).toHaveLength(6 + 40 + 36);
     // the head pose of θ, in both conventions (fit's `fitPose`)
     const pose = fitPose(rec.theta);
     expect(rec.pose.yaw).toBeCloseTo(pose.yaw, 10);
     expect(rec.pose.rotation).toEqual(pose.rotation);
     expect(rec.pose.posePara.yaw).toBeCloseTo(pose.posePara.yaw, 10);
-    expect(rec.modes).toEqual({ shape: 10, expression: 36 });
+    expect(rec.modes).toEqual({ shape: 40, expression: 36 });
     // the blendshape weights by name, in θ's order, inside [0, 1]
     expect(Object.keys(rec.expressions ?? {})).toEqual([...ARKIT_FIT_EXPRESSIONS]);
     Object.values(rec.expressions ?? {}).forEach((w, k) => {
       expect(w).toBeGreaterThanOrEqual(0);
       expect(w).toBeLessThanOrEqual(1);
-      expect(w).toBeCloseTo(rec.theta[16 + k], 3);
+      expect(w).toBeCloseTo(rec.theta[46 + k], 3);
     });
-    expect(rec.optimisation?.contour).toBe(true);
+    expect(rec.optimisation?.contour).toBe(false); // off by default (measured, README)
     expect(rec.landmarks.detected).toHaveLength(68);
     expect(rec.landmarks.fitted).toHaveLength(68);
     expect(rec.landmarks.fitted.every((p) => p !== null)).toBe(true);

@@ -4,7 +4,7 @@ export type { FitLandmarksOptions } from './fit_landmarks';
 export { optimiseTheta } from './optimise';
 export type { OptimiseOptions, OptimiseResult } from './optimise';
 export { initialPose, weightedRms } from './init';
-export { closedFormFit } from './closed_form';
+export { closedFormFit, EXPRESSION_L1, EXPRESSION_PRIOR } from './closed_form';
 export type { ClosedFormFit, ClosedFormOptions, LandmarkRows } from './closed_form';
 export type { InitialPose } from './init';
 

@@ -13,7 +13,7 @@
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
 import { morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ClosedFormFit, closedFormFit, EXPRESSION_PRIOR } from './closed_form';
+import { type ClosedFormFit, closedFormFit, EXPRESSION_L1, EXPRESSION_PRIOR } from './closed_form';
 import { chooseContour, contourRows } from './contour';
 import type { FitStn } from './stn';
 
@@ -40,11 +40,13 @@ export interface OptimiseOptions {
   /**
    * Contour-aware jaw points (`contour.ts`) in the closed form and at every Adam step: ibug
    * 1–8 / 10–17 matched to the nearest jawline candidate of their side, the side turned away
-   * weighted by cos(yaw). Default true when the grid has candidates (`grid.contour`).
+   * weighted by cos(yaw). Default false (measured: face-api's points do not gain, README); needs `grid.contour`.
    */
   contour?: boolean;
   /** The blendshape weights' prior relative to the identity prior (default `EXPRESSION_PRIOR`). */
   expressionPrior?: number;
+  /** Their sparsity term η·Σβ in identity-prior units (default `EXPRESSION_L1`). */
+  expressionSparsity?: number;
 }
 
 export interface OptimiseResult {
@@ -96,6 +98,7 @@ export function optimiseTheta(
     throw new RangeError(`optimiseTheta: image batch ${image.shape[0]} ≠ ${B} faces.`);
   const used = new Float32Array(B);
   const exprPrior = options.expressionPrior ?? EXPRESSION_PRIOR;
+  const exprL1 = options.expressionSparsity ?? EXPRESSION_L1;
   const ds = grid.numShapeModes;
   const t0 = performance.now();
   const initial: ClosedFormFit[] = [];
@@ -110,6 +113,7 @@ export function optimiseTheta(
       lambda: (w.prior * used[b]) / w.landmark,
       contour: options.contour,
       expressionPrior: exprPrior,
+      expressionSparsity: exprL1,
     });
     initial.push(init);
     theta.set(init.r, b * P);
@@ -144,7 +148,7 @@ export function optimiseTheta(
   let confT = tf.tensor2d(confidence, [B, L]);
   // Contour step: per Adam step, the nearest candidate of each jaw point (host, from θ), gathered
   // from the candidates' projections and put in place of the fixed jaw rows.
-  const crows = options.contour !== false ? contourRows(grid) : undefined;
+  const crows = options.contour === true ? contourRows(grid) : undefined;
   const C = grid.contour?.vertices.length ?? 0;
   const contourT = crows
     ? {
@@ -215,10 +219,13 @@ export function optimiseTheta(
       projected = withContour(th, projected);
       const lm = tf.div(landmarkLoss(projected, targetT, confT, none), usedT);
       let total = tf.add(tf.mul(lm, w.landmark), tf.mul(priorLoss(alpha, none), w.prior));
-      if (exprPrior !== 1 && grid.expressionRange && D > ds) {
-        // Σ over the expression modes of (κ − 1)·β²: the prior κ·‖β‖² on blendshape weights.
+      if (grid.expressionRange && D > ds) {
+        // Σ over the expression modes of (κ − 1)·β² + η·β: the prior κ·‖β‖² + η·Σβ on
+        // blendshape weights (β ≥ 0: Σβ is their L1 norm).
         const beta = tf.slice(th, [0, 6 + ds], [B, D - ds]);
-        total = tf.add(total, tf.mul(priorLoss(beta, none), w.prior * (exprPrior - 1)));
+        if (exprPrior !== 1)
+          total = tf.add(total, tf.mul(priorLoss(beta, none), w.prior * (exprPrior - 1)));
+        if (exprL1 > 0) total = tf.add(total, tf.mul(tf.sum(beta, 1), w.prior * exprL1));
       }
       if (sym) total = tf.add(total, sym);
       return total as tf.Tensor1D;

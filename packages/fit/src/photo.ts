@@ -72,8 +72,10 @@ export interface FitFacesOptions {
   localiser?: Localiser;
   /** With a localiser: polish its θ with this many optimisation steps against the landmarks. */
   refine?: number;
-  /** Contour-aware jaw points (see `optimiseTheta`). Default true when the model has candidates. */
+  /** Contour-aware jaw points (see `optimiseTheta`). Default false: measured worse with face-api's points (README); on acts where the model has candidates. */
   contour?: boolean;
+  /** η of the blendshape weights' sparsity term (see `optimiseTheta`; default `EXPRESSION_L1`). */
+  expressionSparsity?: number;
 }
 
 export interface FaceTheta {
@@ -159,6 +161,7 @@ export function thetaForFaces(
       const r = optimiseTheta(g, target, conf, images, {
         steps: start ? refine : options.steps,
         contour: options.contour,
+        expressionSparsity: options.expressionSparsity,
         init: options.init,
         initialTheta: start ? start.flat() : undefined,
       });
@@ -170,7 +173,7 @@ export function thetaForFaces(
           steps: r.steps,
           init: start ? 'localiser' : r.initial[b].method,
           initRmsPx: r.initial[b].rms / (size / crops[b].side),
-          contour: options.contour !== false && grid.contour !== undefined,
+          contour: options.contour === true && grid.contour !== undefined,
           loss: r.loss[b],
         };
       }

@@ -36,6 +36,7 @@ export interface EvalCommandOptions {
   shapeModes?: string;
   expressions?: string;
   contour?: string;
+  expressionSparsity?: string;
   landmarksFrom?: string;
   minConfidence?: string;
   backend?: string;
@@ -171,6 +172,7 @@ export async function evalCommand(
       steps,
       refine,
       contour: parseOnOff('--contour', opts.contour),
+      expressionSparsity: parseNumberFlag('--expression-sparsity', opts.expressionSparsity, 0, 1e6),
       minConfidence,
       crop,
       onImage: (done, total, image) => {

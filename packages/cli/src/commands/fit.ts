@@ -20,6 +20,7 @@ export interface FitCommandOptions {
   shapeModes?: string;
   expressions?: string;
   contour?: string;
+  expressionSparsity?: string;
   landmarksFrom?: string;
   res?: string;
   steps?: string;
@@ -50,6 +51,7 @@ export async function fitCommand(
     res: parseIntFlag('--res', opts.res, 2, 1024),
     shapeModes: parseIntFlag('--shape-modes', opts.shapeModes, 0),
     contour: parseOnOff('--contour', opts.contour),
+    expressionSparsity: parseNumberFlag('--expression-sparsity', opts.expressionSparsity, 0, 1e6),
     landmarksFrom: parseChoice('--landmarks-from', opts.landmarksFrom, LANDMARKS_FROM_CHOICES),
     expressionModes: parseExpressionsFlag(opts.expressions),
     steps: parseIntFlag('--steps', opts.steps, 0, 100000),

@@ -42,8 +42,10 @@ export interface EvalOptions {
   steps?: number;
   /** Refinement steps after the localiser (`localiser+refine`). */
   refine?: number;
-  /** Contour-aware jaw points in `fit` and refinement (default on when the model has candidates). */
+  /** Contour-aware jaw points in `fit` and refinement (default off). */
   contour?: boolean;
+  /** η of the blendshape sparsity prior (default fit's `EXPRESSION_L1`). */
+  expressionSparsity?: number;
   minConfidence?: number;
   minIou?: number;
   /** Where the face square comes from: the detector (default) or the labels (3DDFA's crop). */
@@ -352,6 +354,7 @@ export async function evaluateImages(
             localiser: method === 'fit' ? undefined : options.localiser,
             refine: method === 'localiser+refine' ? (options.refine ?? 20) : 0,
             contour: options.contour,
+            expressionSparsity: options.expressionSparsity,
           });
           const seconds = (performance.now() - t1) / 1000 / faces.length;
           matchedRows.forEach((r, k) => {
@@ -361,7 +364,7 @@ export async function evaluateImages(
             // AFLW2000-3D's labels are 3D-consistent: score the model's fixed vertices.
             const fixed = modelLandmarks(grid, theta);
             const pred =
-              labels.kind !== 'aflw-mat' && options.contour !== false
+              labels.kind !== 'aflw-mat' && options.contour === true
                 ? outlineLandmarks(grid, theta, fixed, faces[k].landmarks)
                 : fixed;
             let pred68: Float64Array | null = null;

@@ -53,8 +53,10 @@ export interface FitImageOptions {
   localiser?: Localiser;
   /** With a localiser: polish its θ with this many optimisation steps against the landmarks. */
   refine?: number;
-  /** Contour-aware jaw points (default on when the model has jawline candidates). */
+  /** Contour-aware jaw points (default off; on acts where the model has jawline candidates). */
   contour?: boolean;
+  /** η of the blendshape sparsity prior (default fit's `EXPRESSION_L1`). */
+  expressionSparsity?: number;
   maxFaces?: number;
   minConfidence?: number;
   /** Output file stem (default: the image's base name without extension). */

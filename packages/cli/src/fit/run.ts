@@ -24,8 +24,10 @@ export interface FitOptions {
   res?: number;
   /** Where the 68 landmarks come from: face-api (default), the face mesh, or auto. */
   landmarksFrom?: LandmarksFrom;
-  /** Contour-aware jaw points (default on when the model has jawline candidates). */
+  /** Contour-aware jaw points (default off; on acts where the model has jawline candidates). */
   contour?: boolean;
+  /** η of the blendshape sparsity prior (default fit's `EXPRESSION_L1`). */
+  expressionSparsity?: number;
   /** Identity modes of the fit (default: the model's fitting default, `fittingModes`). */
   shapeModes?: number;
   /** Expression modes of the fit: a count, names or 'all' (default: `fittingModes`). */
@@ -173,6 +175,7 @@ export async function fitImages(images: string[], options: FitOptions): Promise<
           localiser,
           refine: options.refine,
           contour: options.contour,
+          expressionSparsity: options.expressionSparsity,
           maxFaces: options.maxFaces,
           minConfidence: options.minConfidence,
           stem: stems[i],

@@ -52,8 +52,12 @@ export const ARKIT_FIT_EXPRESSIONS: readonly string[] = [
   'eyeWide_R',
 ];
 
-/** Identity modes a 68-point fit of a model with ARKit blendshapes uses by default. */
-export const ARKIT_FIT_SHAPE_MODES = 10;
+/**
+ * Identity modes a 68-point fit of a model with ARKit blendshapes uses by default: all 40 of the
+ * embedded model. Fewer left the identity differences to the blendshapes (README: NME and the
+ * mean blendshape weight by mode count).
+ */
+export const ARKIT_FIT_SHAPE_MODES = 40;
 
 /**
  * The default modes of a landmark fit of `model`: for a model with ARKit-named blendshapes (the
