@@ -219,14 +219,12 @@ export function toUint8(values: ArrayLike<number>): Uint8Array {
 }
 
 /** RGBA `[H, W, 4]` bytes (a canvas's `ImageData`) → RGB `[H, W, 3]`, alpha dropped. */
-export function rgbaToRgb(
-  rgba: ArrayLike<number>,
-  width: number,
-  height: number,
-): RgbImage {
+export function rgbaToRgb(rgba: ArrayLike<number>, width: number, height: number): RgbImage {
   const n = width * height;
   if (rgba.length !== 4 * n)
-    throw new RangeError(`rgbaToRgb: data must have ${width}×${height}×4 = ${4 * n} values, got ${rgba.length}.`);
+    throw new RangeError(
+      `rgbaToRgb: data must have ${width}×${height}×4 = ${4 * n} values, got ${rgba.length}.`,
+    );
   const data = new Uint8Array(3 * n);
   for (let p = 0; p < n; p++) {
     data[3 * p] = rgba[4 * p];

@@ -69,4 +69,4 @@ export {
   PREVIEW_SIZE,
 } from './draw';
 export type { DrawnFit } from './draw';
-export { baseName, faceFileNames, meshFiles, photoStem, uvImages } from './outputs';
+export { baseName, faceFileNames, meshComment, meshFiles, photoStem, uvImages } from './outputs';

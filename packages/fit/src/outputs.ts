@@ -41,6 +41,14 @@ export function faceFileNames(stem: string, k: number): FitRecord['files'] {
   };
 }
 
+/** The comment line of a fit's OBJ file: which photo, which face, which model, the unit. */
+export function meshComment(
+  record: Pick<FitRecord, 'image' | 'face'>,
+  grid: Pick<GridModel, 'metadata'>,
+): string {
+  return `3dmm-stn fit of ${record.image} face ${record.face} (${grid.metadata.name}), mm`;
+}
+
 /**
  * The fitted mesh as OBJ text (valid grid points, model space in mm, textured with the UV PNG
  * through the grid's UVs) and its MTL; the OBJ names the MTL and the MTL the UV PNG by their
@@ -49,14 +57,11 @@ export function faceFileNames(stem: string, k: number): FitRecord['files'] {
 export function meshFiles(
   forward: Pick<StnForward, 'vertices'>,
   grid: GridModel,
-  record: Pick<FitRecord, 'image' | 'face'> & { files: Pick<FitRecord['files'], 'uv' | 'mtl'> },
+  files: Pick<FitRecord['files'], 'uv' | 'mtl'>,
+  comment: string,
 ): { obj: string; mtl: string } {
-  const comment = `3dmm-stn fit of ${record.image} face ${record.face} (${grid.metadata.name}), mm`;
-  const obj = writeObj(fittedMesh(forward.vertices, grid), {
-    mtl: baseName(record.files.mtl),
-    comment,
-  });
-  return { obj, mtl: writeMtl(baseName(record.files.uv)) };
+  const obj = writeObj(fittedMesh(forward.vertices, grid), { mtl: baseName(files.mtl), comment });
+  return { obj, mtl: writeMtl(baseName(files.uv)) };
 }
 
 /**

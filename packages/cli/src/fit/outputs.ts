@@ -12,6 +12,7 @@ import {
   drawFacePreview,
   drawOverview,
   type FitRecord,
+  meshComment,
   meshFiles,
   overviewSize,
   type StnForward,
@@ -32,7 +33,7 @@ export async function writeFaceOutputs(
   const res = grid.res;
   const { uv, mask, maskedUv } = uvImages(forward, res);
   const preview = drawFacePreview(photo, forward, grid, record);
-  const mesh = meshFiles(forward, grid, { image: record.image, face: record.face, files });
+  const mesh = meshFiles(forward, grid, files, meshComment(record, grid));
   // The encoders run on libuv's thread pool: the files are written concurrently.
   await Promise.all([
     writePng(files.uv, uv, res, res),
