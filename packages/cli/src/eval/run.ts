@@ -26,7 +26,7 @@
 import { resolve } from 'node:path';
 import { landmarkNme } from '@3dmm-stn/datasets';
 import { type FitPose, type FitStn, fitPose, outlineLandmarks } from '@3dmm-stn/fit';
-import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
+import { type GridModel, morphRows, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { roiBoxFromLandmarks } from './aflw';
 import { readRgb } from '../image';
 import type { DetectedFace, LandmarkDetector } from '../fit/faces';
@@ -128,15 +128,10 @@ export interface EvalSummary {
 
 /** Host projection of the model's landmarks for θ (photo pixels) → `[L, 2]`. */
 export function modelLandmarks(grid: GridModel, theta: ArrayLike<number>): Float64Array {
-  const L = grid.landmarkIds.length;
-  const X = Float64Array.from(grid.landmarkMean);
-  const D = grid.numModes;
-  for (let d = 0; d < D; d++) {
-    const a = theta[6 + d];
-    if (a === 0) continue;
-    const off = d * L * 3;
-    for (let k = 0; k < 3 * L; k++) X[k] += a * grid.landmarkBasis[off + k];
-  }
+  const X = morphRows(grid.landmarkMean, grid.landmarkBasis, theta, {
+    offset: 6,
+    modes: grid.numModes,
+  });
   return projectScaledOrthographic(
     X,
     [theta[0], theta[1], theta[2]],

@@ -1,7 +1,8 @@
 import { ShapeError } from '../errors';
 import type { MorphableModel } from '../types';
 import { vertexNormals } from './normals';
-import { rotationFromAxisAngle } from './rotation';
+import { morphRows } from './morph';
+import { projectScaledOrthographic, rotationFromAxisAngle } from './rotation';
 import { fewPointVisibility } from './visibility';
 
 /** An image or texture: row-major [height, width, channels], row 0 at the top. */
@@ -104,19 +105,14 @@ export function render(
 
   const X = synthesise(model, alpha, options);
 
-  // Project.
+  // Project (the STN's camera) and keep each vertex's rotated depth z' for the z-buffer.
   const R = rotationFromAxisAngle(pose.r);
-  const s = Math.exp(pose.logS);
-  const tx = pose.t[0];
-  const ty = pose.t[1];
+  const p2 = projectScaledOrthographic(X, pose.r, pose.t, pose.logS);
   const P = new Float64Array(3 * N); // x px, y px, z' mm
   for (let i = 0; i < N; i++) {
-    const x = X[3 * i];
-    const y = X[3 * i + 1];
-    const z = X[3 * i + 2];
-    P[3 * i] = s * (R[0] * x + R[1] * y + R[2] * z) + tx;
-    P[3 * i + 1] = -s * (R[3] * x + R[4] * y + R[5] * z) + ty;
-    P[3 * i + 2] = R[6] * x + R[7] * y + R[8] * z;
+    P[3 * i] = p2[2 * i];
+    P[3 * i + 1] = p2[2 * i + 1];
+    P[3 * i + 2] = R[6] * X[3 * i] + R[7] * X[3 * i + 1] + R[8] * X[3 * i + 2];
   }
 
   const tri = model.triangles;
@@ -206,9 +202,10 @@ export function render(
   let ambient = 0;
   if (options.light) {
     const rotated = new Float32Array(3 * N);
+    const s = Math.exp(pose.logS);
     for (let i = 0; i < N; i++) {
-      rotated[3 * i] = P[3 * i] - tx; // any similarity of camera space keeps normal directions
-      rotated[3 * i + 1] = -(P[3 * i + 1] - ty);
+      rotated[3 * i] = P[3 * i] - pose.t[0]; // any similarity of camera space keeps normal directions
+      rotated[3 * i + 1] = -(P[3 * i + 1] - pose.t[1]);
       rotated[3 * i + 2] = s * P[3 * i + 2];
     }
     normals = vertexNormals(rotated, tri);
@@ -367,14 +364,8 @@ function synthesise(
       );
     }
   }
-  const X = Float64Array.from(model.mean);
-  const add = (basis: Float32Array, k: number, w: number) => {
-    if (w === 0) return;
-    const off = k * 3 * N;
-    for (let j = 0; j < 3 * N; j++) X[j] += w * basis[off + j];
-  };
-  for (let k = 0; k < ds; k++) add(model.shape.basis, k, alpha[k]);
-  for (let k = 0; k < de; k++) add(model.expression!.basis, k, alpha[ds + k]);
+  const X = morphRows(model.mean, model.shape.basis, alpha, { modes: ds });
+  if (de > 0) morphRows(X, model.expression!.basis, alpha, { offset: ds, modes: de, out: X });
   return X;
 }
 
