@@ -111,9 +111,12 @@ function checkSample1(records, check, tag) {
       `imageSize ${W}×${H}`,
     );
     check(
-      `${tag}: face ${r.face}: θ finite (16), fit close to the landmarks, UV file named`,
-      r.theta?.length === 16 &&
+      `${tag}: face ${r.face}: θ finite (52: the ICT model's 10 + 36 fitting modes), ARKit weights in [0, 1] by name, fit close to the landmarks, UV file named`,
+      r.theta?.length === 52 &&
         r.theta.every(Number.isFinite) &&
+        Object.keys(r.expressions ?? {}).length === 36 &&
+        typeof r.expressions?.jawOpen === 'number' &&
+        Object.values(r.expressions).every((w) => w >= 0 && w <= 1) &&
         r.error.rmsNormalised < 0.12 &&
         r.visibleFraction > 0.3 &&
         r.files?.uv === `sample1.face${r.face}.uv.png` &&

@@ -13,8 +13,9 @@ import { type TrainResult, train } from '../src/train';
  * vgg-tiny at 32², a 16² UV grid, 4 identities × 2 views per step, 400 steps, the paper's loss
  * balance (`train.lossBalance: 'paper'`, the default). Yaw range as the demo's (the bulk of the
  * initial error); narrower nuisances (pitch, roll, expression, jitter) and a face filling 80 % of
- * the crop, so that 400 steps at 32² resolve the landmarks (measured: NME 0.332 → 0.128, 2.6×;
- * without the UV terms UV |Δ| 30.4 against 21.5 with them, NME 0.128 either way).
+ * the crop. On the default ICT model (5 identity + 2 blendshapes here) the NME falls 0.322 →
+ * 0.188 in 400 steps (1.7×), 0.157 in 600 (2.05×), 0.161 in 800: a plateau at ~2× at 32², where
+ * the generated stand-in went 0.332 → 0.128 (2.6×) in 400. 600 steps, and ≥ 1.8× asserted.
  */
 function learningConfig(over: TrainConfigInput['train'] = {}) {
   return parseConfig({
@@ -42,8 +43,8 @@ function learningConfig(over: TrainConfigInput['train'] = {}) {
     report: { progress: false },
   });
 }
-const STEPS = Number(process.env.L_STEPS ?? 400);
-const LR = Number(process.env.L_LR ?? 0.003);
+const STEPS = 600;
+const LR = 0.003;
 
 let model: MorphableModel;
 beforeAll(() => {
@@ -66,12 +67,12 @@ async function run(name: string, over: TrainConfigInput['train'] = {}) {
 describe('learning (deterministic, synthetic, wasm)', () => {
   let full: TrainResult;
 
-  it('halves the validation landmark NME at least', async () => {
+  it('lowers the validation landmark NME by 1.8× at least', async () => {
     full = await run('full');
     const initial = full.initial?.nme ?? Number.NaN;
     const final = full.final?.nme ?? Number.NaN;
     expect(initial).toBeGreaterThan(0.2);
-    expect(initial / final).toBeGreaterThanOrEqual(2);
+    expect(initial / final).toBeGreaterThanOrEqual(1.8);
   }, 900_000); // ≈ 25 s of CPU; generous for a loaded CI machine
 
   it('the symmetry and multi-view terms change what is learned (ablation)', async () => {

@@ -11,12 +11,13 @@
  * (A, B, …, A, B, …) so that machine load affects all alike; times are medians over rounds.
  *
  *   npx tsx --tsconfig tsconfig.json bench/landmarks.ts [--rounds 2] [--variants pose:60,closed:0,closed:10] [--json FILE]
+ *   (a variant may name its model: stand-in@closed:10, default-s40@closed:10)
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { type FitRecord, fitImages } from '@3dmm-stn/cli';
-import { defaultModel } from '@3dmm-stn/morphable-model';
+import { defaultModel, standInModel } from '@3dmm-stn/morphable-model';
 import { type DlibImage, readDlibXml } from '@3dmm-stn/datasets/node';
 
 const arg = (name: string) => {
@@ -26,13 +27,20 @@ const arg = (name: string) => {
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const dlib = join(root, '../shared/data/real-faces/dlib');
 const rounds = Number(arg('--rounds') ?? 2);
+// A variant: `[model@]init:steps`, model `default` (the ICT model, its fitting modes),
+// `default-s<N>` (N identity modes) or `stand-in` (the generated model the ICT replaced).
 const variants = (arg('--variants') ?? 'pose:60,closed:0,closed:5,closed:10,closed:20,closed:60')
   .split(',')
   .map((v) => {
-    const [init, steps] = v.split(':');
+    const [spec, rest] = v.includes('@') ? v.split('@') : ['default', v];
+    const [init, steps] = rest.split(':');
     if (init !== 'pose' && init !== 'closed') throw new Error(`bad variant ${v}`);
+    const m = /^(default|stand-in)(?:-s(\d+))?$/.exec(spec);
+    if (!m) throw new Error(`bad model in variant ${v}: default, default-s<N> or stand-in`);
     return {
       name: v,
+      model: m[1] === 'stand-in' ? standInModel() : defaultModel(),
+      shapeModes: m[2] ? Number(m[2]) : undefined,
       init: init === 'closed' ? ('closed-form' as const) : ('pose' as const),
       steps: Number(steps),
     };
@@ -49,7 +57,6 @@ const faces = labelled.flatMap((img) =>
     .map((f) => ({ image: img.path, box: f.box, landmarks: f.landmarks as Float32Array })),
 );
 const outDir = await mkdtemp(join(os.tmpdir(), '3dmm-stn-bench-lm-'));
-const model = defaultModel();
 
 const iou = (a: number[], b: number[]) => {
   const x0 = Math.max(a[0], b[0]);
@@ -94,7 +101,8 @@ const median = (a: number[]) => {
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
 // Warm-up: face-api's models, wasm kernels, the grid.
-await fitImages([images[0]], { outDir, model, maxFaces: 1, backend: 'wasm', steps: 1 });
+for (const v of variants)
+  await fitImages([images[0]], { outDir, model: v.model, maxFaces: 1, backend: 'wasm', steps: 1 });
 const load0 = os.loadavg();
 const results = variants.map(() => ({
   times: [] as number[],
@@ -105,7 +113,8 @@ for (let round = 0; round < rounds; round++) {
   for (const [k, v] of variants.entries()) {
     const run = await fitImages(images, {
       outDir,
-      model,
+      model: v.model,
+      shapeModes: v.shapeModes,
       backend: 'wasm',
       steps: v.steps,
       init: v.init,
