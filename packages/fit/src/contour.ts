@@ -68,7 +68,7 @@ export interface ContourChoice {
 export function projectCandidates(grid: ContourModel, theta: ArrayLike<number>): Float64Array {
   const c = grid.contour!;
   const C = c.vertices.length;
-  const X = morphRows(c.mean, c.basis, theta, {
+  const X = morphRows(c.mean.subarray(0, 3 * C), c.basis, theta, {
     offset: 6,
     modes: grid.numModes,
   });

@@ -14,7 +14,7 @@ describe('morphRows', () => {
     const out = morphRows(mean, basis, [2, -0.5]);
     expect(out).toBeInstanceOf(Float64Array);
     const ref = reference(mean, basis, [2, -0.5]);
-    out.forEach((v, i) => expect(v).toBeCloseTo(ref[i], 12));
+    for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(ref[i], 12);
   });
   it('reads α from θ with offset 6 and takes `modes` modes', () => {
     const theta = [9, 9, 9, 9, 9, 9, 2, -0.5, 7];
