@@ -66,6 +66,21 @@ export function putRgb(target: HTMLCanvasElement, img: RgbImage): void {
   putPixels(target, rgba, img.width, img.height);
 }
 
+/** `[h, w]` grey bytes (a mask, 0/255) onto a canvas of that size. */
+export function putGrey(
+  target: HTMLCanvasElement,
+  grey: Uint8Array,
+  width: number,
+  height: number,
+): void {
+  const rgba = new Uint8ClampedArray(4 * width * height);
+  for (let p = 0; p < width * height; p++) {
+    rgba.fill(grey[p], 4 * p, 4 * p + 3);
+    rgba[4 * p + 3] = 255;
+  }
+  putPixels(target, rgba, width, height);
+}
+
 /** RGBA bytes `[h, w, 4]` onto a canvas of that size. */
 export function putPixels(
   target: HTMLCanvasElement,

@@ -1,11 +1,10 @@
 /** One face's card: the close-up, UV texture, mask, masked UV, pose, error and downloads. */
-import { type FaceFit, type FitRecord, meshComment, meshFiles } from '@3dmm-stn/fit';
+import { type FaceFit, type FitRecord, meshComment, meshFiles, uvImages } from '@3dmm-stn/fit';
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import type { DecodedPhoto } from './decode';
 import { canvasFigure, seconds } from './dom';
 import { button, download, pngOf } from './downloads';
-import { drawFacePreview, putPixels } from './draw';
-import { maskToRgba, rgbToRgba } from './images';
+import { drawFacePreview, putGrey, putRgb } from './draw';
 
 /**
  * Which detector found the face, and which retry if only a retry did; for the pretrained
@@ -33,11 +32,13 @@ export function faceCard(
   const preview = canvasFigure('preview', 'fit (mesh cyan, detected ● green, fitted × red)');
   drawFacePreview(preview.canvas, photo.image, { forward: fit.forward, record }, grid);
   const uv = canvasFigure('uv', `UV texture ${res}×${res}`);
-  putPixels(uv.canvas, rgbToRgba(fit.forward.uv), res, res);
+  // The bytes of the CLI's uv.png, mask.png and uv_masked.png (@3dmm-stn/fit's `uvImages`).
+  const images = uvImages(fit.forward, res);
+  putRgb(uv.canvas, { data: images.uv, width: res, height: res });
   const mask = canvasFigure('mask', 'visibility mask');
-  putPixels(mask.canvas, maskToRgba(fit.forward.mask), res, res);
+  putGrey(mask.canvas, images.mask, res, res);
   const masked = canvasFigure('uv-masked', 'masked UV');
-  putPixels(masked.canvas, rgbToRgba(fit.forward.uv, fit.forward.mask), res, res);
+  putRgb(masked.canvas, { data: images.maskedUv, width: res, height: res });
   // The record's pose (θ's, @3dmm-stn/fit's `fitPose`): what the JSON download says.
   const pose = record.pose;
   const s = Math.exp(record.theta[5]);
