@@ -1,6 +1,6 @@
 /**
  * The static files the page fetches at run time, copied from npm packages in `node_modules`
- * (never committed, never from a CDN): face-api's SSD MobileNet v1 detector and 68-point
+ * (never committed, never from a CDN): face-api's SSD MobileNet v1 and tiny face detectors and 68-point
  * landmark models, tfjs's wasm binaries, and the pretrained localiser's weights. `staticAssets()`
  * lists them; the Vite plugin `servePackageAssets()` serves them in `vite` (dev) and writes them
  * into `dist/` in `vite build`. Node-side (the build), not part of the page.
@@ -17,7 +17,11 @@ export interface StaticAsset {
 }
 
 /** The face-api models the page uses (the weight manifests and their `.bin` shards). */
-export const FACE_API_MODELS = ['ssd_mobilenetv1_model', 'face_landmark_68_model'] as const;
+export const FACE_API_MODELS = [
+  'ssd_mobilenetv1_model',
+  'tiny_face_detector_model',
+  'face_landmark_68_model',
+] as const;
 
 /** URL folders (relative to the page) of each group. */
 export const ASSET_DIRS = { models: 'models/', wasm: 'tfjs/', pretrained: 'pretrained/' } as const;

@@ -26,6 +26,7 @@ import {
   encodeMat,
   type MorphableModel,
   matrixFromPosePara,
+  morphRows,
   poseParaFromAxisAngle,
   projectScaledOrthographic,
   rotationFromAxisAngle,
@@ -115,19 +116,18 @@ export function landmarkPositions(
   numShapeModes: number,
   numExpressionModes: number,
 ): Float64Array {
-  const N = model.numVertices;
+  const shape = morphRows(model.mean, model.shape.basis, alpha, { modes: numShapeModes });
+  if (numExpressionModes > 0 && model.expression)
+    morphRows(shape, model.expression.basis, alpha, {
+      offset: numShapeModes,
+      modes: numExpressionModes,
+      out: shape,
+    });
   const X = new Float64Array(68 * 3).fill(Number.NaN);
   for (let k = 0; k < 68; k++) {
     const v = model.landmarks[k];
     if (v < 0) continue;
-    for (let c = 0; c < 3; c++) {
-      let x = model.mean[3 * v + c];
-      for (let d = 0; d < numShapeModes; d++)
-        x += alpha[d] * model.shape.basis[d * N * 3 + 3 * v + c];
-      for (let d = 0; d < numExpressionModes; d++)
-        x += alpha[numShapeModes + d] * (model.expression?.basis[d * N * 3 + 3 * v + c] ?? 0);
-      X[3 * k + c] = x;
-    }
+    for (let c = 0; c < 3; c++) X[3 * k + c] = shape[3 * v + c];
   }
   return X;
 }

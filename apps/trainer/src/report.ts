@@ -1,6 +1,6 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
+import { type GridModel, morphRows, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import type * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { type EvalMetrics, evaluate, type Prediction } from './evaluate';
@@ -158,13 +158,7 @@ function ema(points: [number, number][], a = 0.1): [number, number][] {
 
 /** Projected grid vertices `[res², 2]` (pixels) for θ, in float64 (independent of the STN op). */
 export function projectGrid(grid: GridModel, theta: ArrayLike<number>): Float64Array {
-  const N = grid.res * grid.res;
-  const D = grid.numModes;
-  const X = Float64Array.from(grid.mean);
-  for (let k = 0; k < D; k++) {
-    const a = theta[6 + k];
-    for (let i = 0; i < 3 * N; i++) X[i] += a * grid.basis[k * 3 * N + i];
-  }
+  const X = morphRows(grid.mean, grid.basis, theta, { offset: 6, modes: grid.numModes });
   return projectScaledOrthographic(
     X,
     [theta[0], theta[1], theta[2]],

@@ -1,41 +1,32 @@
 /**
  * Face detection and 68 landmarks in the page with @vladmandic/face-api's browser build
  * (`face-api.esm-nobundle.js`: it imports `@tensorflow/tfjs` instead of bundling its own, so the
- * page has one tfjs engine — checked by {@link assertOneEngine}). Its SSD MobileNet v1 and
- * 68-point landmark models are served by the app itself (`models/`, copied from the npm package
- * at build time) and fetched here with byte progress.
+ * page has one tfjs engine — checked by {@link assertOneEngine}). Its SSD MobileNet v1, tiny
+ * face detector and 68-point landmark models are served by the app itself (`models/`, copied
+ * from the npm package at build time) and fetched here with byte progress.
  *
- * The detection follows the CLI's first two attempts: SSD on the photo, then, if it finds no
- * face (a face filling the whole photo), SSD on the photo padded by half its larger side with
- * grey. Landmarks come in ibug-68 order, photo pixels (x right, y down, pixel centres at
- * integers).
+ * The detection is @3dmm-stn/fit's `detectFaces`, the CLI's one policy with all its retries.
+ * Landmarks come in ibug-68 order, photo pixels (x right, y down, pixel centres at integers).
  */
-import { type DetectedFace, mostlyInside } from '@3dmm-stn/fit';
+import {
+  type Detection,
+  detectFaces as detectFacesWith,
+  type FaceApi as DetectApi,
+  rgbaToRgb,
+} from '@3dmm-stn/fit';
+import type { PixelImage } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs';
 import * as faceapiModule from '@vladmandic/face-api/dist/face-api.esm-nobundle.js';
 
-interface Point {
-  x: number;
-  y: number;
-}
-interface FaceApiResult {
-  detection: { score: number; box: { x: number; y: number; width: number; height: number } };
-  landmarks: { positions: Point[] };
-}
 interface Net {
   isLoaded: boolean;
   loadFromWeightMap(map: tf.NamedTensorMap): void;
 }
 /** The part of face-api the page uses (its own .d.ts bundles a second copy of tfjs's types). */
-interface FaceApi {
-  nets: { ssdMobilenetv1: Net; faceLandmark68Net: Net };
-  SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults?: number }) => unknown;
-  detectAllFaces(
-    input: tf.Tensor3D,
-    options: unknown,
-  ): { withFaceLandmarks(): Promise<FaceApiResult[]> };
+type FaceApi = DetectApi & {
+  nets: { ssdMobilenetv1: Net; tinyFaceDetector: Net; faceLandmark68Net: Net };
   tf: { engine(): unknown; Tensor: unknown };
-}
+};
 
 const faceapi = faceapiModule as unknown as FaceApi;
 
@@ -152,15 +143,23 @@ async function loadNet(
   }
 }
 
-/** Loads the detector and the landmark model (once; a failed load is retried by the next call). */
+/** Loads the two detectors and the landmark model (once; a failed load is retried by the next call). */
 export async function loadFaceModels(base: URL, onProgress: ByteProgress): Promise<void> {
   assertOneEngine();
-  const { ssdMobilenetv1, faceLandmark68Net } = faceapi.nets;
+  const { ssdMobilenetv1, tinyFaceDetector, faceLandmark68Net } = faceapi.nets;
   if (!ssdMobilenetv1.isLoaded)
     await loadNet(
       ssdMobilenetv1,
       'ssd_mobilenetv1_model',
       'face detector (SSD MobileNet v1)',
+      base,
+      onProgress,
+    );
+  if (!tinyFaceDetector.isLoaded)
+    await loadNet(
+      tinyFaceDetector,
+      'tiny_face_detector_model',
+      'tiny face detector',
       base,
       onProgress,
     );
@@ -174,73 +173,17 @@ export async function loadFaceModels(base: URL, onProgress: ByteProgress): Promi
     );
 }
 
-export interface Detection {
-  faces: DetectedFace[];
-  /** What was tried, e.g. ["ssd: 0 face(s)", "ssd padded 960px: 1 face(s)"]. */
-  attempts: string[];
-}
-
 /**
- * All faces of `photo` (a canvas holding the decoded photo) with their landmarks, largest first.
+ * All faces of the photo with their landmarks, largest first: @3dmm-stn/fit's `detectFaces`,
+ * the CLI's policy and retries (SSD then tiny; padded, 2× upscaled, ±25° rotated, threshold 0.3).
  *
- * @param minConfidence SSD score threshold. Default 0.5 (the CLI's).
+ * @param photo the decoded photo, RGB or RGBA (`[H, W, 3|4]` bytes; alpha dropped).
+ * @param minConfidence detector score threshold. Default 0.5 (the CLI's).
  */
-export async function detectFaces(
-  photo: HTMLCanvasElement,
-  minConfidence = 0.5,
-): Promise<Detection> {
-  const attempts: string[] = [];
-  const W = photo.width;
-  const H = photo.height;
-  const pad = Math.round(Math.max(W, H) / 2);
-  const tries: { label: string; canvas: () => HTMLCanvasElement; shift: number }[] = [
-    { label: 'ssd', canvas: () => photo, shift: 0 },
-    { label: `ssd padded ${pad}px`, canvas: () => padded(photo, pad), shift: pad },
-  ];
-  for (const t of tries) {
-    const input = tf.browser.fromPixels(t.canvas());
-    let raw: FaceApiResult[];
-    try {
-      raw = await faceapi
-        .detectAllFaces(input, new faceapi.SsdMobilenetv1Options({ minConfidence }))
-        .withFaceLandmarks();
-    } finally {
-      input.dispose();
-    }
-    const faces = raw.map((r) => toFace(r, t.shift)).filter((f) => mostlyInside(f.box, W, H));
-    attempts.push(`${t.label}: ${faces.length} face(s)`);
-    if (faces.length > 0) {
-      faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3]);
-      return { faces, attempts };
-    }
-  }
-  return { faces: [], attempts };
-}
-
-/** The photo centred on a grey canvas `pad` pixels larger on every side (the CLI's padding). */
-function padded(photo: HTMLCanvasElement, pad: number): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = photo.width + 2 * pad;
-  c.height = photo.height + 2 * pad;
-  const ctx = c.getContext('2d') as CanvasRenderingContext2D;
-  ctx.fillStyle = 'rgb(128,128,128)';
-  ctx.fillRect(0, 0, c.width, c.height);
-  ctx.drawImage(photo, pad, pad);
-  return c;
-}
-
-function toFace(r: FaceApiResult, shift: number): DetectedFace {
-  const b = r.detection.box;
-  const landmarks = new Float32Array(136);
-  r.landmarks.positions.forEach((p, i) => {
-    landmarks[2 * i] = p.x - shift;
-    landmarks[2 * i + 1] = p.y - shift;
-  });
-  return {
-    box: [b.x - shift, b.y - shift, b.width, b.height],
-    score: r.detection.score,
-    detector: 'ssd',
-    padded: shift > 0,
-    landmarks,
-  };
+export function detectFaces(photo: PixelImage, minConfidence = 0.5): Promise<Detection> {
+  const rgb =
+    (photo.channels ?? 3) === 4
+      ? rgbaToRgb(photo.data, photo.width, photo.height)
+      : { data: Uint8Array.from(photo.data), width: photo.width, height: photo.height };
+  return detectFacesWith(faceapi, rgb, { minConfidence });
 }

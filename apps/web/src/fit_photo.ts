@@ -9,14 +9,15 @@ import {
   type FaceFit,
   type FitRecord,
   type FitStn,
+  faceFileNames,
   faceRecord,
   fitFaces,
   type Localiser,
+  photoStem,
 } from '@3dmm-stn/fit';
 import type { PixelImage } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs';
 import { toRgbFloat } from './images';
-import { faceFileNames, photoStem } from './outputs';
 
 export interface FitPhotoOptions {
   /** Adam steps after the closed-form θ (the CLI's `--steps`). Default 10. */

@@ -56,19 +56,6 @@ export function rgbToRgba(
   return out;
 }
 
-/** `[R, R]` 0/1 mask → `[R, R, 4]` RGBA bytes, white where visible (the CLI's `mask.png`). */
-export function maskToRgba(mask: ArrayLike<number>): Uint8ClampedArray<ArrayBuffer> {
-  const out = new Uint8ClampedArray(4 * mask.length);
-  for (let p = 0; p < mask.length; p++) {
-    const v = mask[p] >= 0.5 ? 255 : 0;
-    out[4 * p] = v;
-    out[4 * p + 1] = v;
-    out[4 * p + 2] = v;
-    out[4 * p + 3] = 255;
-  }
-  return out;
-}
-
 /**
  * `[H, W]` non-negative values → `[H, W, 4]` RGBA bytes of a heat map (black → red → yellow →
  * white), scaled so that the `quantile` (default 0.99) of the values is full scale: a gradient

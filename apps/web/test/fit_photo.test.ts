@@ -4,7 +4,7 @@
  * bytes), through `fitPhoto` → the CLI's record, the downloads' OBJ/MTL, and no tensor leaks.
  */
 import { selectBackend } from '@3dmm-stn/backend/node';
-import { type DetectedFace, FitStn } from '@3dmm-stn/fit';
+import { type DetectedFace, FitStn, faceFileNames, meshFiles, photoStem } from '@3dmm-stn/fit';
 import {
   defaultModel,
   eulerDegreesFromAxisAngle,
@@ -17,7 +17,6 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fitPhoto } from '../src/fit_photo';
-import { faceFileNames, meshFiles, photoStem } from '../src/outputs';
 
 const W = 320;
 const H = 240;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heatmapRgba, maskToRgba, toRgbFloat, rgbToRgba } from '../src/images';
+import { heatmapRgba, toRgbFloat, rgbToRgba } from '../src/images';
 
 describe('pixel conversions', () => {
   it('RGBA → RGB float drops alpha and keeps the pixel order', () => {
@@ -14,12 +14,6 @@ describe('pixel conversions', () => {
     expect(Array.from(rgbToRgba(rgb))).toEqual([10, 11, 255, 255, 0, 128, 255, 255]);
     expect(Array.from(rgbToRgba(rgb, [1, 0]))).toEqual([10, 11, 255, 255, 0, 0, 0, 255]);
     expect(() => rgbToRgba(rgb, [1])).toThrow(/mask must have 2 values/);
-  });
-
-  it('the mask is white where visible', () => {
-    expect(Array.from(maskToRgba([0, 1, 0.7]))).toEqual([
-      0, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-    ]);
   });
 
   it('the heat map is black at 0, brighter for larger values, white at the scale', () => {

@@ -18,6 +18,7 @@ import { runTrain } from './train';
 const BACKEND_HELP =
   'tfjs backend: auto, wasm, cpu, tensorflow, tensorflow-gpu (default: $STN_BACKEND, else auto)';
 
+/** The program: global options, then each subcommand in the order `--help` lists them. */
 function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
   const program = new Command('3dmm-stn')
     .description(
@@ -27,7 +28,21 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)')
     .option('--debug', 'print stack traces of errors (also STN_DEBUG=1)');
+  addFitCommand(program, io, setCode);
+  addEvalCommand(program, io, setCode);
+  addPseudoLabelCommand(program, io, setCode);
+  addSampleCommand(program, io);
+  addTutteCommand(program, io);
+  addResampleCommand(program, io);
+  addConvertCommand(program, io);
+  addInspectCommand(program, io);
+  addRenderCommand(program, io);
+  addTrainCommand(program);
+  return program;
+}
 
+/** `fit`: detect, fit and write the files of every face of every photo. */
+function addFitCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
   program
     .command('fit')
     .description(
@@ -87,7 +102,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       const { fitCommand } = await import('./commands/fit');
       setCode(await fitCommand(images, opts, io));
     });
+}
 
+/** `eval`: score the fit (and a localiser, the detector) against landmark labels. */
+function addEvalCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
   program
     .command('eval')
     .description(
@@ -136,7 +154,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       const { evalCommand } = await import('./commands/eval');
       setCode(await evalCommand(images, opts, io));
     });
+}
 
+/** `pseudo-label`: face-api boxes and 68 landmarks of every face as training labels (.pts + manifest). */
+function addPseudoLabelCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
   program
     .command('pseudo-label')
     .description(
@@ -156,7 +177,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       const { pseudoLabel } = await import('./commands/pseudo_label');
       setCode((await pseudoLabel(images, opts, io)).code);
     });
+}
 
+/** `sample`: the UV texture of a photo under a given θ. */
+function addSampleCommand(program: Command, io: CliIO): void {
   program
     .command('sample')
     .description('STN forward pass on a given θ: sample an image into the UV grid')
@@ -174,7 +198,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       const { sampleCommand } = await import('./commands/sample');
       await sampleCommand(opts, io);
     });
+}
 
+/** `tutte`: a Tutte embedding of a mesh, and its UV layout image. */
+function addTutteCommand(program: Command, io: CliIO): void {
   program
     .command('tutte')
     .description(
@@ -190,7 +217,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .action(async (file: string, opts) => {
       await tutteCommand(file, opts, io);
     });
+}
 
+/** `resample`: a model onto a res × res UV grid. */
+function addResampleCommand(program: Command, io: CliIO): void {
   program
     .command('resample')
     .description(
@@ -206,7 +236,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .action(async (file: string | undefined, opts) => {
       await resampleCommand(file, opts, io);
     });
+}
 
+/** `convert`: a model file to another format. */
+function addConvertCommand(program: Command, io: CliIO): void {
   program
     .command('convert')
     .description(
@@ -219,7 +252,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .action(async (input: string, output: string, opts) => {
       await convertCommand(input, output, opts, io);
     });
+}
 
+/** `inspect`: what a model file holds. */
+function addInspectCommand(program: Command, io: CliIO): void {
   program
     .command('inspect')
     .description(
@@ -231,7 +267,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .action(async (file: string, opts) => {
       await inspectCommand(file, opts, io);
     });
+}
 
+/** `render`: a model instance under θ to a PNG. */
+function addRenderCommand(program: Command, io: CliIO): void {
   program
     .command('render')
     .description('Render a model instance with θ (orthographic, depth-tested) to a PNG')
@@ -245,7 +284,10 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .action(async (file: string | undefined, opts) => {
       await renderCommand(file, opts, io);
     });
+}
 
+/** `train`: handed to @3dmm-stn/trainer by `runCli` (listed here for --help). */
+function addTrainCommand(program: Command): void {
   program
     .command('train')
     .description(
@@ -254,8 +296,6 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
     .allowUnknownOption()
     .helpOption(false)
     .argument('[args...]');
-
-  return program;
 }
 
 /**

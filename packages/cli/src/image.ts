@@ -7,15 +7,13 @@
  */
 import { writeFileAtomic } from '@3dmm-stn/morphable-model/node';
 import { decodeRgb } from '@3dmm-stn/datasets/node';
+import type { RgbImage } from '@3dmm-stn/fit';
 import sharp from 'sharp';
 import { InputError } from './errors';
 
-export interface RgbImage {
-  /** [H, W, 3] uint8 RGB. */
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
+/** `[H, W, 3]` uint8 RGB: @3dmm-stn/fit's (the detection and drawing work on it). */
+export type { RgbImage } from '@3dmm-stn/fit';
+export { toUint8 } from '@3dmm-stn/fit';
 
 /** Decodes an image file to RGB (alpha dropped, EXIF orientation applied, sRGB): the trainer's decode. */
 export async function readRgb(path: string): Promise<RgbImage> {
@@ -46,17 +44,11 @@ export async function writePng(
   await writeFileAtomic(path, png);
 }
 
-/** Float [H, W, C] in 0…255 → uint8, rounding and clamping (NaN → 0). */
-export function toUint8(values: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v > 0 ? (v < 255 ? Math.round(v) : 255) : 0;
-  }
-  return out;
-}
-
-/** Bilinear resize of an RGB image (sharp, lanczos would ring on drawings; here photos only). */
+/**
+ * Resize of an RGB photo with sharp's default kernel, lanczos3 (sharper than bilinear when
+ * shrinking; it would ring on drawings, so it is used on photos only: the whole-photo preview).
+ * Crops of faces go through `cropFace` (@3dmm-stn/localiser) instead.
+ */
 export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
   const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize(width, height, { fit: 'fill' })

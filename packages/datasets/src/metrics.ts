@@ -1,5 +1,5 @@
 import type { GridModel } from '@3dmm-stn/morphable-model';
-import { eulerDegreesFromAxisAngle } from '@3dmm-stn/morphable-model';
+import { eulerDegreesFromAxisAngle, morphRows } from '@3dmm-stn/morphable-model';
 
 /**
  * Evaluation metrics (float64 on plain arrays; the caller reads tensors once).
@@ -83,19 +83,15 @@ export function shapeError(
   const N = grid.res * grid.res;
   const d = new Float64Array(D);
   for (let k = 0; k < D; k++) d[k] = alphaPred[k] - alphaTrue[k];
+  // The shapes differ by Σ_k (α̂_k − α_k)·basis_k (the means cancel).
+  const diff = morphRows(new Float64Array(3 * N), grid.basis, d);
   let sum = 0;
   let count = 0;
   for (let v = 0; v < N; v++) {
     if (!grid.valid[v]) continue;
-    let x = 0;
-    let y = 0;
-    let z = 0;
-    for (let k = 0; k < D; k++) {
-      const o = k * 3 * N + 3 * v;
-      x += d[k] * grid.basis[o];
-      y += d[k] * grid.basis[o + 1];
-      z += d[k] * grid.basis[o + 2];
-    }
+    const x = diff[3 * v];
+    const y = diff[3 * v + 1];
+    const z = diff[3 * v + 2];
     sum += x * x + y * y + z * z;
     count++;
   }

@@ -9,7 +9,7 @@
  * and the optimiser's loss without the symmetry term, w_lm/L_used · Σᵢ ‖Lᵢ(α) − lᵢ‖² +
  * w_prior · ‖α‖², is minimised exactly by (AᵀA + λI) α = Aᵀb with λ = w_prior · L_used / w_lm.
  */
-import { projectScaledOrthographic, rotationFromAxisAngle } from '@3dmm-stn/morphable-model';
+import { morphRows, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { type ContourChoice, type ContourModel, chooseContour, contourRows } from './contour';
 import { type InitialPose, initialPose, weightedRms } from './init';
 
@@ -160,12 +160,7 @@ function applyContour(
 
 /** X = μ + Σ_d α_d B_d over the landmark rows. */
 function shapeOf(rows: LandmarkRows, alpha: Float64Array, X: Float64Array): void {
-  const n = X.length;
-  for (let i = 0; i < n; i++) X[i] = rows.landmarkMean[i];
-  for (let d = 0; d < alpha.length; d++) {
-    const a = alpha[d];
-    for (let i = 0; i < n; i++) X[i] += a * rows.landmarkBasis[d * n + i];
-  }
+  morphRows(rows.landmarkMean, rows.landmarkBasis, alpha, { out: X });
 }
 
 /** For the pose's rotation, the least-squares scale and translation (p ≈ s·q + t). */
@@ -223,24 +218,21 @@ function solveAlpha(
 ): void {
   const D = rows.numModes;
   const L = w.length;
-  const R = rotationFromAxisAngle(pose.r);
-  const s = Math.exp(pose.logS);
-  const mu = rows.landmarkMean;
-  const B = rows.landmarkBasis;
+  // The projection is affine in α: P(μ + Σ α_d B_d) = P(μ) + Σ α_d P₀(B_d), P₀ without t.
+  const pMean = projectScaledOrthographic(rows.landmarkMean, pose.r, pose.t, pose.logS);
+  const pBasis = projectScaledOrthographic(rows.landmarkBasis, pose.r, [0, 0], pose.logS);
   const N = new Float64Array(D * D);
   const rhs = new Float64Array(D);
   const ax = new Float64Array(D);
   const ay = new Float64Array(D);
   for (let l = 0; l < L; l++) {
     if (!(w[l] > 0)) continue;
-    const [x, y, z] = [mu[3 * l], mu[3 * l + 1], mu[3 * l + 2]];
-    const bx = p[2 * l] - (s * (R[0] * x + R[1] * y + R[2] * z) + pose.t[0]);
-    const by = p[2 * l + 1] - (-s * (R[3] * x + R[4] * y + R[5] * z) + pose.t[1]);
+    const bx = p[2 * l] - pMean[2 * l];
+    const by = p[2 * l + 1] - pMean[2 * l + 1];
     for (let d = 0; d < D; d++) {
-      const o = d * 3 * L + 3 * l;
-      const [u, v, c] = [B[o], B[o + 1], B[o + 2]];
-      ax[d] = s * (R[0] * u + R[1] * v + R[2] * c);
-      ay[d] = -s * (R[3] * u + R[4] * v + R[5] * c);
+      const o = d * L + l;
+      ax[d] = pBasis[2 * o];
+      ay[d] = pBasis[2 * o + 1];
     }
     for (let i = 0; i < D; i++) {
       rhs[i] += ax[i] * bx + ay[i] * by;

@@ -17,6 +17,7 @@
 import {
   type GridModel,
   headPoseFromAxisAngle,
+  morphRows,
   projectScaledOrthographic,
 } from '@3dmm-stn/morphable-model';
 
@@ -67,13 +68,10 @@ export interface ContourChoice {
 export function projectCandidates(grid: ContourModel, theta: ArrayLike<number>): Float64Array {
   const c = grid.contour!;
   const C = c.vertices.length;
-  const D = grid.numModes;
-  const X = new Float64Array(3 * C);
-  for (let i = 0; i < 3 * C; i++) {
-    let x = c.mean[i];
-    for (let d = 0; d < D; d++) x += theta[6 + d] * c.basis[d * 3 * C + i];
-    X[i] = x;
-  }
+  const X = morphRows(c.mean.subarray(0, 3 * C), c.basis, theta, {
+    offset: 6,
+    modes: grid.numModes,
+  });
   return projectScaledOrthographic(
     X,
     [theta[0], theta[1], theta[2]],

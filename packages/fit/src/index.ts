@@ -42,3 +42,31 @@ export type { MeshJaw, MeshPoint } from './mesh68';
 export type { FitPose, FitRecord } from './record';
 export type { ContourChoice, ContourModel, ContourRows } from './contour';
 export { chooseContour, contourRows, outlineLandmarks, projectCandidates } from './contour';
+
+// --- face detection with face-api and its one retry policy (CLI `fit`/`eval`, web app) ---
+export {
+  detectFaces,
+  detectionAttempts,
+  FACE_DETECTORS,
+  landmarksInBox,
+  padImage,
+  rgbaToRgb,
+  rotated,
+  toUint8,
+  upscaled,
+} from './detect';
+export type { Detection, DetectOptions, DetectTry, FaceApi, RgbImage } from './detect';
+
+// --- the drawings and files of a fit (CLI `fit` writes them, the web app offers them) ---
+export { Canvas } from './canvas';
+export type { Rgb } from './canvas';
+export {
+  drawFacePreview,
+  drawFit,
+  drawOverview,
+  OVERVIEW_SIZE,
+  overviewSize,
+  PREVIEW_SIZE,
+} from './draw';
+export type { DrawnFit } from './draw';
+export { baseName, faceFileNames, meshComment, meshFiles, photoStem, uvImages } from './outputs';

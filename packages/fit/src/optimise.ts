@@ -96,53 +96,24 @@ export function optimiseTheta(
   }
   if (image && image.shape[0] !== B)
     throw new RangeError(`optimiseTheta: image batch ${image.shape[0]} ≠ ${B} faces.`);
-  const used = new Float32Array(B);
   const exprPrior = options.expressionPrior ?? EXPRESSION_PRIOR;
   const exprL1 = options.expressionSparsity ?? EXPRESSION_L1;
   const ds = grid.numShapeModes;
   const t0 = performance.now();
-  const initial: ClosedFormFit[] = [];
-  const theta = new Float64Array(B * P);
-  for (let b = 0; b < B; b++) {
-    const conf = confidence.subarray(b * L, (b + 1) * L);
-    for (const c of conf) if (c > 0) used[b]++;
-    used[b] = Math.max(1, used[b]);
-    const init = closedFormFit(grid, target.subarray(2 * b * L, 2 * (b + 1) * L), conf, {
-      iterations: options.init === 'pose' ? 0 : (options.initIterations ?? 5),
-      // The loss's own balance: w_prior·‖α‖² against w_lm/L_used·Σ‖·‖².
-      lambda: (w.prior * used[b]) / w.landmark,
-      contour: options.contour,
-      expressionPrior: exprPrior,
-      expressionSparsity: exprL1,
-    });
-    initial.push(init);
-    theta.set(init.r, b * P);
-    theta.set(init.t, b * P + 3);
-    theta[b * P + 5] = init.logS;
-    theta.set(init.alpha, b * P + 6);
-  }
-  if (options.initialTheta) {
-    if (options.initialTheta.length !== B * P)
-      throw new RangeError(
-        `optimiseTheta: initialTheta must be [${B}, ${P}] (${B * P} values), got ${options.initialTheta.length}.`,
-      );
-    for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
-  }
+  const { theta, initial, used } = initialTheta(
+    stn,
+    target,
+    confidence,
+    B,
+    w,
+    exprPrior,
+    exprL1,
+    options,
+  );
   const t1 = performance.now();
-  // Blendshape weights stay in their range (projected Adam: clip after every step).
-  const range = grid.expressionRange;
-  const project = (th: Float64Array) => {
-    if (!range) return;
-    for (let b = 0; b < B; b++)
-      for (let d = 6 + ds; d < P; d++)
-        th[b * P + d] = Math.min(range[1], Math.max(range[0], th[b * P + d]));
-  };
+  const project = expressionRangeProjector(grid, B);
   project(theta);
-  const lr = new Float64Array(P);
-  lr.fill(LR.r, 0, 3);
-  lr.fill(LR.t, 3, 5);
-  lr[5] = LR.logS;
-  lr.fill(LR.alpha, 6);
+  const lr = stepSizes(P);
 
   const targetT = tf.tensor3d(target, [B, L, 2]);
   let confT = tf.tensor2d(confidence, [B, L]);
@@ -239,8 +210,6 @@ export function optimiseTheta(
   };
   const m = new Float64Array(B * P);
   const v = new Float64Array(B * P);
-  const b1 = 0.9;
-  const b2 = 0.999;
   let first: number[] = [];
   let last: number[] = [];
   try {
@@ -262,15 +231,7 @@ export function optimiseTheta(
           last = lossValues(th);
           break;
         }
-        // Adam with an exponential decay of the step size to 10 % over the run.
-        const decay = 0.1 ** (k / steps);
-        for (let i = 0; i < B * P; i++) {
-          m[i] = b1 * m[i] + (1 - b1) * gv[i];
-          v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
-          const mh = m[i] / (1 - b1 ** (k + 1));
-          const vh = v[i] / (1 - b2 ** (k + 1));
-          theta[i] -= (lr[i % P] * decay * mh) / (Math.sqrt(vh) + 1e-8);
-        }
+        adamStep(theta, gv, m, v, lr, k, steps);
         project(theta);
       } finally {
         th.dispose();
@@ -290,4 +251,104 @@ export function optimiseTheta(
     steps,
     seconds: { init: (t1 - t0) / 1000, optimise: (performance.now() - t1) / 1000 },
   };
+}
+
+/**
+ * Stage 1: the closed-form θ of each face (eos-style pose and α; `init: 'pose'` for the pose
+ * alone), or `options.initialTheta`; `used` the number of landmarks with confidence > 0 (≥ 1).
+ */
+function initialTheta(
+  stn: FitStn,
+  target: Float32Array,
+  confidence: Float32Array,
+  B: number,
+  w: { landmark: number; prior: number },
+  exprPrior: number,
+  exprL1: number,
+  options: OptimiseOptions,
+): { theta: Float64Array; initial: ClosedFormFit[]; used: Float32Array } {
+  const grid = stn.grid;
+  const P = 6 + grid.numModes;
+  const L = grid.landmarkIds.length;
+  const used = new Float32Array(B);
+  const initial: ClosedFormFit[] = [];
+  const theta = new Float64Array(B * P);
+  for (let b = 0; b < B; b++) {
+    const conf = confidence.subarray(b * L, (b + 1) * L);
+    for (const c of conf) if (c > 0) used[b]++;
+    used[b] = Math.max(1, used[b]);
+    const init = closedFormFit(grid, target.subarray(2 * b * L, 2 * (b + 1) * L), conf, {
+      iterations: options.init === 'pose' ? 0 : (options.initIterations ?? 5),
+      // The loss's own balance: w_prior·‖α‖² against w_lm/L_used·Σ‖·‖².
+      lambda: (w.prior * used[b]) / w.landmark,
+      contour: options.contour,
+      expressionPrior: exprPrior,
+      expressionSparsity: exprL1,
+    });
+    initial.push(init);
+    theta.set(init.r, b * P);
+    theta.set(init.t, b * P + 3);
+    theta[b * P + 5] = init.logS;
+    theta.set(init.alpha, b * P + 6);
+  }
+  if (options.initialTheta) {
+    if (options.initialTheta.length !== B * P)
+      throw new RangeError(
+        `optimiseTheta: initialTheta must be [${B}, ${P}] (${B * P} values), got ${options.initialTheta.length}.`,
+      );
+    for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
+  }
+  return { theta, initial, used };
+}
+
+/**
+ * Blendshape weights stay in their range (projected Adam: clip after every step); a no-op for a
+ * model without `expressionRange`.
+ */
+function expressionRangeProjector(grid: FitStn['grid'], B: number): (theta: Float64Array) => void {
+  const range = grid.expressionRange;
+  const P = 6 + grid.numModes;
+  const ds = grid.numShapeModes;
+  return (th) => {
+    if (!range) return;
+    for (let b = 0; b < B; b++)
+      for (let d = 6 + ds; d < P; d++)
+        th[b * P + d] = Math.min(range[1], Math.max(range[0], th[b * P + d]));
+  };
+}
+
+/** Adam's step size for each of θ's P entries (`LR`). */
+function stepSizes(P: number): Float64Array {
+  const lr = new Float64Array(P);
+  lr.fill(LR.r, 0, 3);
+  lr.fill(LR.t, 3, 5);
+  lr[5] = LR.logS;
+  lr.fill(LR.alpha, 6);
+  return lr;
+}
+
+/**
+ * One Adam step k of `steps` on the host (β₁ 0.9, β₂ 0.999, ε 1e-8), its step size decaying
+ * exponentially to 10 % over the run; `theta`, `m`, `v` updated in place.
+ */
+function adamStep(
+  theta: Float64Array,
+  gv: ArrayLike<number>,
+  m: Float64Array,
+  v: Float64Array,
+  lr: Float64Array,
+  k: number,
+  steps: number,
+): void {
+  const b1 = 0.9;
+  const b2 = 0.999;
+  const P = lr.length;
+  const decay = 0.1 ** (k / steps);
+  for (let i = 0; i < theta.length; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * gv[i];
+    v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
+    const mh = m[i] / (1 - b1 ** (k + 1));
+    const vh = v[i] / (1 - b2 ** (k + 1));
+    theta[i] -= (lr[i % P] * decay * mh) / (Math.sqrt(vh) + 1e-8);
+  }
 }

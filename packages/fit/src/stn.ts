@@ -6,7 +6,7 @@
  * Convention (DESIGN.md): θ = [r0 r1 r2, tx ty, log s, α…], pixels of the image θ refers to
  * (x right, y down, pixel centres at integers); UV grid row 0 at the top of the face.
  */
-import type { GridModel } from '@3dmm-stn/morphable-model';
+import { type GridModel, morphRows } from '@3dmm-stn/morphable-model';
 import { type MorphableModelSTN, morphableModelSTN, type STNOutput } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
 import { subGridModel, symmetrySubgrid } from './subgrid';
@@ -148,15 +148,11 @@ export function extractTexture(
 
 /** [res², 3] mean + Σ_d α_d · basis_d (host; the layer outputs only projected vertices). */
 export function morphVertices(grid: GridModel, theta: ArrayLike<number>): Float32Array {
-  const n3 = grid.mean.length;
-  const out = Float32Array.from(grid.mean);
-  for (let d = 0; d < grid.numModes; d++) {
-    const a = theta[6 + d];
-    if (a === 0) continue;
-    const row = grid.basis.subarray(d * n3, (d + 1) * n3);
-    for (let k = 0; k < n3; k++) out[k] += a * row[k];
-  }
-  return out;
+  return morphRows(grid.mean, grid.basis, theta, {
+    offset: 6,
+    modes: grid.numModes,
+    out: new Float32Array(grid.mean.length),
+  });
 }
 
 /**

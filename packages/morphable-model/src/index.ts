@@ -96,6 +96,7 @@ export {
   isIctFolder,
   readIctModel,
 } from './io/ict';
+export { morphRows } from './mesh/morph';
 export { vertexNormals } from './mesh/normals';
 export type { RenderImage, RenderOptions, RenderPose, RenderResult } from './mesh/render';
 export { render } from './mesh/render';
@@ -115,4 +116,10 @@ export {
 } from './mesh/rotation';
 export type { HeadPose, PosePara } from './mesh/rotation';
 export type { ZBufferVisibilityOptions } from './mesh/visibility';
-export { unoccludedByMesh, visibleByNormals, visibleByZBuffer } from './mesh/visibility';
+export {
+  facingCameraData,
+  unoccludedByMesh,
+  vertexNormalZData,
+  visibleByNormals,
+  visibleByZBuffer,
+} from './mesh/visibility';

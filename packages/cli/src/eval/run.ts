@@ -26,9 +26,9 @@
 import { resolve } from 'node:path';
 import { landmarkNme } from '@3dmm-stn/datasets';
 import { type FitPose, type FitStn, fitPose, outlineLandmarks } from '@3dmm-stn/fit';
-import { type GridModel, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
+import { type GridModel, morphRows, projectScaledOrthographic } from '@3dmm-stn/morphable-model';
 import { roiBoxFromLandmarks } from './aflw';
-import { readRgb } from '../image';
+import { type RgbImage, readRgb } from '../image';
 import type { DetectedFace, LandmarkDetector } from '../fit/faces';
 import { type Localiser, thetaForFaces } from '../fit/fit';
 import { iou, type LabelSet, labelsOf, landmarkBox, matchFaces } from './labels';
@@ -130,15 +130,10 @@ export interface EvalSummary {
 
 /** Host projection of the model's landmarks for θ (photo pixels) → `[L, 2]`. */
 export function modelLandmarks(grid: GridModel, theta: ArrayLike<number>): Float64Array {
-  const L = grid.landmarkIds.length;
-  const X = Float64Array.from(grid.landmarkMean);
-  const D = grid.numModes;
-  for (let d = 0; d < D; d++) {
-    const a = theta[6 + d];
-    if (a === 0) continue;
-    const off = d * L * 3;
-    for (let k = 0; k < 3 * L; k++) X[k] += a * grid.landmarkBasis[off + k];
-  }
+  const X = morphRows(grid.landmarkMean, grid.landmarkBasis, theta, {
+    offset: 6,
+    modes: grid.numModes,
+  });
   return projectScaledOrthographic(
     X,
     [theta[0], theta[1], theta[2]],
@@ -225,7 +220,6 @@ export async function evaluateImages(
   const grid = g.grid;
   const ids = Array.from(grid.landmarkIds);
   const crop = options.crop ?? 'detector';
-  const all68 = Array.from({ length: 68 }, (_, i) => i + 1);
   const summary: EvalSummary = {
     labels: labelsName,
     crop,
@@ -257,44 +251,19 @@ export async function evaluateImages(
     const missedBefore = summary.missed.length;
     try {
       const photo = await readRgb(image);
-      const t0 = performance.now();
-      let detected: DetectedFace[];
-      let match: number[];
-      if (crop === 'labels') {
-        // 3DDFA's protocol: the square from the ground truth, face-api's landmarks inside it.
-        detected = [];
-        for (const l of labelled)
-          detected.push(await detector.landmarksInBox(photo, roiBoxFromLandmarks(l.landmarks)));
-        match = labelled.map((_, i) => i);
-      } else {
-        const det = await detector.detect(photo, { minConfidence: options.minConfidence });
-        detected = det.faces;
-        match = matchFaces(
-          labelled.map((l) => landmarkBox(l.landmarks)),
-          det.faces.map((f) => landmarkBox(f.landmarks)),
-          options.minIou ?? 0.3,
-        );
-      }
-      const detectSeconds = (performance.now() - t0) / 1000;
+      const { detected, match, detectSeconds } = await detectLabelled(
+        photo,
+        labelled,
+        detector,
+        crop,
+        options,
+      );
       const faces: DetectedFace[] = [];
       const rows: FaceResult[] = labelled.map((l, i) => {
         const j = match[i];
         if (j >= 0) faces.push(detected[j]);
         else summary.missed.push({ image, label: l.source });
-        const truePose = l.pose
-          ? { pitch: l.pose.pitch * DEG, yaw: l.pose.yaw * DEG, roll: l.pose.roll * DEG }
-          : null;
-        return {
-          image,
-          label: l.source,
-          box: l.box,
-          matched: j >= 0,
-          iou: 0,
-          yaw: truePose ? Math.abs(truePose.yaw) : null,
-          yawFrom: truePose ? 'labels' : null,
-          truePose,
-          methods: {},
-        };
+        return { ...unscoredRow(image, l), matched: j >= 0 };
       });
       const matchedRows = rows.filter((r) => r.matched);
       matchedRows.forEach((r, k) => {
@@ -302,7 +271,6 @@ export async function evaluateImages(
         r.iou = iou(landmarkBox(l.landmarks), landmarkBox(faces[k].landmarks));
       });
       summary.matchedFaces += faces.length;
-      // pred: [L, 2] on `ids`; pred68: [68, 2] when the method predicts every point.
       const score = (
         r: FaceResult,
         method: EvalMethod,
@@ -311,26 +279,15 @@ export async function evaluateImages(
         seconds: number,
         pose?: FitPose,
       ) => {
-        const l = labelled[rows.indexOf(r)];
-        const e = landmarkNme(pred, ids, l.landmarks);
-        const m: MethodFace = {
-          nme: e.eye,
-          nmeBox: e.box,
-          nme68: pred68 ? landmarkNme(pred68, all68, l.landmarks).box : null,
+        r.methods[method] = scoreFace(
+          r,
+          labelled[rows.indexOf(r)].landmarks,
+          ids,
+          pred,
+          pred68,
           seconds,
-        };
-        if (pose) {
-          m.pose = pose;
-          if (r.truePose) {
-            const p = pose.posePara;
-            m.poseError = {
-              yaw: angleDiff(p.yaw * DEG, r.truePose.yaw),
-              pitch: angleDiff(p.pitch * DEG, r.truePose.pitch),
-              roll: angleDiff(p.roll * DEG, r.truePose.roll),
-            };
-          }
-        }
-        r.methods[method] = m;
+          pose,
+        );
       };
       if (faces.length > 0) {
         for (const method of options.methods) {
@@ -359,21 +316,12 @@ export async function evaluateImages(
           const seconds = (performance.now() - t1) / 1000 / faces.length;
           matchedRows.forEach((r, k) => {
             const theta = thetas[k].theta;
-            // 2D annotations (dlib, .pts) put the jaw points on the outline, as the detector
-            // does: with contour fitting, score the jaw rows on the matched candidates.
-            // AFLW2000-3D's labels are 3D-consistent: score the model's fixed vertices.
-            const fixed = modelLandmarks(grid, theta);
-            const pred =
-              labels.kind !== 'aflw-mat' && options.contour === true
-                ? outlineLandmarks(grid, theta, fixed, faces[k].landmarks)
-                : fixed;
-            let pred68: Float64Array | null = null;
-            if (ids.length === 68) {
-              pred68 = new Float64Array(136);
-              ids.forEach((id, q) => {
-                pred68?.set([pred[2 * q], pred[2 * q + 1]], 2 * (id - 1));
-              });
-            }
+            const { pred, pred68 } = predictedLandmarks(
+              grid,
+              theta,
+              faces[k].landmarks,
+              labels.kind !== 'aflw-mat' && options.contour === true,
+            );
             const pose = fitPose(theta);
             score(r, method, pred, pred68, seconds, pose);
             // Without a ground-truth pose, the fit's (else the localiser's) yaw buckets the face.
@@ -396,23 +344,125 @@ export async function evaluateImages(
       if (!pushed)
         for (const l of labelled) {
           summary.missed.push({ image, label: l.source });
-          summary.faces.push({
-            image,
-            label: l.source,
-            box: l.box,
-            matched: false,
-            iou: 0,
-            yaw: l.pose ? Math.abs(l.pose.yaw * DEG) : null,
-            yawFrom: l.pose ? 'labels' : null,
-            truePose: l.pose
-              ? { pitch: l.pose.pitch * DEG, yaw: l.pose.yaw * DEG, roll: l.pose.roll * DEG }
-              : null,
-            methods: {},
-          });
+          summary.faces.push(unscoredRow(image, l));
         }
     }
     options.onImage?.(n + 1, images.length, image);
   }
   for (const m of options.methods) summary.methods[m] = summarise(summary.faces, m);
   return summary;
+}
+
+type Labelled = NonNullable<ReturnType<typeof labelsOf>>[number];
+
+/**
+ * Stage 1 of an image: its faces and which label each matches (index into `detected`, −1 =
+ * missed). `crop: 'labels'` (3DDFA's protocol): the square from the ground truth, face-api's
+ * landmarks inside it; else the detector, matched to the labels by landmark-box IoU.
+ */
+async function detectLabelled(
+  photo: RgbImage,
+  labelled: Labelled[],
+  detector: LandmarkDetector,
+  crop: 'detector' | 'labels',
+  options: Pick<EvalOptions, 'minConfidence' | 'minIou'>,
+): Promise<{ detected: DetectedFace[]; match: number[]; detectSeconds: number }> {
+  const t0 = performance.now();
+  let detected: DetectedFace[];
+  let match: number[];
+  if (crop === 'labels') {
+    detected = [];
+    for (const l of labelled)
+      detected.push(await detector.landmarksInBox(photo, roiBoxFromLandmarks(l.landmarks)));
+    match = labelled.map((_, i) => i);
+  } else {
+    const det = await detector.detect(photo, { minConfidence: options.minConfidence });
+    detected = det.faces;
+    match = matchFaces(
+      labelled.map((l) => landmarkBox(l.landmarks)),
+      det.faces.map((f) => landmarkBox(f.landmarks)),
+      options.minIou ?? 0.3,
+    );
+  }
+  return { detected, match, detectSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** A labelled face's row before any method scored it (unmatched; yaw from the labels' pose). */
+function unscoredRow(image: string, l: Labelled): FaceResult {
+  const truePose = l.pose
+    ? { pitch: l.pose.pitch * DEG, yaw: l.pose.yaw * DEG, roll: l.pose.roll * DEG }
+    : null;
+  return {
+    image,
+    label: l.source,
+    box: l.box,
+    matched: false,
+    iou: 0,
+    yaw: truePose ? Math.abs(truePose.yaw) : null,
+    yawFrom: truePose ? 'labels' : null,
+    truePose,
+    methods: {},
+  };
+}
+
+const ALL_68 = Array.from({ length: 68 }, (_, i) => i + 1);
+
+/**
+ * One method's score of one face: NME on the model's points `ids` (`pred` `[L, 2]`), on all 68
+ * when the method predicts every point (`pred68` `[68, 2]`), and the pose error against the
+ * labels' pose.
+ */
+function scoreFace(
+  r: Pick<FaceResult, 'truePose'>,
+  truth: Labelled['landmarks'],
+  ids: number[],
+  pred: ArrayLike<number>,
+  pred68: ArrayLike<number> | null,
+  seconds: number,
+  pose?: FitPose,
+): MethodFace {
+  const e = landmarkNme(pred, ids, truth);
+  const m: MethodFace = {
+    nme: e.eye,
+    nmeBox: e.box,
+    nme68: pred68 ? landmarkNme(pred68, ALL_68, truth).box : null,
+    seconds,
+  };
+  if (pose) {
+    m.pose = pose;
+    if (r.truePose) {
+      const p = pose.posePara;
+      m.poseError = {
+        yaw: angleDiff(p.yaw * DEG, r.truePose.yaw),
+        pitch: angleDiff(p.pitch * DEG, r.truePose.pitch),
+        roll: angleDiff(p.roll * DEG, r.truePose.roll),
+      };
+    }
+  }
+  return m;
+}
+
+/**
+ * The model's landmarks of θ in photo pixels: `pred` `[L, 2]` on the grid's points and, for a
+ * 68-point model, `pred68` `[68, 2]`. `outline`: 2D annotations (dlib, .pts) put the jaw points
+ * on the outline, as the detector does, so the jaw rows are scored on the matched contour
+ * candidates; AFLW2000-3D's labels are 3D-consistent: the model's fixed vertices.
+ */
+function predictedLandmarks(
+  grid: GridModel,
+  theta: ArrayLike<number>,
+  detected: Float32Array,
+  outline: boolean,
+): { pred: Float64Array; pred68: Float64Array | null } {
+  const ids = grid.landmarkIds;
+  const fixed = modelLandmarks(grid, theta);
+  const pred = outline ? outlineLandmarks(grid, theta, fixed, detected) : fixed;
+  let pred68: Float64Array | null = null;
+  if (ids.length === 68) {
+    pred68 = new Float64Array(136);
+    ids.forEach((id, q) => {
+      pred68?.set([pred[2 * q], pred[2 * q + 1]], 2 * (id - 1));
+    });
+  }
+  return { pred, pred68 };
 }

@@ -13,6 +13,7 @@ import {
   type FitRecord,
   type FitStages,
   type FitStn,
+  faceFileNames,
   faceRecord,
   fitFaces,
   type Localiser as FitLocaliser,
@@ -111,8 +112,8 @@ export async function fitImage(
     for (let k = 0; k < faces.length; k++) {
       const t2 = performance.now();
       const record = faceRecord(file, photo, k, faces[k], g.grid, fits[k]);
-      const prefix = join(options.outDir, `${stem}.face${k}`);
-      await writeFaceOutputs(prefix, photo, fits[k].forward, g.grid, record);
+      const files = faceFileNames(join(options.outDir, stem), k);
+      await writeFaceOutputs(files, photo, fits[k].forward, g.grid, record);
       record.seconds = {
         fit: fitImageSeconds / faces.length,
         fitCpu: fitImageCpu / faces.length,
@@ -123,7 +124,7 @@ export async function fitImage(
       };
       records.push(record);
     }
-    const overview = join(options.outDir, `${stem}.preview.png`);
+    const overview = faceFileNames(join(options.outDir, stem), 0).overview;
     await writeOverview(
       overview,
       photo,

@@ -1,7 +1,8 @@
 import { ShapeError } from '../errors';
 import type { MorphableModel } from '../types';
 import { vertexNormals } from './normals';
-import { rotationFromAxisAngle } from './rotation';
+import { morphRows } from './morph';
+import { projectScaledOrthographic, rotationFromAxisAngle } from './rotation';
 import { fewPointVisibility } from './visibility';
 
 /** An image or texture: row-major [height, width, channels], row 0 at the top. */
@@ -70,6 +71,9 @@ export interface RenderResult {
  * coordinates (u right, v up, texture row 0 at v = 1; texel centres at ((j + ½)/W, 1 − (i + ½)/H);
  * bilinear, clamped to the edge texels), RGB only.
  *
+ * Stages: `synthesise` → `projectWithDepth` → `rasterise` → `lighting` → `texture` →
+ * `projectLandmarks`.
+ *
  * @param alpha [numShapeModes + numExpressionModes] identity then expression coefficients.
  */
 export function render(
@@ -103,23 +107,62 @@ export function render(
   }
 
   const X = synthesise(model, alpha, options);
+  const P = projectWithDepth(X, pose);
+  const raster = rasterise(op, P, model.triangles, width, height, options.cullBackFaces ?? true);
+  const light = lighting(op, P, model.triangles, pose, options.light);
+  const image = texture(op, model, raster, uvTexture, light, width, height, options.background);
+  const { landmarks, landmarkVisible } = projectLandmarks(op, model, P, raster, width, height);
+  const { depth, uv, faceId } = raster;
+  return { image, depth, uv, faceId, landmarks, landmarkVisible };
+}
 
-  // Project.
+/**
+ * Stage 2: the STN's camera, p = exp(logS)·[x', −y'] + t (`projectScaledOrthographic`), and each
+ * vertex's rotated depth z' for the z-buffer: [N, 3] (x px, y px, z' mm).
+ */
+function projectWithDepth(X: Float64Array, pose: RenderPose): Float64Array {
+  const N = X.length / 3;
   const R = rotationFromAxisAngle(pose.r);
-  const s = Math.exp(pose.logS);
-  const tx = pose.t[0];
-  const ty = pose.t[1];
+  const p2 = projectScaledOrthographic(X, pose.r, pose.t, pose.logS);
   const P = new Float64Array(3 * N); // x px, y px, z' mm
   for (let i = 0; i < N; i++) {
-    const x = X[3 * i];
-    const y = X[3 * i + 1];
-    const z = X[3 * i + 2];
-    P[3 * i] = s * (R[0] * x + R[1] * y + R[2] * z) + tx;
-    P[3 * i + 1] = -s * (R[3] * x + R[4] * y + R[5] * z) + ty;
-    P[3 * i + 2] = R[6] * x + R[7] * y + R[8] * z;
+    P[3 * i] = p2[2 * i];
+    P[3 * i + 1] = p2[2 * i + 1];
+    P[3 * i + 2] = R[6] * X[3 * i] + R[7] * X[3 * i + 1] + R[8] * X[3 * i + 2];
   }
+  return P;
+}
 
-  const tri = model.triangles;
+/** What the rasteriser leaves for the later stages. */
+interface Raster {
+  /** [H, W] z' of the nearest surface, −∞ = background (NaN after `texture`). */
+  depth: Float32Array;
+  /** [H, W] triangle index, −1 = background. */
+  faceId: Int32Array;
+  /**
+   * [H, W, 2]: until `texture`, the barycentric weights of each pixel's triangle's 2nd and 3rd
+   * vertex (saves a buffer); `texture` replaces them with (u, v).
+   */
+  uv: Float32Array;
+  /** [F] 1 for the triangles drawn (front-facing, or any with culling off). */
+  drawn: Uint8Array;
+  /** [N] 1 for the vertices of some drawn triangle. */
+  onDrawn: Uint8Array;
+}
+
+/**
+ * Stage 3: z-buffer rasterisation. A pixel is covered by a triangle when its centre lies inside
+ * or on its edges; the nearest (largest z') wins.
+ */
+function rasterise(
+  op: string,
+  P: Float64Array,
+  tri: ArrayLike<number>,
+  width: number,
+  height: number,
+  cull: boolean,
+): Raster {
+  const N = P.length / 3;
   const F = tri.length / 3;
   let maxId = -1;
   for (let k = 0; k < tri.length; k++) if (tri[k] > maxId) maxId = tri[k];
@@ -135,7 +178,6 @@ export function render(
   // vertex (saves a buffer); shading replaces them with (u, v).
   const uv = new Float32Array(2 * HW).fill(Number.NaN);
   const bary = uv;
-  const cull = options.cullBackFaces ?? true;
   const drawn = new Uint8Array(F);
   const onDrawn = new Uint8Array(N); // vertex of some drawn triangle
 
@@ -197,36 +239,71 @@ export function render(
       }
     }
   }
+  return { depth, faceId, uv, drawn, onDrawn };
+}
 
-  // Shade the visible surface only (no cost for overdraw).
-  let normals: Float32Array | null = null;
-  let lx = 0;
-  let ly = 0;
-  let lz = 1;
-  let ambient = 0;
-  if (options.light) {
-    const rotated = new Float32Array(3 * N);
-    for (let i = 0; i < N; i++) {
-      rotated[3 * i] = P[3 * i] - tx; // any similarity of camera space keeps normal directions
-      rotated[3 * i + 1] = -(P[3 * i + 1] - ty);
-      rotated[3 * i + 2] = s * P[3 * i + 2];
-    }
-    normals = vertexNormals(rotated, tri);
-    const d = options.light.direction ?? [0, 0, 1];
-    const l = Math.hypot(d[0], d[1], d[2]);
-    if (!(l > 0)) throw new RangeError(`Error in ${op}: light.direction must be non-zero.`);
-    lx = d[0] / l;
-    ly = d[1] / l;
-    lz = d[2] / l;
-    ambient = options.light.ambient ?? 0.3;
-    if (!(ambient >= 0 && ambient <= 1)) {
-      throw new RangeError(`Error in ${op}: light.ambient must be in [0, 1], but got ${ambient}.`);
-    }
+/** Lambert lighting: camera-space vertex normals and the unit light direction. */
+interface Lighting {
+  normals: Float32Array;
+  lx: number;
+  ly: number;
+  lz: number;
+  ambient: number;
+}
+
+/** Stage 4: the lighting of `options.light`, or null (texture only). */
+function lighting(
+  op: string,
+  P: Float64Array,
+  tri: ArrayLike<number>,
+  pose: RenderPose,
+  light: RenderOptions['light'],
+): Lighting | null {
+  if (!light) return null;
+  const N = P.length / 3;
+  const rotated = new Float32Array(3 * N);
+  const s = Math.exp(pose.logS);
+  for (let i = 0; i < N; i++) {
+    rotated[3 * i] = P[3 * i] - pose.t[0]; // any similarity of camera space keeps normal directions
+    rotated[3 * i + 1] = -(P[3 * i + 1] - pose.t[1]);
+    rotated[3 * i + 2] = s * P[3 * i + 2];
   }
+  const normals = vertexNormals(rotated, tri);
+  const d = light.direction ?? [0, 0, 1];
+  const l = Math.hypot(d[0], d[1], d[2]);
+  if (!(l > 0)) throw new RangeError(`Error in ${op}: light.direction must be non-zero.`);
+  const ambient = light.ambient ?? 0.3;
+  if (!(ambient >= 0 && ambient <= 1)) {
+    throw new RangeError(`Error in ${op}: light.ambient must be in [0, 1], but got ${ambient}.`);
+  }
+  return { normals, lx: d[0] / l, ly: d[1] / l, lz: d[2] / l, ambient };
+}
 
+/**
+ * Stage 5: colours of the covered pixels from `uvTexture` at the interpolated texture
+ * coordinates (bilinear, clamped to the edge texels), shaded with `light`; the background
+ * elsewhere. Turns `raster.uv` into texture coordinates and background depths into NaN.
+ */
+function texture(
+  op: string,
+  model: MorphableModel,
+  raster: Raster,
+  uvTexture: RenderImage,
+  light: Lighting | null,
+  width: number,
+  height: number,
+  background: RenderOptions['background'],
+): Uint8Array | Float32Array {
+  const HW = width * height;
+  const { depth, faceId, uv } = raster;
+  const bary = uv;
+  const tri = model.triangles;
+  const tc = model.texCoords as Float32Array;
+  const normals = light?.normals ?? null;
+  const { lx, ly, lz, ambient } = light ?? { lx: 0, ly: 0, lz: 1, ambient: 0 };
   const isByte = uvTexture.data instanceof Uint8Array;
   const image = isByte ? new Uint8Array(3 * HW) : new Float32Array(3 * HW);
-  fillBackground(op, image, options.background, width, height, isByte);
+  fillBackground(op, image, background, width, height, isByte);
   const tex = uvTexture.data;
   const TW = uvTexture.width;
   const TH = uvTexture.height;
@@ -301,6 +378,24 @@ export function render(
     }
   }
 
+  return image;
+}
+
+/**
+ * Stage 6: the 68 ibug landmarks' pixels and whether each is inside the image and not occluded
+ * (exact point queries against the drawn triangles).
+ */
+function projectLandmarks(
+  op: string,
+  model: MorphableModel,
+  P: Float64Array,
+  raster: Raster,
+  width: number,
+  height: number,
+): { landmarks: Float32Array; landmarkVisible: Uint8Array } {
+  const N = P.length / 3;
+  const tri = model.triangles;
+  const { drawn, onDrawn } = raster;
   // Landmarks.
   const landmarks = new Float32Array(2 * 68).fill(Number.NaN);
   const lmVertices: number[] = [];
@@ -324,10 +419,10 @@ export function render(
     landmarkVisible[k] = vis[q] && onDrawn[lmVertices[q]] ? 1 : 0;
   });
 
-  return { image, depth, uv, faceId, landmarks, landmarkVisible };
+  return { landmarks, landmarkVisible };
 }
 
-/** X = mean + Σ α_k shape_k + Σ β_k expression_k as [N, 3] float64. */
+/** Stage 1: X = mean + Σ α_k shape_k + Σ β_k expression_k as [N, 3] float64 (`morphRows`). */
 function synthesise(
   model: MorphableModel,
   alpha: ArrayLike<number>,
@@ -367,14 +462,8 @@ function synthesise(
       );
     }
   }
-  const X = Float64Array.from(model.mean);
-  const add = (basis: Float32Array, k: number, w: number) => {
-    if (w === 0) return;
-    const off = k * 3 * N;
-    for (let j = 0; j < 3 * N; j++) X[j] += w * basis[off + j];
-  };
-  for (let k = 0; k < ds; k++) add(model.shape.basis, k, alpha[k]);
-  for (let k = 0; k < de; k++) add(model.expression!.basis, k, alpha[ds + k]);
+  const X = morphRows(model.mean, model.shape.basis, alpha, { modes: ds });
+  if (de > 0) morphRows(X, model.expression!.basis, alpha, { offset: ds, modes: de, out: X });
   return X;
 }
 

@@ -2,7 +2,8 @@ import { ShapeError } from '../errors';
 
 /**
  * Visibility by normals, as in the paper: a vertex faces the camera ⇔ the z component of its
- * (rotated) normal is ≥ 0.
+ * (rotated) normal is ≥ 0 — the rule {@link facingCameraData} applies to the angle-weighted
+ * normals of camera-space positions (the STN's mask); this applies it to normals already at hand.
  *
  * @param normals [N, 3] unit normals (e.g. `vertexNormals`), in model space if `rotation` is
  *   given, else already rotated into camera space.
@@ -32,6 +33,134 @@ export function visibleByNormals(
   for (let i = 0; i < N; i++) {
     const nz = r6 * normals[3 * i] + r7 * normals[3 * i + 1] + r8 * normals[3 * i + 2];
     out[i] = nz >= 0 ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * z component of the angle-weighted vertex normals (Thürmer & Wüthrich 1998) of a batch of meshes
+ * sharing one topology, on typed arrays (float64 arithmetic): n_v·ẑ = Σ over corners of v of
+ * (corner angle, atan2(|e1 × e2|, e1 · e2)) · (unit face normal)·ẑ; a degenerate triangle adds
+ * nothing. The stn-layer's visibility mask uses it on backends whose tensors live in host memory
+ * (cpu, wasm), and its tensor op `vertexNormalZ` computes the same quantity.
+ *
+ * @param xyz [B, N, 3] row-major.
+ * @param triangles [F, 3] vertex ids.
+ * @returns [B, N] n_z.
+ */
+export function vertexNormalZData(
+  xyz: ArrayLike<number>,
+  batch: number,
+  n: number,
+  triangles: ArrayLike<number>,
+): Float64Array {
+  const out = new Float64Array(batch * n);
+  const f = triangles.length / 3;
+  for (let b = 0; b < batch; b++) {
+    const o = 3 * b * n;
+    const acc = b * n;
+    for (let t = 0; t < f; t++) {
+      const ia = triangles[3 * t];
+      const ib = triangles[3 * t + 1];
+      const ic = triangles[3 * t + 2];
+      const ax = xyz[o + 3 * ia];
+      const ay = xyz[o + 3 * ia + 1];
+      const az = xyz[o + 3 * ia + 2];
+      const abx = xyz[o + 3 * ib] - ax;
+      const aby = xyz[o + 3 * ib + 1] - ay;
+      const abz = xyz[o + 3 * ib + 2] - az;
+      const acx = xyz[o + 3 * ic] - ax;
+      const acy = xyz[o + 3 * ic + 1] - ay;
+      const acz = xyz[o + 3 * ic + 2] - az;
+      const cx = aby * acz - abz * acy;
+      const cy = abz * acx - abx * acz;
+      const cz = abx * acy - aby * acx;
+      const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
+      if (!(area2 > 0)) continue;
+      const nz = cz / area2;
+      const bcx = acx - abx;
+      const bcy = acy - aby;
+      const bcz = acz - abz;
+      out[acc + ia] += Math.atan2(area2, abx * acx + aby * acy + abz * acz) * nz;
+      out[acc + ib] += Math.atan2(area2, -(abx * bcx + aby * bcy + abz * bcz)) * nz;
+      out[acc + ic] += Math.atan2(area2, acx * bcx + acy * bcy + acz * bcz) * nz;
+    }
+  }
+  return out;
+}
+
+/**
+ * 1 where {@link vertexNormalZData} is ≥ 0, computed with fewer transcendental calls: a vertex
+ * whose incident faces all have n_z of one sign (or 0) has that sign whatever the angle weights
+ * (corner angles of non-degenerate triangles are > 0), so only vertices with faces of both signs
+ * — the silhouette band — need the atan2 corner angles. Exactly the sign of the full sum.
+ *
+ * @param xyz [B, N, 3] row-major.
+ * @param triangles [F, 3] vertex ids.
+ * @returns [B, N] 1 where the angle-weighted normal has n_z ≥ 0, else 0 (validity not applied).
+ */
+export function facingCameraData(
+  xyz: Float32Array,
+  batch: number,
+  n: number,
+  triangles: Int32Array,
+): Uint8Array {
+  const out = new Uint8Array(batch * n);
+  const f = triangles.length / 3;
+  const sign = new Uint8Array(n); // bit 1: a face with n_z > 0, bit 2: a face with n_z < 0
+  const sum = new Float64Array(n);
+  for (let b = 0; b < batch; b++) {
+    const o = 3 * b * n;
+    sign.fill(0);
+    // Pass 1: only the sign of n_z, i.e. of the z component of the (unnormalised) face normal.
+    for (let t = 0; t < 3 * f; t += 3) {
+      const ia = triangles[t];
+      const ib = triangles[t + 1];
+      const ic = triangles[t + 2];
+      const pa = o + 3 * ia;
+      const pb = o + 3 * ib;
+      const pc = o + 3 * ic;
+      const cz =
+        (xyz[pb] - xyz[pa]) * (xyz[pc + 1] - xyz[pa + 1]) -
+        (xyz[pb + 1] - xyz[pa + 1]) * (xyz[pc] - xyz[pa]);
+      const bit = cz > 0 ? 1 : cz < 0 ? 2 : 0;
+      sign[ia] |= bit;
+      sign[ib] |= bit;
+      sign[ic] |= bit;
+    }
+    // Mixed vertices: the full angle-weighted sum over their corners only.
+    sum.fill(0);
+    for (let t = 0; t < f; t++) {
+      const ia = triangles[3 * t];
+      const ib = triangles[3 * t + 1];
+      const ic = triangles[3 * t + 2];
+      if (sign[ia] !== 3 && sign[ib] !== 3 && sign[ic] !== 3) continue;
+      const ax = xyz[o + 3 * ia];
+      const ay = xyz[o + 3 * ia + 1];
+      const az = xyz[o + 3 * ia + 2];
+      const abx = xyz[o + 3 * ib] - ax;
+      const aby = xyz[o + 3 * ib + 1] - ay;
+      const abz = xyz[o + 3 * ib + 2] - az;
+      const acx = xyz[o + 3 * ic] - ax;
+      const acy = xyz[o + 3 * ic + 1] - ay;
+      const acz = xyz[o + 3 * ic + 2] - az;
+      const cx = aby * acz - abz * acy;
+      const cy = abz * acx - abx * acz;
+      const cz = abx * acy - aby * acx;
+      const area2 = Math.sqrt(cx * cx + cy * cy + cz * cz);
+      if (!(area2 > 0) || cz === 0) continue;
+      const nz = cz / area2;
+      const bcx = acx - abx;
+      const bcy = acy - aby;
+      const bcz = acz - abz;
+      if (sign[ia] === 3) sum[ia] += Math.atan2(area2, abx * acx + aby * acy + abz * acz) * nz;
+      if (sign[ib] === 3) sum[ib] += Math.atan2(area2, -(abx * bcx + aby * bcy + abz * bcz)) * nz;
+      if (sign[ic] === 3) sum[ic] += Math.atan2(area2, acx * bcx + acy * bcy + acz * bcz) * nz;
+    }
+    for (let v = 0; v < n; v++) {
+      const s = sign[v];
+      out[b * n + v] = s === 3 ? (sum[v] >= 0 ? 1 : 0) : s === 2 ? 0 : 1;
+    }
   }
   return out;
 }
