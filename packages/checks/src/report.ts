@@ -39,6 +39,7 @@ const KINDS: Record<string, Kind> = {
   // @3dmm-stn/cli
   UsageError: { what: 'usage', code: EXIT_CODES.usage, remedy: 'see --help' },
   InputError: { what: 'input', code: EXIT_CODES.failure },
+  LabelFormatError: { what: 'label file', code: EXIT_CODES.failure },
   // @3dmm-stn/checks
   // (its messages name the field and list the formats the readers accept)
   ModelFormatError: { what: 'model file', code: EXIT_CODES.failure },
@@ -48,6 +49,11 @@ const KINDS: Record<string, Kind> = {
     what: 'landmark file',
     code: EXIT_CODES.failure,
     remedy: 'fix the file or leave it out (ibug .pts with 68 points, or dlib XML)',
+  },
+  ImageFormatError: {
+    what: 'image',
+    code: EXIT_CODES.failure,
+    remedy: 'give a JPEG, PNG or WebP file that an image viewer opens',
   },
   // @3dmm-stn/morphable-model
   GeometryError: {
