@@ -14,7 +14,12 @@ import { loadPretrainedFromFiles } from '@3dmm-stn/pretrained';
 import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import YAML from 'yaml';
-import { assignWeights, loadCheckpoint, saveCheckpoint } from '../../apps/trainer/src/checkpoint';
+import {
+  assignWeights,
+  loadCheckpoint,
+  restoreOptimizer,
+  saveCheckpoint,
+} from '../../apps/trainer/src/checkpoint';
 import { defaultConfig, loadConfig } from '../../apps/trainer/src/config';
 import { GroupOptimizer } from '../../apps/trainer/src/optimizer';
 import { parseAflwMat } from '../../packages/cli/src/eval/aflw';
@@ -343,7 +348,7 @@ export const FORMATS: Format[] = [
       const opt = optimizer(vars);
       try {
         assignWeights(dir, vars, ck.weights);
-        opt.loadState(ck.meta.optimizer.t, ck.slots);
+        restoreOptimizer(dir, opt, ck);
       } finally {
         for (const w of ck.weights) w.dispose();
         for (const v of vars) v.val.dispose();

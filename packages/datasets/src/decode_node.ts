@@ -21,7 +21,7 @@ export interface RgbImage {
 export async function decodeRgb(input: string | Uint8Array, file?: string): Promise<RgbImage> {
   const name = file ?? (typeof input === 'string' ? input : '<bytes>');
   const bytes = typeof input === 'string' ? await readFile(input) : input;
-  let out: { data: Buffer; info: sharp.OutputInfo };
+  let out: { data: Buffer; info: { channels: number; width: number; height: number } };
   try {
     out = await sharp(bytes)
       .rotate()
