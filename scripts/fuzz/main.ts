@@ -150,6 +150,8 @@ async function runPlan(
       });
       let current = -1;
       let next = -1;
+      let lastDone = -1;
+      let lastOutcome: keyof Counts = 'valid';
       let timer: NodeJS.Timeout | undefined;
       const arm = (ms: number, onFire: () => void) => {
         clearTimeout(timer);
@@ -175,6 +177,8 @@ async function runPlan(
         } else {
           clearTimeout(timer);
           current = -1;
+          lastDone = m.i;
+          lastOutcome = m.outcome;
           record(
             m.i,
             m.outcome,
@@ -191,7 +195,23 @@ async function runPlan(
           done(current + 1);
         } else if (next >= 0) done(next);
         else if (code === 0) done(total);
-        else fail(new Error(`fuzz worker failed outside an input: ${stderr.trim().slice(-1500)}`));
+        else if (lastDone >= 0) {
+          // The process broke after an input (e.g. that input changed a global): count that
+          // input as untyped and go on after it in a fresh process.
+          const tail = stderr.trim().split('\n').slice(-3).join(' | ');
+          const k = jobOf(lastDone);
+          if (lastOutcome !== 'untyped') {
+            counts[k][lastOutcome]--;
+            counts[k].untyped++;
+          }
+          findings.push({
+            format: jobs[k].format,
+            input: lastDone - firsts[k],
+            outcome: 'untyped',
+            error: `the process failed after this input (${signal ?? code}): ${tail}`,
+          });
+          done(lastDone + 1);
+        } else fail(new Error(`fuzz worker failed outside an input: ${stderr.trim().slice(-1500)}`));
       });
     });
   }

@@ -315,11 +315,28 @@ export function setDotted(obj: Record<string, unknown>, key: string, value: unkn
   const parts = key.split('.');
   let o: Record<string, unknown> = obj;
   for (const p of parts.slice(0, -1)) {
-    const next = o[p];
-    if (next === undefined || next === null || typeof next !== 'object') o[p] = {};
-    o = o[p] as Record<string, unknown>;
+    const next = ownValue(o, p);
+    if (next === undefined || next === null || typeof next !== 'object') setOwn(o, p, {});
+    o = ownValue(o, p) as Record<string, unknown>;
   }
-  o[parts[parts.length - 1]] = value;
+  setOwn(o, parts[parts.length - 1], value);
+}
+
+/**
+ * `o[k]` when `k` is `o`'s own key, else undefined: a key named `__proto__`, `constructor` or
+ * `prototype` in a config file or a `--set` never reaches an object's prototype.
+ */
+function ownValue(o: Record<string, unknown>, k: string): unknown {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/**
+ * Sets `o[k]` as an own data property, even for `__proto__` (which plain assignment would turn
+ * into a prototype change: a config file with `__proto__: {…}` polluted `Object.prototype`,
+ * found by the fuzzer). Such a key then fails validation as an unknown key.
+ */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 /** Parse a `key=value` override; the value is read as YAML (numbers, booleans, null, strings). */
@@ -364,7 +381,7 @@ export async function loadConfig(
 
 function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(from)) {
-    const cur = into[k];
+    const cur = ownValue(into, k);
     if (
       v &&
       typeof v === 'object' &&
@@ -375,7 +392,7 @@ function deepMerge(into: Record<string, unknown>, from: Record<string, unknown>)
     ) {
       deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else {
-      into[k] = structuredClone(v);
+      setOwn(into, k, structuredClone(v));
     }
   }
 }
