@@ -12,7 +12,7 @@ import { decodeRgb, parseDlibXml } from '@3dmm-stn/datasets/node';
 import { loadModel, readEosBlendshapes, readEosModel, writeModel } from '@3dmm-stn/morphable-model/node';
 import { loadPretrainedFromFiles } from '@3dmm-stn/pretrained';
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import YAML from 'yaml';
 import {
   assignWeights,
@@ -85,7 +85,7 @@ async function realLandmarks(): Promise<Float32Array[]> {
 
 const sample = (k: number) => join(FACE_API_DEMO, `sample${k}.jpg`);
 
-async function smallImages(encode: (s: sharp.Sharp) => sharp.Sharp): Promise<Uint8Array[]> {
+async function smallImages(encode: (s: Sharp) => Sharp): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   for (const k of [1, 2, 3, 4]) {
     const s = sharp(sample(k)).resize({ width: 96 + 16 * k });
@@ -179,15 +179,15 @@ export const FORMATS: Format[] = [
     [
       ['JPEG', async () => [
         ...[1, 2, 3, 4, 5, 6].map((k) => sample(k)),
-      ].map(async (p) => read(p)), (s: sharp.Sharp) => s.jpeg({ quality: 80 })],
-      ['JPEG progressive', async () => [], (s: sharp.Sharp) => s.jpeg({ progressive: true })],
+      ].map(async (p) => read(p)), (s: Sharp) => s.jpeg({ quality: 80 })],
+      ['JPEG progressive', async () => [], (s: Sharp) => s.jpeg({ progressive: true })],
       ['PNG', async () => [
         join(REAL_FACES, 'face-api-js', 'amy_amy1.png'),
         join(REAL_FACES, 'face-api-js', 'amy_amy2.png'),
-      ].map(async (p) => read(p)), (s: sharp.Sharp) => s.png()],
-      ['WebP lossy', async () => [], (s: sharp.Sharp) => s.webp({ quality: 70 })],
-      ['WebP lossless', async () => [], (s: sharp.Sharp) => s.webp({ lossless: true })],
-      ['WebP alpha', async () => [], (s: sharp.Sharp) => s.ensureAlpha(0.5).webp({ quality: 70 })],
+      ].map(async (p) => read(p)), (s: Sharp) => s.png()],
+      ['WebP lossy', async () => [], (s: Sharp) => s.webp({ quality: 70 })],
+      ['WebP lossless', async () => [], (s: Sharp) => s.webp({ lossless: true })],
+      ['WebP alpha', async () => [], (s: Sharp) => s.ensureAlpha(0.5).webp({ quality: 70 })],
     ] as const
   ).map(
     ([name, real, encode]): Format => ({
