@@ -304,6 +304,7 @@ async function trainLoop(run: Run, startStep: number, reserve: number): Promise<
     startStep,
     total,
     say,
+    clock.budget > 0 ? () => clock.budget - reserve - clock.sinceStart() : undefined,
   );
   let stop = false;
   const onSigint = () => {
