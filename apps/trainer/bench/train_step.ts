@@ -6,7 +6,7 @@
  *
  *   npx tsx --tsconfig tsconfig.json bench/train_step.ts [--json] [--peer] [--runs 5]
  *       [--only vgg-tiny@112,vgg16@224] [--backend wasm|cpu|tensorflow|tensorflow-gpu]
- *       [--batch 8] [--warmup 2] [--res 32] [--no-gemm]
+ *       [--batch 8] [--warmup 2] [--res 32] [--no-gemm] [--micro-batches 2]
  *
  * Each architecture runs in a fresh child process (the wasm heap only grows, so its size after
  * the runs is that architecture's peak, and an out-of-memory instance cannot be reused). Inside
@@ -137,6 +137,7 @@ async function child(arch: string): Promise<ChildResult> {
     lossWeights: trainingLossWeights(config, grid),
     clipNorm: config.train.clipNorm,
     label: arch,
+    microBatches: Number(arg('micro-batches', '1')),
   });
   const synth = new SyntheticFaces(model, {
     ...config.data.synthetic,
@@ -224,7 +225,7 @@ function wasmThreads(): number {
 }
 
 function runChild(arch: string): ChildResult {
-  const passOn = ['backend', 'batch', 'runs', 'warmup', 'res']
+  const passOn = ['backend', 'batch', 'runs', 'warmup', 'res', 'micro-batches']
     .filter((n) => process.argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`)))
     .flatMap((n) => [`--${n}`, arg(n, '')]);
   const r = spawnSync(

@@ -157,6 +157,12 @@ export const configSchema = z.strictObject({
       steps: int(1).default(700),
       /** Images per step before flip doubling (pairs: 2 views per identity). */
       batchSize: int(1).default(8),
+      /**
+       * Split each step's batch into this many micro-batches with accumulated gradients: the
+       * same update with the activations of a smaller batch (VGG-16@224 at B = 8 on wasm's 4 GiB
+       * heap: 2). The batch's pairs and other samples must divide by it.
+       */
+      microBatches: int(1).default(1),
       /** 'adam' or 'sgd' (with momentum). */
       optimizer: z.enum(['adam', 'sgd']).default('adam'),
       /** Base learning rate (backbone). */

@@ -297,6 +297,7 @@ async function trainLoop(run: Run, startStep: number, reserve: number): Promise<
     lossWeights,
     clipNorm: config.train.clipNorm,
     label: `${config.localiser.backbone}@${config.localiser.inputSize}`,
+    microBatches: config.train.microBatches,
   });
   const total = config.train.steps;
   const progress = createProgress(

@@ -9,7 +9,7 @@ import { stnLoss } from '@3dmm-stn/losses';
 import type { GridModel } from '@3dmm-stn/morphable-model';
 import * as tf from '@tensorflow/tfjs';
 import { batchTensors } from './batch_tensors';
-import { TrainingOutOfMemoryError } from './errors';
+import { ConfigError, TrainingOutOfMemoryError } from './errors';
 import type { Network } from './network';
 import { clipScale, type GroupOptimizer, globalNorm } from './optimizer';
 import type { FaceSample } from './sample';
@@ -36,11 +36,22 @@ export function createTrainStep(o: {
   clipNorm: number;
   /** names the model in errors, e.g. `vgg16@224` */
   label?: string;
+  /**
+   * Split each batch into this many equal micro-batches (each with its share of the pairs) and
+   * accumulate their gradients before one update (default 1). Every loss term is a mean over
+   * samples (or pairs), so the mean of the micro-batches' gradients is the whole batch's: the same
+   * update up to float rounding, for a network without batch statistics (with dropout, the masks
+   * differ). Peak memory falls with the activations of the smaller batch; one accumulated
+   * gradient per variable is added.
+   */
+  microBatches?: number;
 }): (samples: FaceSample[], pairs: number, lr: number) => Promise<StepResult> {
   const lossFn = stnLoss(o.lossWeights);
   const varList = [...o.net.backboneVariables, ...o.net.headVariables];
   const D = o.grid.numModes;
-  const step = async (samples: FaceSample[], pairs: number, lr: number): Promise<StepResult> => {
+  const k = o.microBatches ?? 1;
+  /** Loss terms and gradients of one (micro-)batch; the caller disposes them. */
+  const gradients = (samples: FaceSample[], pairs: number) => {
     const t = batchTensors(samples, o.grid.landmarkIds);
     let kept: tf.Scalar[] = [];
     const { value, grads } = tf.variableGrads(() => {
@@ -68,16 +79,68 @@ export function createTrainStep(o: {
       kept = [terms.landmark, terms.symmetry, terms.multiview, terms.prior].map((x) => tf.keep(x));
       return terms.total;
     }, varList);
-    const gradList = varList.map((v) => grads[v.name]);
+    tf.dispose([t.images, t.target, t.confidence]);
+    return { terms: [value, ...kept], gradList: varList.map((v) => grads[v.name]) };
+  };
+  const step = async (samples: FaceSample[], pairs: number, lr: number): Promise<StepResult> => {
+    if (k > 1) return accumulated(samples, pairs, lr);
+    const { terms, gradList } = gradients(samples, pairs);
     // Clipping is a factor the optimiser applies as it reads each gradient: no scaled copy of
     // every gradient (0.5 GB for VGG-16).
     const norm = globalNorm(gradList);
     const [total, landmark, symmetry, multiview, prior, gradNorm] = await Promise.all(
-      [value, ...kept, norm].map(async (x) => (await x.data())[0]),
+      [...terms, norm].map(async (x) => (await x.data())[0]),
     );
     const applied = Number.isFinite(total) && Number.isFinite(gradNorm);
     if (applied) o.optimizer.apply(gradList, lr, clipScale(gradNorm, o.clipNorm));
-    tf.dispose([t.images, t.target, t.confidence, value, ...kept, ...Object.values(grads), norm]);
+    tf.dispose([...terms, ...gradList, norm]);
+    return { loss: { total, landmark, symmetry, multiview, prior }, gradNorm, applied };
+  };
+  /** `k` micro-batches: gradients summed variable by variable, one update with their mean. */
+  const accumulated = async (
+    samples: FaceSample[],
+    pairs: number,
+    lr: number,
+  ): Promise<StepResult> => {
+    const rest = samples.length - 2 * pairs;
+    if (pairs % k !== 0 || rest % k !== 0)
+      throw new ConfigError('train.microBatches', [
+        `${k} micro-batches need the batch's ${pairs} pairs and ${rest} other samples to divide by ${k}`,
+      ]);
+    const p = pairs / k;
+    const r = rest / k;
+    let sums: tf.Tensor[] | null = null;
+    const terms = [0, 0, 0, 0, 0];
+    for (let j = 0; j < k; j++) {
+      const chunk = [
+        ...samples.slice(j * p, (j + 1) * p),
+        ...samples.slice(pairs + j * p, pairs + (j + 1) * p),
+        ...samples.slice(2 * pairs + j * r, 2 * pairs + (j + 1) * r),
+      ];
+      const g = gradients(chunk, p);
+      const values = await Promise.all(g.terms.map(async (x) => (await x.data())[0]));
+      values.forEach((v, i) => {
+        terms[i] += v / k;
+      });
+      tf.dispose(g.terms);
+      if (sums === null) sums = g.gradList;
+      else {
+        const prev: tf.Tensor[] = sums;
+        sums = prev.map((acc, i) => {
+          const next = tf.add(acc, g.gradList[i]);
+          tf.dispose([acc, g.gradList[i]]);
+          return next;
+        });
+      }
+    }
+    const gradSum = sums as tf.Tensor[];
+    const norm = globalNorm(gradSum);
+    const gradNorm = (await norm.data())[0] / k;
+    const [total, landmark, symmetry, multiview, prior] = terms;
+    const applied = Number.isFinite(total) && Number.isFinite(gradNorm);
+    // The mean gradient is the sum / k: one factor with the clipping's.
+    if (applied) o.optimizer.apply(gradSum, lr, clipScale(gradNorm, o.clipNorm) / k);
+    tf.dispose([...gradSum, norm]);
     return { loss: { total, landmark, symmetry, multiview, prior }, gradNorm, applied };
   };
   return async (samples, pairs, lr) => {
