@@ -13,7 +13,8 @@
  * Prints `{"kinds": {"<kind>": {"inputs", "valid", "typed", "untyped", "hangs"}}, …}` with
  * `--json`; `--check` exits 1 when any input was untyped or hung (CI); `--crashes DIR` keeps those
  * inputs (and the error) for regression tests; `--readme FILE` writes the table between the
- * `<!-- fuzz:begin -->` / `<!-- fuzz:end -->` markers of FILE, with the machine and date.
+ * `<!-- fuzz:begin -->` / `<!-- fuzz:end -->` markers of FILE, with the machine and date;
+ * `--from RESULT.json` prints or writes a saved `--json` result instead of running.
  */
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,8 @@ interface Options {
   crashes: string;
   readme: string[];
   quiet: boolean;
+  /** A saved `--json` result to print or write into READMEs instead of running. */
+  from: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -55,6 +58,7 @@ function parseArgs(argv: string[]): Options {
     crashes: '',
     readme: [],
     quiet: false,
+    from: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -71,6 +75,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--time-limit') o.timeLimitMs = Number(next());
     else if (a === '--crashes') o.crashes = resolve(next());
     else if (a === '--readme') o.readme.push(resolve(next()));
+    else if (a === '--from') o.from = resolve(next());
     else if (a === '--kinds') {
       const ks = next().split(',');
       for (const k of ks)
@@ -256,6 +261,11 @@ interface Result {
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const log = o.quiet ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
+  const result = o.from ? (JSON.parse(readFileSync(o.from, 'utf8')) as Result) : await run(o, log);
+  output(result, o);
+}
+
+async function run(o: Options, log: (s: string) => void): Promise<Result> {
   const t0 = performance.now();
   const findings: Finding[] = [];
   const kinds: Record<string, Counts> = {};
@@ -289,6 +299,11 @@ async function main() {
     date: new Date().toISOString().slice(0, 10),
     machine: { cpu: cpuModel(), cores: cpus().length, load: loadavg()[0].toFixed(2) },
   };
+  return result;
+}
+
+function output(result: Result, o: Options): void {
+  const { kinds, findings } = result;
   if (o.json) console.log(JSON.stringify(result, null, 1));
   else {
     console.log(markdown(result));
