@@ -187,7 +187,9 @@ async function runPlan(
           record(
             m.i,
             m.outcome,
-            m.outcome === 'untyped' ? { outcome: 'untyped', error: m.error, saved: m.name } : undefined,
+            m.outcome === 'untyped'
+              ? { outcome: 'untyped', error: m.error, saved: m.name }
+              : undefined,
           );
         }
       });
@@ -196,7 +198,10 @@ async function runPlan(
         if (current >= 0) {
           // The process died in the middle of an input (an abort, out of memory): a crash.
           const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-          record(current, 'untyped', { outcome: 'untyped', error: `process exited (${signal ?? code}): ${tail}` });
+          record(current, 'untyped', {
+            outcome: 'untyped',
+            error: `process exited (${signal ?? code}): ${tail}`,
+          });
           done(current + 1);
         } else if (next >= 0) done(next);
         else if (code === 0) done(total);
@@ -216,7 +221,8 @@ async function runPlan(
             error: `the process failed after this input (${signal ?? code}): ${tail}`,
           });
           done(lastDone + 1);
-        } else fail(new Error(`fuzz worker failed outside an input: ${stderr.trim().slice(-1500)}`));
+        } else
+          fail(new Error(`fuzz worker failed outside an input: ${stderr.trim().slice(-1500)}`));
       });
     });
   }
@@ -235,7 +241,12 @@ const cpuModel = () => {
 function markdown(result: Result): string {
   const rows = Object.entries(result.kinds).map(
     ([k, c]) =>
-      `| ${k} | ${result.formats.filter((f) => f.kind === k).map((f) => f.name).join(', ')} | ${c.inputs.toLocaleString('en')} | ${c.valid.toLocaleString('en')} | ${c.typed.toLocaleString('en')} | ${c.untyped} | ${c.hangs} |`,
+      `| ${k} | ${result.formats
+        .filter((f) => f.kind === k)
+        .map((f) => f.name)
+        .join(
+          ', ',
+        )} | ${c.inputs.toLocaleString('en')} | ${c.valid.toLocaleString('en')} | ${c.typed.toLocaleString('en')} | ${c.untyped} | ${c.hangs} |`,
   );
   return [
     `Written by \`npm run fuzz -- --inputs ${result.inputsPerKind} --readme …\` on ${result.date} (${result.machine.cpu}, ${result.machine.cores} cores, load ${result.machine.load}; seed ${result.seed}, time limit ${result.timeLimitMs} ms per input):`,
@@ -307,12 +318,14 @@ function output(result: Result, o: Options): void {
   if (o.json) console.log(JSON.stringify(result, null, 1));
   else {
     console.log(markdown(result));
-    for (const f of findings) console.log(`${f.outcome}: ${f.format} #${f.input}: ${f.error ?? ''}`);
+    for (const f of findings)
+      console.log(`${f.outcome}: ${f.format} #${f.input}: ${f.error ?? ''}`);
   }
   for (const file of o.readme) {
     const text = readFileSync(file, 'utf8');
     const re = /(<!-- fuzz:begin -->\n)[\s\S]*?(\n<!-- fuzz:end -->)/;
-    if (!re.test(text)) throw new Error(`${file}: no <!-- fuzz:begin --> … <!-- fuzz:end --> markers`);
+    if (!re.test(text))
+      throw new Error(`${file}: no <!-- fuzz:begin --> … <!-- fuzz:end --> markers`);
     writeFileSync(file, text.replace(re, `$1${markdown(result)}$2`));
   }
   const bad = Object.values(kinds).reduce((s, c) => s + c.untyped + c.hangs, 0);

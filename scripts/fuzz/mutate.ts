@@ -309,7 +309,13 @@ export function setImageDims(b: Uint8Array, w: number, h: number): Uint8Array {
       if (out[i] !== 0xff) break;
       const marker = out[i + 1];
       const len = dv.getUint16(i + 2);
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (
+        marker >= 0xc0 &&
+        marker <= 0xcf &&
+        marker !== 0xc4 &&
+        marker !== 0xc8 &&
+        marker !== 0xcc
+      ) {
         dv.setUint16(i + 5, h & 0xffff);
         dv.setUint16(i + 7, w & 0xffff);
         return out;

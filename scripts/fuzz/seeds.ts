@@ -16,7 +16,9 @@ for (const f of FORMATS) {
   for (const [i, files] of seeds.entries()) {
     const r = await classify(() => f.run(files, tmp));
     if (r.outcome !== 'valid') bad++;
-    console.log(`${f.kind} / ${f.name} seed ${i}: ${r.outcome}${r.error ? `: ${(r.error as Error).message}` : ''}`);
+    console.log(
+      `${f.kind} / ${f.name} seed ${i}: ${r.outcome}${r.error ? `: ${(r.error as Error).message}` : ''}`,
+    );
   }
 }
 await rm(tmp, { recursive: true, force: true });

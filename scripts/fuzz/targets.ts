@@ -9,7 +9,12 @@ import { join, resolve } from 'node:path';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { formatPts, parsePts } from '@3dmm-stn/datasets';
 import { decodeRgb, parseDlibXml } from '@3dmm-stn/datasets/node';
-import { loadModel, readEosBlendshapes, readEosModel, writeModel } from '@3dmm-stn/morphable-model/node';
+import {
+  loadModel,
+  readEosBlendshapes,
+  readEosModel,
+  writeModel,
+} from '@3dmm-stn/morphable-model/node';
 import { loadPretrainedFromFiles } from '@3dmm-stn/pretrained';
 import * as tf from '@tensorflow/tfjs';
 import sharp, { type Sharp } from 'sharp';
@@ -132,7 +137,12 @@ export const FORMATS: Format[] = [
   ]),
   modelFormat('MAT level 5', false, async () => [
     [bin('front.mat', writeMat(frontVars(face(6, 8)), { compress: true }))],
-    [bin('front-be.mat', writeMat(frontVars(face(6, 8)), { compress: false, littleEndian: false }))],
+    [
+      bin(
+        'front-be.mat',
+        writeMat(frontVars(face(6, 8)), { compress: false, littleEndian: false }),
+      ),
+    ],
     [bin('bfm2009.mat', writeMat(bfm2009Vars(face(5, 7)), { compress: false }))],
   ]),
   {
@@ -177,14 +187,21 @@ export const FORMATS: Format[] = [
   // --- images (through decodeRgb, the one decode of the trainer and the CLI) ---
   ...(
     [
-      ['JPEG', async () => [
-        ...[1, 2, 3, 4, 5, 6].map((k) => sample(k)),
-      ].map(async (p) => read(p)), (s: Sharp) => s.jpeg({ quality: 80 })],
+      [
+        'JPEG',
+        async () => [...[1, 2, 3, 4, 5, 6].map((k) => sample(k))].map(async (p) => read(p)),
+        (s: Sharp) => s.jpeg({ quality: 80 }),
+      ],
       ['JPEG progressive', async () => [], (s: Sharp) => s.jpeg({ progressive: true })],
-      ['PNG', async () => [
-        join(REAL_FACES, 'face-api-js', 'amy_amy1.png'),
-        join(REAL_FACES, 'face-api-js', 'amy_amy2.png'),
-      ].map(async (p) => read(p)), (s: Sharp) => s.png()],
+      [
+        'PNG',
+        async () =>
+          [
+            join(REAL_FACES, 'face-api-js', 'amy_amy1.png'),
+            join(REAL_FACES, 'face-api-js', 'amy_amy2.png'),
+          ].map(async (p) => read(p)),
+        (s: Sharp) => s.png(),
+      ],
       ['WebP lossy', async () => [], (s: Sharp) => s.webp({ quality: 70 })],
       ['WebP lossless', async () => [], (s: Sharp) => s.webp({ lossless: true })],
       ['WebP alpha', async () => [], (s: Sharp) => s.ensureAlpha(0.5).webp({ quality: 70 })],
@@ -224,7 +241,12 @@ export const FORMATS: Format[] = [
     async seeds() {
       const dir = join(REAL_FACES, 'dlib');
       return [
-        [txt('testing_with_face_landmarks.xml', await read(join(dir, 'testing_with_face_landmarks.xml')))],
+        [
+          txt(
+            'testing_with_face_landmarks.xml',
+            await read(join(dir, 'testing_with_face_landmarks.xml')),
+          ),
+        ],
         [txt('training.xml', await read(join(dir, 'training.xml')))],
       ];
     },
@@ -292,7 +314,12 @@ export const FORMATS: Format[] = [
     async seeds() {
       return [
         [txt('demo.yaml', await read(join(REPO_ROOT, 'apps', 'trainer', 'demo.yaml')))],
-        [txt('pretrained.yaml', await read(join(REPO_ROOT, 'packages', 'pretrained', 'train', 'pretrained.yaml')))],
+        [
+          txt(
+            'pretrained.yaml',
+            await read(join(REPO_ROOT, 'packages', 'pretrained', 'train', 'pretrained.yaml')),
+          ),
+        ],
         [txt('full.yaml', YAML.stringify(defaultConfig()))],
       ];
     },
@@ -327,7 +354,13 @@ export const FORMATS: Format[] = [
       const dir = join(tmp, 'seed-ckpt');
       await saveCheckpoint(
         dir,
-        { step: 3, seed: 1, optimizer: { kind: 'adam', t: 3 }, best: { step: 2, nme: 0.1 }, elapsed: 1.5 },
+        {
+          step: 3,
+          seed: 1,
+          optimizer: { kind: 'adam', t: 3 },
+          best: { step: 2, nme: 0.1 },
+          elapsed: 1.5,
+        },
         vars.map((v) => ({ name: v.name, tensor: v.val })),
         await opt.state(),
         2,
@@ -336,7 +369,10 @@ export const FORMATS: Format[] = [
       return [
         [
           txt('latest.json', await read(join(dir, 'latest.json'))),
-          txt('step-00000003/checkpoint.json', await read(join(dir, 'step-00000003', 'checkpoint.json'))),
+          txt(
+            'step-00000003/checkpoint.json',
+            await read(join(dir, 'step-00000003', 'checkpoint.json')),
+          ),
           bin('step-00000003/weights.bin', await read(join(dir, 'step-00000003', 'weights.bin'))),
         ],
       ];
@@ -378,7 +414,11 @@ function checkpointVariables(): { name: string; val: tf.Variable }[] {
   ];
   return shapes.map(([name, shape], k) => ({
     name,
-    val: tf.variable(tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', k + 1)), true, `${name}-${Math.random()}`),
+    val: tf.variable(
+      tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', k + 1)),
+      true,
+      `${name}-${Math.random()}`,
+    ),
   }));
 }
 

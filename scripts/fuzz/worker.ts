@@ -37,7 +37,9 @@ const send = (m: ToParent) =>
   new Promise<void>((ok) => (process.send as NonNullable<typeof process.send>)(m, () => ok()));
 
 /** Classifies what a call on an input did: accepted, a typed error (`errorKind`), or anything else. */
-export async function classify(run: () => Promise<void>): Promise<{ outcome: Outcome; error?: unknown }> {
+export async function classify(
+  run: () => Promise<void>,
+): Promise<{ outcome: Outcome; error?: unknown }> {
   try {
     await run();
     return { outcome: 'valid' };
@@ -47,11 +49,17 @@ export async function classify(run: () => Promise<void>): Promise<{ outcome: Out
 }
 
 /** The input `m` makes of a seed set. */
-export function mutateInput(seeds: InputFile[][], m: ReturnType<typeof sampleMutations>[number], mutable?: number[]) {
+export function mutateInput(
+  seeds: InputFile[][],
+  m: ReturnType<typeof sampleMutations>[number],
+  mutable?: number[],
+) {
   const seed = seeds[m.seed % seeds.length];
   const idx = mutable ?? seed.map((_, i) => i);
   const target = idx[m.file % idx.length];
-  return seed.map((f, i) => (i === target ? { ...f, bytes: applyMutation(f.bytes, m.ops, f.text) } : f));
+  return seed.map((f, i) =>
+    i === target ? { ...f, bytes: applyMutation(f.bytes, m.ops, f.text) } : f,
+  );
 }
 
 async function main() {

@@ -170,7 +170,11 @@ async function child(arch: string): Promise<ChildResult> {
     const b = batches[i % batches.length];
     await full(b.samples, b.pairs, 1e-4);
   };
-  const desc = describeLocaliser({ backbone: backbone as 'vgg16', inputSize: S, shapeDims: grid.numModes });
+  const desc = describeLocaliser({
+    backbone: backbone as 'vgg16',
+    inputSize: S,
+    shapeDims: grid.numModes,
+  });
   const weighted = desc.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense');
   const trainFlopsPerImage = 3 * desc.flops - (weighted[0]?.flops ?? 0);
   const base = {

@@ -46,8 +46,10 @@ function readRun(dir: string): Summary & { dir: string } {
   const file = join(dir, 'summary.json');
   if (!existsSync(file)) throw new Error(`${file}: no summary.json (run the demo first)`);
   const s = JSON.parse(readFileSync(file, 'utf8')) as Summary;
-  if (!s.initial || !s.final) throw new Error(`${file}: the run has no initial and final evaluation`);
-  if (!s.machine) throw new Error(`${file}: written by an older trainer (no machine record); re-run`);
+  if (!s.initial || !s.final)
+    throw new Error(`${file}: the run has no initial and final evaluation`);
+  if (!s.machine)
+    throw new Error(`${file}: written by an older trainer (no machine record); re-run`);
   return { ...s, dir };
 }
 
@@ -89,7 +91,8 @@ function line(s: Summary): string {
 function replaceBetween(file: string, tag: string, text: string): void {
   const src = readFileSync(file, 'utf8');
   const re = new RegExp(`(<!-- ${tag}:begin -->)[\\s\\S]*?(<!-- ${tag}:end -->)`);
-  if (!re.test(src)) throw new Error(`${file}: no <!-- ${tag}:begin --> … <!-- ${tag}:end --> markers`);
+  if (!re.test(src))
+    throw new Error(`${file}: no <!-- ${tag}:begin --> … <!-- ${tag}:end --> markers`);
   const block = text.includes('\n') ? `\n${text}\n` : text;
   writeFileSync(file, src.replace(re, `$1${block}$2`));
 }
@@ -100,7 +103,8 @@ function main() {
   let dirs = args.filter((a) => !a.startsWith('--')).map((d) => resolve(d));
   if (dirs.length === 0) {
     dirs = [join(APP, 'runs', 'demo')];
-    if (existsSync(join(APP, 'runs', 'demo-raw', 'summary.json'))) dirs.push(join(APP, 'runs', 'demo-raw'));
+    if (existsSync(join(APP, 'runs', 'demo-raw', 'summary.json')))
+      dirs.push(join(APP, 'runs', 'demo-raw'));
   }
   const runs = dirs.map(readRun);
   replaceBetween(join(APP, 'README.md'), 'demo', table(runs));

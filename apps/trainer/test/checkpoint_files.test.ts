@@ -46,7 +46,10 @@ beforeAll(async () => {
 async function variant(latest: unknown, m: unknown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ckpt-variant-'));
   await mkdir(join(dir, 'step-00000003'));
-  await writeFile(join(dir, 'latest.json'), typeof latest === 'string' ? latest : JSON.stringify(latest));
+  await writeFile(
+    join(dir, 'latest.json'),
+    typeof latest === 'string' ? latest : JSON.stringify(latest),
+  );
   await writeFile(join(dir, 'step-00000003', 'checkpoint.json'), JSON.stringify(m));
   await writeFile(
     join(dir, 'step-00000003', 'weights.bin'),

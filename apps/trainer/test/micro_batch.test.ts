@@ -6,7 +6,6 @@
  */
 import { selectBackend } from '@3dmm-stn/backend/node';
 import { defaultModel, type GridModel, type MorphableModel } from '@3dmm-stn/morphable-model';
-import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
