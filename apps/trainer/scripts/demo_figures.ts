@@ -4,9 +4,9 @@
  * Writes the demo's figures into the READMEs from the runs' `summary.json` (never typed by hand):
  * the table between `<!-- demo:begin -->` and `<!-- demo:end -->` in apps/trainer/README.md and
  * the sentence between `<!-- demo-line:begin -->` / `<!-- demo-line:end -->` in the root README.
- * RUN_DIRs default to `runs/demo` (the demo, `npm run demo`) and, when present, `runs/demo-raw`
- * (the same with `--set train.lossBalance=raw --name demo-raw`), so both loss balances stand side
- * by side. Each row names the machine (CPU model, SIMD flags, cores), the load at the start and
+ * RUN_DIRs default to `runs/demo` (the demo, `npm run demo`) and, when present, `runs/demo-paper`
+ * (the same with `--set train.lossBalance=paper --name demo-paper`), so both loss balances stand
+ * side by side. Each row names the machine (CPU model, SIMD flags, cores), the load at the start and
  * end of the run and the date, all recorded by the trainer in summary.json; a run whose load was
  * above 1.5 is marked as not a timing figure. `--check` exits 1 unless the first run (the demo)
  * ends with NME ≥ 3× lower and the shape error lower than at step 0.
@@ -85,7 +85,7 @@ function line(s: Summary): string {
   const f = s.final as Metrics;
   const m = s.machine as NonNullable<Summary['machine']>;
   const busy = Math.max(m.start.load, m.end.load) > QUIET_LOAD;
-  return `(written from the run's summary.json by \`npm run demo:figures -w @3dmm-stn/trainer\`: NME ${f3(i.nme)} → ${f3(f.nme)}, ${(i.nme / f.nme).toFixed(2)}× lower; identity shape error ${f1(i.shape)} → ${f1(f.shape)} mm; ${s.steps} steps in ${Math.round(s.runSeconds ?? s.elapsed)} s on ${m.start.cpu}, ${m.start.cores} cores, load ${m.start.load} → ${m.end.load}${busy ? ', a busy machine: step count and time are not representative' : ''}; ${m.start.date.slice(0, 10)})`;
+  return `(written from the run's summary.json by \`npm run demo:figures -w @3dmm-stn/trainer\`: NME ${f3(i.nme)} → ${f3(f.nme)}, ${(i.nme / f.nme).toFixed(2)}× lower; shape error (identity + expression) ${f1(i.shape)} → ${f1(f.shape)} mm; ${s.steps} steps in ${Math.round(s.runSeconds ?? s.elapsed)} s on ${m.start.cpu}, ${m.start.cores} cores, load ${m.start.load} → ${m.end.load}${busy ? ', a busy machine: step count and time are not representative' : ''}; ${m.start.date.slice(0, 10)})`;
 }
 
 function replaceBetween(file: string, tag: string, text: string): void {
@@ -103,8 +103,8 @@ function main() {
   let dirs = args.filter((a) => !a.startsWith('--')).map((d) => resolve(d));
   if (dirs.length === 0) {
     dirs = [join(APP, 'runs', 'demo')];
-    if (existsSync(join(APP, 'runs', 'demo-raw', 'summary.json')))
-      dirs.push(join(APP, 'runs', 'demo-raw'));
+    if (existsSync(join(APP, 'runs', 'demo-paper', 'summary.json')))
+      dirs.push(join(APP, 'runs', 'demo-paper'));
   }
   const runs = dirs.map(readRun);
   replaceBetween(join(APP, 'README.md'), 'demo', table(runs));
