@@ -249,7 +249,7 @@ function markdown(result: Result): string {
         )} | ${c.inputs.toLocaleString('en')} | ${c.valid.toLocaleString('en')} | ${c.typed.toLocaleString('en')} | ${c.untyped} | ${c.hangs} |`,
   );
   return [
-    `Written by \`npm run fuzz -- --inputs ${result.inputsPerKind} --readme …\` on ${result.date} (${result.machine.cpu}, ${result.machine.cores} cores, load ${result.machine.load}; seed ${result.seed}, time limit ${result.timeLimitMs} ms per input):`,
+    `Written by \`npm run fuzz -- --inputs ${result.inputsPerKind} --readme …\` on ${result.date} (${result.machine.cpu}, ${result.machine.cores} cores, load ${result.machine.load}; seed ${result.seed}, time limit ${result.timeLimitMs} ms per input; ${result.seconds} s):`,
     '',
     '| kind | formats | inputs | valid | typed error | untyped error | hangs |',
     '|---|---|---|---|---|---|---|',
@@ -323,10 +323,10 @@ function output(result: Result, o: Options): void {
   }
   for (const file of o.readme) {
     const text = readFileSync(file, 'utf8');
-    const re = /(<!-- fuzz:begin -->\n)[\s\S]*?(\n<!-- fuzz:end -->)/;
+    const re = /(<!-- fuzz:begin -->)[\s\S]*?(<!-- fuzz:end -->)/;
     if (!re.test(text))
       throw new Error(`${file}: no <!-- fuzz:begin --> … <!-- fuzz:end --> markers`);
-    writeFileSync(file, text.replace(re, `$1${markdown(result)}$2`));
+    writeFileSync(file, text.replace(re, `$1\n${markdown(result)}\n$2`));
   }
   const bad = Object.values(kinds).reduce((s, c) => s + c.untyped + c.hangs, 0);
   if (o.check && bad > 0) {
