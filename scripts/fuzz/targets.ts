@@ -31,6 +31,7 @@ import { parseAflwMat } from '../../packages/cli/src/eval/aflw';
 import { writeBfmH5, bowl, orthonormal } from '../../packages/morphable-model/test/io-h5';
 import { face, bfm2009Vars, frontVars } from '../../packages/morphable-model/test/mat-models';
 import { num, writeMat } from '../../packages/morphable-model/test/mat-writer';
+import { writeMatV73 } from '../../packages/morphable-model/test/mat-v73-writer';
 import { fixturePath, ictModelDir, REPO_ROOT } from '../../testing/fixtures';
 import type { MutationProfile } from './mutate';
 
@@ -145,6 +146,19 @@ export const FORMATS: Format[] = [
     ],
     [bin('bfm2009.mat', writeMat(bfm2009Vars(face(5, 7)), { compress: false }))],
   ]),
+  {
+    name: 'MAT v7.3',
+    kind: 'models',
+    profile: { text: false, image: false },
+    async seeds() {
+      return [[bin('front73.mat', await writeMatV73(frontVars(face(6, 8))))]];
+    },
+    async run(files, tmp) {
+      const p = join(tmp, 'input73.mat');
+      await writeFile(p, files[0].bytes);
+      await loadModel(p);
+    },
+  },
   {
     name: 'BFM .h5',
     kind: 'models',
