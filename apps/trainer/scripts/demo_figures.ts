@@ -77,7 +77,19 @@ function table(runs: Summary[]): string {
     '| `train.lossBalance` | steps | landmark NME (eye), step 0 → end | shape RMS (mm) | multi-view UV \\|Δ\\| / overlap | run time | load (start → end) |',
     '|---|---|---|---|---|---|---|',
     ...runs.map(row),
+    '',
+    targets(runs[0]),
   ].join('\n');
+}
+
+/** The demo's targets (issue 24) for the first run, met or not, and whether it ran quietly. */
+function targets(s: Summary): string {
+  const i = s.initial as Metrics;
+  const f = s.final as Metrics;
+  const m = s.machine as NonNullable<Summary['machine']>;
+  const busy = Math.max(m.start.load, m.end.load) > QUIET_LOAD;
+  const ratio = i.nme / f.nme;
+  return `Targets for \`npm run demo\` (first row): NME ≥ 3× lower — ${ratio >= 3 ? 'met' : 'not met'} (${ratio.toFixed(2)}×); shape error lower than at step 0 — ${f.shape < i.shape ? 'met' : 'not met'} (${f1(i.shape)} → ${f1(f.shape)} mm).${busy ? ' Measured on a busy machine (load above 1.5): fewer steps than a quiet machine runs in the budget; to be re-run quietly.' : ''}`;
 }
 
 function line(s: Summary): string {
