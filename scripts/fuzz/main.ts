@@ -21,6 +21,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatSeed } from './main_seed';
 import { FORMATS, KINDS, type Kind } from './targets';
 import type { Job, ToParent, WorkerArgs } from './worker';
 
@@ -89,13 +90,6 @@ function parseArgs(argv: string[]): Options {
   }
   if (!Number.isInteger(o.inputs) || o.inputs < 1) throw new Error('--inputs: a positive integer');
   return o;
-}
-
-/** A 32-bit seed per format (FNV-1a of its name, mixed with the run's seed). */
-function formatSeed(seed: number, name: string): number {
-  let h = 0x811c9dc5 ^ seed;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return h | 0;
 }
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
