@@ -41,8 +41,8 @@ export function createTrainStep(o: {
    * accumulate their gradients before one update (default 1). Every loss term is a mean over
    * samples (or pairs), so the mean of the micro-batches' gradients is the whole batch's: the same
    * update up to float rounding, for a network without batch statistics (with dropout, the masks
-   * differ). Peak memory falls with the activations of the smaller batch; one accumulated
-   * gradient per variable is added.
+   * differ). The backend's peak memory is a micro-batch's: gradients are summed in host memory
+   * (one float32 array per variable) and each micro-batch's are freed at once.
    */
   microBatches?: number;
 }): (samples: FaceSample[], pairs: number, lr: number) => Promise<StepResult> {
@@ -96,7 +96,11 @@ export function createTrainStep(o: {
     tf.dispose([...terms, ...gradList, norm]);
     return { loss: { total, landmark, symmetry, multiview, prior }, gradNorm, applied };
   };
-  /** `k` micro-batches: gradients summed variable by variable, one update with their mean. */
+  /**
+   * `k` micro-batches: each one's gradients are added into host arrays (float32) and freed at
+   * once, so the backend holds one micro-batch's activations and gradients at a time (the wasm
+   * heap's peak is the micro-batch's); then one update with their mean.
+   */
   const accumulated = async (
     samples: FaceSample[],
     pairs: number,
@@ -109,7 +113,7 @@ export function createTrainStep(o: {
       ]);
     const p = pairs / k;
     const r = rest / k;
-    let sums: tf.Tensor[] | null = null;
+    const sums: Float32Array[] = [];
     const terms = [0, 0, 0, 0, 0];
     for (let j = 0; j < k; j++) {
       const chunk = [
@@ -123,24 +127,28 @@ export function createTrainStep(o: {
         terms[i] += v / k;
       });
       tf.dispose(g.terms);
-      if (sums === null) sums = g.gradList;
-      else {
-        const prev: tf.Tensor[] = sums;
-        sums = prev.map((acc, i) => {
-          const next = tf.add(acc, g.gradList[i]);
-          tf.dispose([acc, g.gradList[i]]);
-          return next;
-        });
+      for (let i = 0; i < g.gradList.length; i++) {
+        const d = (await g.gradList[i].data()) as Float32Array;
+        g.gradList[i].dispose();
+        // A copy: the cpu backend hands out its own buffer, which another tensor may share.
+        if (j === 0) sums.push(d.slice());
+        else {
+          const acc = sums[i];
+          for (let e = 0; e < acc.length; e++) acc[e] += d[e];
+        }
       }
     }
-    const gradSum = sums as tf.Tensor[];
-    const norm = globalNorm(gradSum);
-    const gradNorm = (await norm.data())[0] / k;
+    let sq = 0;
+    for (const acc of sums) for (let e = 0; e < acc.length; e++) sq += acc[e] * acc[e];
+    const gradNorm = Math.sqrt(sq) / k;
     const [total, landmark, symmetry, multiview, prior] = terms;
     const applied = Number.isFinite(total) && Number.isFinite(gradNorm);
-    // The mean gradient is the sum / k: one factor with the clipping's.
-    if (applied) o.optimizer.apply(gradSum, lr, clipScale(gradNorm, o.clipNorm) / k);
-    tf.dispose([...gradSum, norm]);
+    if (applied) {
+      const gradSum = sums.map((acc, i) => tf.tensor(acc, varList[i].shape, 'float32'));
+      // The mean gradient is the sum / k: one factor with the clipping's.
+      o.optimizer.apply(gradSum, lr, clipScale(gradNorm, o.clipNorm) / k);
+      tf.dispose(gradSum);
+    }
     return { loss: { total, landmark, symmetry, multiview, prior }, gradNorm, applied };
   };
   return async (samples, pairs, lr) => {
