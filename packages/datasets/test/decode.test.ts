@@ -72,6 +72,30 @@ describe('decodeRgb: corrupt images are ImageFormatError naming the file', () =>
     await rejected(j, 'big.jpg');
   });
 
+  it('a header claiming more than maxPixels is refused from the header (the fuzzer’s hang: 42,934 × 4,413 in a 6.5 kB progressive JPEG)', async () => {
+    const j = new Uint8Array(
+      await sharp(await readFile(photo))
+        .resize({ width: 64 })
+        .jpeg({ progressive: true })
+        .toBuffer(),
+    );
+    const jv = new DataView(j.buffer);
+    for (let i = 2; i + 9 < j.length; i += 2 + jv.getUint16(i + 2)) {
+      if (j[i + 1] === 0xc2) {
+        jv.setUint16(i + 5, 4413);
+        jv.setUint16(i + 7, 42934);
+        break;
+      }
+    }
+    const t0 = performance.now();
+    const e = await rejected(j, 'big.jpg');
+    expect(e.message).toMatch(/42934 × 4413 pixels is more than the 67,108,864/);
+    expect(performance.now() - t0).toBeLessThan(500);
+    // a small limit applies to ordinary images too
+    const small = await decodeRgb(jpeg, 'a.jpg', { maxPixels: 10 }).catch((x) => x);
+    expect(small).toBeInstanceOf(ImageFormatError);
+  });
+
   it('a path names itself; a missing path is Node’s ENOENT (a file error)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'decode-'));
     const p = join(dir, 'cut.jpg');
