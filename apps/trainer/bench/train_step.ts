@@ -414,7 +414,7 @@ async function main(): Promise<void> {
         ? `${(ours.localiserMsPerImage / p.msPerImage).toFixed(2)}×`
         : '—';
     console.log(
-      `| ${ours.arch}, ${ours.batch} | ${ours.backend} (${ours.threads}) | ${ms(ours.fullMsPerImage)} | ${ms(ours.fullGflops)} (${ours.fullGflops === null ? '—' : `${((100 * ours.fullGflops) / peakFor(ours.threads)).toFixed(0)} %`}) | ${ms(ours.localiserMsPerImage)} | ${p ? ms(p.msPerImage) : '—'} | ${ratio} | ${mb(ours.wasmHeapBytes)} | ${mb(ours.rssBytes)} |`,
+      `| ${ours.arch}, ${ours.batch} | ${ours.backend} (${ours.threads}) | ${ms(ours.fullMsPerImage)} | ${ms(ours.fullGflops)} (${ours.fullGflops === null || !Number.isFinite(peakFor(ours.threads)) ? '—' : `${((100 * ours.fullGflops) / peakFor(ours.threads)).toFixed(0)} %`}) | ${ms(ours.localiserMsPerImage)} | ${p ? ms(p.msPerImage) : '—'} | ${ratio} | ${mb(ours.wasmHeapBytes)} | ${mb(ours.rssBytes)} |`,
     );
     if (ours.error) console.log(`|   ↳ ours failed: ${ours.error} |`);
     if (p?.error) console.log(`|   ↳ peer failed: ${p.error} |`);
