@@ -187,7 +187,9 @@ function checkMeta(meta: unknown, file: string): asserts meta is CheckpointMeta 
   const best = m.best as Record<string, unknown> | null;
   if (
     best !== null &&
-    (typeof best !== 'object' || !isCount(best.step) || typeof best.nme !== 'number')
+    (typeof best !== 'object' ||
+      !isCount(best.step) ||
+      (typeof best.nme !== 'number' && best.nme !== null)) // JSON writes NaN as null
   )
     fail(`"best": expected null or {"step": integer, "nme": number}`);
   if (typeof m.elapsed !== 'number' || !(m.elapsed >= 0))
