@@ -6,7 +6,7 @@
  *
  *   npx tsx --tsconfig tsconfig.json bench/train_step.ts [--json] [--peer] [--runs 5]
  *       [--only vgg-tiny@112,vgg16@224] [--backend wasm|cpu|tensorflow|tensorflow-gpu]
- *       [--batch 8] [--warmup 2] [--res 32]
+ *       [--batch 8] [--warmup 2] [--res 32] [--no-gemm] [--micro-batches 2]
  *
  * Each architecture runs in a fresh child process (the wasm heap only grows, so its size after
  * the runs is that architecture's peak, and an out-of-memory instance cannot be reused). Inside
@@ -15,13 +15,22 @@
  * the same localisers right after ours, architecture by architecture, and the table shows the
  * ratio. Machine, load average before and after, backend and thread count are printed; a run
  * whose 1-minute load was ≥ 1.5 before or after is marked preliminary.
+ *
+ * Against the hardware: the CPU model and its SIMD flags (/proc/cpuinfo) are printed; each full
+ * step's achieved GFLOP/s is its training FLOPs counted from the architecture
+ * (`describeLocaliser`: forward + weight gradient + input gradient of every conv and dense layer)
+ * over the median step time; the wasm backend's own GEMM peak (1024² matmul and a VGG-sized 3×3
+ * conv) is measured in the same run on 1 and 2 threads (separate processes; `--no-gemm` skips it),
+ * and the step is shown as a percentage of the peak for its thread count.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@3dmm-stn/backend/node';
+import { describeLocaliser } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../src/config';
+import { machineInfo } from '../src/machine';
 import { buildNetwork } from '../src/network';
 import { GroupOptimizer } from '../src/optimizer';
 import { meanFaceWidth, SyntheticFaces } from '../src/synthetic';
@@ -54,6 +63,25 @@ interface ChildResult {
   /** resident set size after the runs */
   rssBytes: number;
   params: number;
+  /**
+   * Training FLOPs per image of the localiser counted from the architecture
+   * (`describeLocaliser`): forward + the weight gradient (same MACs as the forward) + the input
+   * gradient (same MACs, except the first layer's, which is not needed). The STN, the losses and
+   * Adam are left out (< 1 % here).
+   */
+  trainFlopsPerImage: number;
+  /** Achieved GFLOP/s of the full step (trainFlopsPerImage × B / median step time). */
+  fullGflops: number | null;
+  error?: string;
+}
+
+/** The wasm backend's own GEMM throughput in this process's configuration (`--gemm-child`). */
+interface GemmResult {
+  threads: number;
+  /** 1024² × 1024² matmul, GFLOP/s (median of 7 after 2 warm-ups). */
+  matmulGflops: number;
+  /** 3×3 conv 8×56×56×64 → 64 (SAME), GFLOP/s. */
+  convGflops: number;
   error?: string;
 }
 
@@ -94,6 +122,7 @@ async function child(arch: string): Promise<ChildResult> {
     seed: config.seed,
     inputScale: config.localiser.inputScale,
   });
+  const microBatches = Number(arg('micro-batches', '1'));
   const adam = { kind: 'adam' as const, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0 };
   const opt = new GroupOptimizer(
     [
@@ -109,6 +138,7 @@ async function child(arch: string): Promise<ChildResult> {
     lossWeights: trainingLossWeights(config, grid),
     clipNorm: config.train.clipNorm,
     label: arch,
+    microBatches,
   });
   const synth = new SyntheticFaces(model, {
     ...config.data.synthetic,
@@ -141,6 +171,13 @@ async function child(arch: string): Promise<ChildResult> {
     const b = batches[i % batches.length];
     await full(b.samples, b.pairs, 1e-4);
   };
+  const desc = describeLocaliser({
+    backbone: backbone as 'vgg16',
+    inputSize: S,
+    shapeDims: grid.numModes,
+  });
+  const weighted = desc.layers.filter((l) => l.kind === 'conv' || l.kind === 'dense');
+  const trainFlopsPerImage = 3 * desc.flops - (weighted[0]?.flops ?? 0);
   const base = {
     arch,
     backend: info.name,
@@ -148,6 +185,7 @@ async function child(arch: string): Promise<ChildResult> {
     batch: B,
     runs,
     params: net.localiser.countParams(),
+    trainFlopsPerImage,
   };
   const tFull: number[] = [];
   const tLoc: number[] = [];
@@ -157,6 +195,8 @@ async function child(arch: string): Promise<ChildResult> {
       let t0 = performance.now();
       await fullStep(i);
       if (i >= warmup) tFull.push(performance.now() - t0);
+      // With micro-batches the localiser step (one batch of B) is skipped: it is what would not fit.
+      if (microBatches > 1) continue;
       t0 = performance.now();
       await localiserStep();
       if (i >= warmup) tLoc.push(performance.now() - t0);
@@ -169,6 +209,7 @@ async function child(arch: string): Promise<ChildResult> {
   return {
     ...base,
     fullMsPerImage: f ? f.median / B : null,
+    fullGflops: f ? (trainFlopsPerImage * B) / (f.median / 1000) / 1e9 : null,
     localiserMsPerImage: l ? l.median / B : null,
     fullStepMs: f,
     localiserStepMs: l,
@@ -191,7 +232,7 @@ function wasmThreads(): number {
 }
 
 function runChild(arch: string): ChildResult {
-  const passOn = ['backend', 'batch', 'runs', 'warmup', 'res']
+  const passOn = ['backend', 'batch', 'runs', 'warmup', 'res', 'micro-batches']
     .filter((n) => process.argv.some((a) => a === `--${n}` || a.startsWith(`--${n}=`)))
     .flatMap((n) => [`--${n}`, arg(n, '')]);
   const r = spawnSync(
@@ -218,7 +259,57 @@ function runChild(arch: string): ChildResult {
     wasmHeapBytes: null,
     rssBytes: 0,
     params: 0,
+    trainFlopsPerImage: 0,
+    fullGflops: null,
     error: `child process failed (exit ${r.status ?? r.signal}): ${why}`,
+  };
+}
+
+/** Times the wasm backend's matmul and conv in this process (threads from STN_WASM_THREADS). */
+async function gemmChild(): Promise<GemmResult> {
+  await selectBackend({ backend: 'wasm' });
+  const time = (f: () => tf.Tensor, reps = 7) => {
+    const ts: number[] = [];
+    for (let i = 0; i < reps + 2; i++) {
+      const t0 = performance.now();
+      tf.tidy(() => {
+        f().dataSync();
+      });
+      if (i >= 2) ts.push(performance.now() - t0);
+    }
+    return stats(ts).median / 1000;
+  };
+  const n = 1024;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const matmul = (2 * n * n * n) / time(() => tf.matMul(a, b)) / 1e9;
+  const x = tf.randomNormal([8, 56, 56, 64]) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
+  const conv = (2 * 8 * 56 * 56 * 9 * 64 * 64) / time(() => tf.conv2d(x, w, 1, 'same')) / 1e9;
+  tf.dispose([a, b, x, w]);
+  return { threads: wasmThreads(), matmulGflops: matmul, convGflops: conv };
+}
+
+function runGemm(threads: number): GemmResult {
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--gemm-child'],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      env: { ...process.env, STN_WASM_THREADS: String(threads) },
+    },
+  );
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((s) => s.startsWith('{"threads"'));
+  if (line) return JSON.parse(line) as GemmResult;
+  return {
+    threads,
+    matmulGflops: Number.NaN,
+    convGflops: Number.NaN,
+    error: (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' '),
   };
 }
 
@@ -250,6 +341,10 @@ const ms = (x: number | null | undefined) =>
   x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(1);
 
 async function main(): Promise<void> {
+  if (flag('gemm-child')) {
+    console.log(JSON.stringify(await gemmChild()));
+    process.exit(0);
+  }
   const childArch = arg('child', '');
   if (childArch) {
     console.log(JSON.stringify(await child(childArch)));
@@ -275,10 +370,15 @@ async function main(): Promise<void> {
       );
     }
   }
+  // The wasm backend's GEMM peak in the same run, on 1 and 2 threads (each in its own process:
+  // the thread count is fixed when wasm initialises).
+  const gemm = flag('no-gemm') ? [] : [1, 2].map(runGemm);
   const loadAfter = loadavg();
   const quiet = loadBefore[0] < 1.5 && loadAfter[0] < 1.5;
+  const info = machineInfo();
   const machine = {
-    cpu: cpus()[0]?.model ?? 'unknown',
+    cpu: info.cpu,
+    simd: info.simd,
     cores: cpus().length,
     node: process.version,
     loadBefore,
@@ -286,27 +386,35 @@ async function main(): Promise<void> {
     preliminary: !quiet,
   };
   if (flag('json')) {
-    console.log(JSON.stringify({ machine, results }, null, 2));
+    console.log(JSON.stringify({ machine, gemm, results }, null, 2));
     return;
   }
   console.log(
-    `machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}; load before ${loadBefore
+    `machine: ${machine.cpu} (SIMD: ${machine.simd.join(' ') || 'none read'}), ${machine.cores} cores, node ${machine.node}; load before ${loadBefore
       .map((x) => x.toFixed(2))
       .join(
         ' ',
       )}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}${quiet ? '' : ' — PRELIMINARY (load ≥ 1.5)'}`,
   );
+  for (const g of gemm)
+    console.log(
+      `wasm GEMM peak, ${g.threads} thread${g.threads === 1 ? '' : 's'}: matmul 1024² ${ms(g.matmulGflops)} GFLOP/s, conv 3×3 8×56²×64→64 ${ms(g.convGflops)} GFLOP/s${g.error ? ` (${g.error})` : ''}`,
+    );
+  const peakFor = (threads: number) => {
+    const g = gemm.find((x) => x.threads === Math.max(1, threads));
+    return g ? Math.max(g.matmulGflops, g.convGflops) : Number.NaN;
+  };
   console.log(
-    '| arch @ input, B | backend (threads) | full step ms/image | localiser step ms/image | PyTorch localiser ms/image | ratio | peak wasm heap | RSS |',
+    '| arch @ input, B | backend (threads) | full step ms/image | step GFLOP/s (% of GEMM peak) | localiser step ms/image | PyTorch localiser ms/image | ratio | peak wasm heap | RSS |',
   );
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const { ours, peer: p } of results) {
     const ratio =
       p && ours.localiserMsPerImage !== null && Number.isFinite(p.msPerImage)
         ? `${(ours.localiserMsPerImage / p.msPerImage).toFixed(2)}×`
         : '—';
     console.log(
-      `| ${ours.arch}, ${ours.batch} | ${ours.backend} (${ours.threads}) | ${ms(ours.fullMsPerImage)} | ${ms(ours.localiserMsPerImage)} | ${p ? ms(p.msPerImage) : '—'} | ${ratio} | ${mb(ours.wasmHeapBytes)} | ${mb(ours.rssBytes)} |`,
+      `| ${ours.arch}, ${ours.batch} | ${ours.backend} (${ours.threads}) | ${ms(ours.fullMsPerImage)} | ${ms(ours.fullGflops)} (${ours.fullGflops === null || !Number.isFinite(peakFor(ours.threads)) ? '—' : `${((100 * ours.fullGflops) / peakFor(ours.threads)).toFixed(0)} %`}) | ${ms(ours.localiserMsPerImage)} | ${p ? ms(p.msPerImage) : '—'} | ${ratio} | ${mb(ours.wasmHeapBytes)} | ${mb(ours.rssBytes)} |`,
     );
     if (ours.error) console.log(`|   ↳ ours failed: ${ours.error} |`);
     if (p?.error) console.log(`|   ↳ peer failed: ${p.error} |`);

@@ -102,6 +102,17 @@ export async function loadCheckpoint(dir: string, stepDir?: string): Promise<Loa
         `no checkpoint to resume from (${(e as Error).message})`,
       );
     }
+    if (
+      !latest ||
+      typeof latest !== 'object' ||
+      typeof latest.dir !== 'string' ||
+      !/^step-\d{8}$/.test(latest.dir)
+    ) {
+      throw new CheckpointError(
+        join(dir, 'latest.json'),
+        `expected {"step": N, "dir": "step-NNNNNNNN"}, got ${JSON.stringify(latest).slice(0, 80)}`,
+      );
+    }
     folder = join(dir, latest.dir);
   }
   let meta: CheckpointMeta;
@@ -112,9 +123,7 @@ export async function loadCheckpoint(dir: string, stepDir?: string): Promise<Loa
   } catch (e) {
     throw new CheckpointError(folder, `cannot read the checkpoint: ${(e as Error).message}`);
   }
-  if (meta.format !== '3dmm-stn-trainer-checkpoint' || meta.version !== 1) {
-    throw new CheckpointError(folder, `unknown checkpoint format ${meta.format} v${meta.version}`);
-  }
+  checkMeta(meta, join(folder, 'checkpoint.json'));
   const specs = [...meta.weights, ...meta.slots];
   const need = specs.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
   if (bytes.byteLength !== need * 4) {
@@ -141,6 +150,66 @@ export async function loadCheckpoint(dir: string, stepDir?: string): Promise<Loa
       data: arrays[meta.weights.length + i],
     })),
   };
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Checks every field of a checkpoint.json the trainer uses (a typed error naming the field). */
+function checkMeta(meta: unknown, file: string): asserts meta is CheckpointMeta {
+  const fail = (what: string): never => {
+    throw new CheckpointError(file, what);
+  };
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) fail('expected a JSON object');
+  const m = meta as Record<string, unknown>;
+  if (m.format !== '3dmm-stn-trainer-checkpoint' || m.version !== 1)
+    fail(`unknown checkpoint format ${String(m.format)} v${String(m.version)}`);
+  if (!isCount(m.step)) fail(`"step": expected an integer ≥ 0, got ${JSON.stringify(m.step)}`);
+  if (typeof m.seed !== 'number' || !Number.isFinite(m.seed))
+    fail(`"seed": expected a number, got ${JSON.stringify(m.seed)}`);
+  const opt = m.optimizer as Record<string, unknown> | null;
+  if (!opt || typeof opt !== 'object' || typeof opt.kind !== 'string' || !isCount(opt.t))
+    fail(`"optimizer": expected {"kind": string, "t": integer ≥ 0}`);
+  for (const key of ['weights', 'slots'] as const) {
+    const specs = m[key];
+    if (!Array.isArray(specs)) fail(`"${key}": expected an array of {"name", "shape"}`);
+    (specs as unknown[]).forEach((s, i) => {
+      const spec = s as Record<string, unknown> | null;
+      if (
+        !spec ||
+        typeof spec !== 'object' ||
+        typeof spec.name !== 'string' ||
+        !Array.isArray(spec.shape) ||
+        !spec.shape.every(isCount)
+      )
+        fail(`"${key}"[${i}]: expected {"name": string, "shape": [integers ≥ 0]}`);
+    });
+  }
+  const best = m.best as Record<string, unknown> | null;
+  if (
+    best !== null &&
+    (typeof best !== 'object' ||
+      !isCount(best.step) ||
+      (typeof best.nme !== 'number' && best.nme !== null)) // JSON writes NaN as null
+  )
+    fail(`"best": expected null or {"step": integer, "nme": number}`);
+  if (typeof m.elapsed !== 'number' || !(m.elapsed >= 0))
+    fail(`"elapsed": expected seconds ≥ 0, got ${JSON.stringify(m.elapsed)}`);
+}
+
+/**
+ * Restore the optimiser's step count and slots from a loaded checkpoint; a count or shape that does
+ * not fit the optimiser is a `CheckpointError` naming the folder.
+ */
+export function restoreOptimizer(
+  folder: string,
+  optimizer: { loadState(t: number, slots: SlotState[]): void },
+  ck: LoadedCheckpoint,
+): void {
+  try {
+    optimizer.loadState(ck.meta.optimizer.t, ck.slots);
+  } catch (e) {
+    throw new CheckpointError(folder, `optimiser state: ${(e as Error).message}`);
+  }
 }
 
 /** Assign checkpoint weights to `variables` (same order), checking count and shapes. */

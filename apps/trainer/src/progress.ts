@@ -12,11 +12,17 @@ export interface Progress {
 const f = (x: number, d = 3) =>
   Number.isFinite(x) ? (Math.abs(x) >= 1000 ? x.toFixed(0) : x.toPrecision(d)) : 'n/a';
 
+/**
+ * `budgetLeft` (seconds left of `train.maxMinutes`, when set): the time budget ends training
+ * before `total` steps, so the ETA is the smaller of the two and, without a TTY, a line is also
+ * printed every 30 s (5 % of a step count the budget never reaches would be rare).
+ */
 export function createProgress(
   tty: boolean,
   start: number,
   total: number,
   say: (l: string) => void,
+  budgetLeft?: () => number,
 ): Progress {
   let ips = 0;
   const fields = (rec: StepLog) => {
@@ -54,12 +60,17 @@ export function createProgress(
   }
   const every = Math.max(1, Math.round(total / 20));
   const t0 = performance.now();
+  let lastLine = t0;
   return {
     update: (step, rec) => {
       const v = fields(rec);
-      if (step % every !== 0 && step !== total) return;
-      const secs = (performance.now() - t0) / 1000;
-      const eta = step > start ? (secs / (step - start)) * (total - step) : 0;
+      const now = performance.now();
+      const due = budgetLeft !== undefined && now - lastLine >= 30_000;
+      if (step % every !== 0 && step !== total && !due) return;
+      lastLine = now;
+      const secs = (now - t0) / 1000;
+      let eta = step > start ? (secs / (step - start)) * (total - step) : 0;
+      if (budgetLeft) eta = Math.min(eta, Math.max(0, budgetLeft()));
       say(
         `step ${step}/${total} loss ${v.loss} (lm ${v.lm} sym ${v.sym} mv ${v.mv} prior ${v.prior}) ${v.ips} img/s ETA ${eta.toFixed(0)} s`,
       );

@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { GridModel, MorphableModel } from '@3dmm-stn/morphable-model/node';
 import * as tf from '@tensorflow/tfjs';
 import { arrangeBatch } from './batch_tensors';
-import { assignWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { type MachineInfo, machineInfo } from './machine';
+import { assignWeights, loadCheckpoint, restoreOptimizer, saveCheckpoint } from './checkpoint';
 import type { TrainConfig } from './config';
 import { DataReport } from './data_report';
 import { CheckpointError } from './errors';
@@ -108,6 +109,8 @@ interface Run {
   report: DataReport;
   best: { step: number; nme: number } | null;
   exported: boolean;
+  /** The machine and its load when the run started (summary.json). */
+  machineAtStart: MachineInfo;
 }
 
 /** `wasmThreads` of the config → selectBackend's option (undefined: the environment decides). */
@@ -127,6 +130,7 @@ export function resolveWasmThreads(v: TrainConfig['wasmThreads']): number | unde
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const say = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const clock = new Clock(config.train.maxMinutes * 60);
+  const machineAtStart = machineInfo();
   const backend = await selectBackend({
     backend: config.backend === 'auto' ? undefined : (config.backend as BackendRequest),
     wasmThreads: resolveWasmThreads(config.wasmThreads),
@@ -149,6 +153,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       ...{ config, options, say, clock, folder, grid, trainable, data, report },
       best: null,
       exported: false,
+      machineAtStart,
     };
     let loop: LoopResult;
     let initial: EvalMetrics | null;
@@ -208,7 +213,7 @@ async function restore(run: Run): Promise<number> {
     );
   }
   assignWeights(folder.ckptDir, trainable.weights(), ck.weights);
-  trainable.opt.loadState(ck.meta.optimizer.t, ck.slots);
+  restoreOptimizer(folder.ckptDir, trainable.opt, ck);
   tf.dispose(ck.weights);
   run.best = ck.meta.best;
   await trimLogAfter(folder, ck.meta.step);
@@ -292,6 +297,7 @@ async function trainLoop(run: Run, startStep: number, reserve: number): Promise<
     lossWeights,
     clipNorm: config.train.clipNorm,
     label: `${config.localiser.backbone}@${config.localiser.inputSize}`,
+    microBatches: config.train.microBatches,
   });
   const total = config.train.steps;
   const progress = createProgress(
@@ -299,6 +305,7 @@ async function trainLoop(run: Run, startStep: number, reserve: number): Promise<
     startStep,
     total,
     say,
+    clock.budget > 0 ? () => clock.budget - reserve - clock.sinceStart() : undefined,
   );
   let stop = false;
   const onSigint = () => {
@@ -471,7 +478,13 @@ async function finishRun(
       best: run.best,
     });
   }
-  await writeSummary(folder, { ...result, losses: undefined });
+  await writeSummary(folder, {
+    ...result,
+    losses: undefined,
+    lossBalance: config.train.lossBalance,
+    runSeconds: clock.sinceStart(),
+    machine: { start: run.machineAtStart, end: machineInfo() },
+  });
   if (interrupted) say(`stopped at step ${step}; resume with: --resume ${folder.runDir}`);
   else
     say(

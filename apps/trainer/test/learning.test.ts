@@ -10,12 +10,13 @@ import { parseConfig, type TrainConfigInput } from '../src/config';
 import { type TrainResult, train } from '../src/train';
 
 /**
- * vgg-tiny at 32², a 16² UV grid, 4 identities × 2 views per step, 400 steps, the paper's loss
- * balance (`train.lossBalance: 'paper'`, the default). Yaw range as the demo's (the bulk of the
- * initial error); narrower nuisances (pitch, roll, expression, jitter) and a face filling 80 % of
- * the crop. On the default ICT model (5 identity + 2 blendshapes here) the NME falls 0.322 →
- * 0.188 in 400 steps (1.7×), 0.157 in 600 (2.05×), 0.161 in 800: a plateau at ~2× at 32², where
- * the generated stand-in went 0.332 → 0.128 (2.6×) in 400. 600 steps, and ≥ 1.8× asserted.
+ * vgg-tiny at 32², a 16² UV grid, 4 identities × 2 views per step, 400 steps. Yaw range as the
+ * demo's (the bulk of the initial error); narrower nuisances (pitch, roll, expression, jitter) and
+ * a face filling 80 % of the crop, so that 400 steps at 32² resolve the landmarks. The NME test
+ * runs the default balance (`raw`); the ablation runs the paper's (`train.lossBalance: 'paper'`):
+ * with `raw` the UV terms are too weak for it to see them. Measured on the ICT default model
+ * (2026-12-07): raw NME 0.322 → 0.156 (2.07×), UV |Δ| 35.1; paper 0.322 → 0.171 (1.88×), UV |Δ|
+ * 19.8; paper without the UV terms 0.164, UV |Δ| 30.3.
  */
 function learningConfig(over: TrainConfigInput['train'] = {}) {
   return parseConfig({
@@ -37,13 +38,20 @@ function learningConfig(over: TrainConfigInput['train'] = {}) {
         scaleJitter: 0.08,
       },
     },
-    train: { steps: STEPS, batchSize: 8, warmupSteps: 10, lr: LR, ...over },
+    train: {
+      steps: STEPS,
+      batchSize: 8,
+      warmupSteps: 10,
+      lr: LR,
+      lossBalance: 'paper',
+      ...over,
+    },
     eval: { samples: 16, every: STEPS },
     checkpoint: { every: STEPS },
     report: { progress: false },
   });
 }
-const STEPS = 600;
+const STEPS = 400;
 const LR = 0.003;
 
 let model: MorphableModel;
@@ -67,15 +75,16 @@ async function run(name: string, over: TrainConfigInput['train'] = {}) {
 describe('learning (deterministic, synthetic, wasm)', () => {
   let full: TrainResult;
 
-  it('lowers the validation landmark NME by 1.8× at least', async () => {
-    full = await run('full');
-    const initial = full.initial?.nme ?? Number.NaN;
-    const final = full.final?.nme ?? Number.NaN;
+  it('halves the validation landmark NME at least (the default balance, raw)', async () => {
+    const r = await run('raw', { lossBalance: 'raw' });
+    const initial = r.initial?.nme ?? Number.NaN;
+    const final = r.final?.nme ?? Number.NaN;
     expect(initial).toBeGreaterThan(0.2);
-    expect(initial / final).toBeGreaterThanOrEqual(1.8);
+    expect(initial / final).toBeGreaterThanOrEqual(2);
   }, 900_000); // ≈ 25 s of CPU; generous for a loaded CI machine
 
-  it('the symmetry and multi-view terms change what is learned (ablation)', async () => {
+  it('the symmetry and multi-view terms change what is learned (ablation, paper balance)', async () => {
+    full = await run('full');
     const ablated = await run('no-uv-terms', {
       lossWeights: { symmetry: 0, multiview: 0 },
     });

@@ -102,3 +102,24 @@ describe('config', () => {
     expect(() => parseOverride('novalue')).toThrow(/key=value/);
   });
 });
+
+describe('config: keys that name a prototype (found by the fuzzer, scripts/fuzz)', () => {
+  it('`__proto__` in a file or a --set is an unknown key, never a change of Object.prototype', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cfg-proto-'));
+    const cases = [
+      '__proto__: {polluted: true}\n',
+      'train:\n  __proto__: {polluted: true}\n',
+      'constructor: {prototype: {polluted: true}}\n',
+    ];
+    for (const [i, text] of cases.entries()) {
+      const file = join(dir, `c${i}.yaml`);
+      await writeFile(file, text);
+      await expect(loadConfig({ file })).rejects.toThrow(ConfigError);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+    await expect(loadConfig({ overrides: { '__proto__.polluted': true } })).rejects.toThrow(
+      ConfigError,
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

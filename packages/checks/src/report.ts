@@ -55,6 +55,11 @@ const KINDS: Record<string, Kind> = {
     code: EXIT_CODES.failure,
     remedy: 'fix the file or leave it out (ibug .pts with 68 points, or dlib XML)',
   },
+  ImageFormatError: {
+    what: 'image',
+    code: EXIT_CODES.failure,
+    remedy: 'give a JPEG, PNG or WebP file that an image viewer opens',
+  },
   // @3dmm-stn/morphable-model
   GeometryError: {
     what: 'mesh geometry',

@@ -7,12 +7,12 @@ import {
   ShapeError,
   takeDebugFlag,
 } from '@3dmm-stn/checks';
-import { LandmarkFormatError } from '@3dmm-stn/datasets';
+import { ImageFormatError, LandmarkFormatError } from '@3dmm-stn/datasets';
 import { WeightImportError } from '@3dmm-stn/localiser';
 import { GeometryError } from '@3dmm-stn/morphable-model';
 import { PretrainedFileError } from '@3dmm-stn/pretrained';
 import { describe, expect, it } from 'vitest';
-import { InputError, UsageError } from '../src/errors';
+import { InputError, LabelFormatError, UsageError } from '../src/errors';
 import { loadTrainer, TrainerUnavailableError } from '../src/train';
 
 // Every typed error of every library package (the trainer's own are tested in apps/trainer):
@@ -23,6 +23,9 @@ const TYPED: [Error, number][] = [
   [new ModelFormatError('m.bin', 'version', 'expected 1–4, got 9'), EXIT_CODES.failure],
   [new ShapeError('Error in f: x must have shape [B,2], but got [3].'), EXIT_CODES.failure],
   [new LandmarkFormatError('a.pts', 3, 'expected n_points: 68, got 3'), EXIT_CODES.failure],
+  // Found by the fuzzer (scripts/fuzz): both printed as an internal error before.
+  [new LabelFormatError('image00002.mat', 'expected a variable pt3d_68'), EXIT_CODES.failure],
+  [new ImageFormatError('a.jpg', 'VipsJpeg: premature end of JPEG image'), EXIT_CODES.failure],
   [new GeometryError('tutteEmbedding: the mesh has no boundary.'), EXIT_CODES.failure],
   [new ModelFileError('loc/model.json', 'is not valid JSON.'), EXIT_CODES.failure],
   [new BackendUnavailableError('tensorflow', 'install @tensorflow/tfjs-node'), EXIT_CODES.usage],

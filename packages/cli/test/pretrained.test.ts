@@ -1,4 +1,6 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pretrainedDir } from '@3dmm-stn/pretrained/node';
 import { selectBackend } from '@3dmm-stn/backend/node';
 import type { FitRecord } from '@3dmm-stn/fit';
 import { squareAroundBox } from '@3dmm-stn/localiser';
@@ -90,4 +92,22 @@ describe('fit --localiser pretrained', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--refine N needs --localiser/);
   });
+
+  it('a model.json whose graph tfjs cannot build is a one-line error, not a hang (found by the fuzzer)', async () => {
+    const net = join(dir, 'broken-net');
+    await (await import('node:fs/promises')).mkdir(net, { recursive: true });
+    for (const f of ['weights.bin']) await copyFile(join(pretrainedDir(), f), join(net, f));
+    const json = await readFile(join(pretrainedDir(), 'model.json'), 'utf8');
+    // The fuzz input: the input layer renamed, so no layer is called "image" any more.
+    await writeFile(
+      join(net, 'model.json'),
+      json.replace('"layers":[{"name":"image"', '"layers":[{"name":"0x10"'),
+    );
+    const r = await cli('fit', samplePhoto(1), '--out', join(dir, 'b'), '--localiser', net);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /model\.json: cannot build the network: layer "preprocess" takes its input/,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
 });

@@ -11,3 +11,17 @@ export class LandmarkFormatError extends Error {
     super(`${file}:${line}: ${detail}`);
   }
 }
+
+/**
+ * An image file that cannot be decoded (truncated, corrupt, not an image, or larger than the
+ * decoder's pixel limit): names the file and what the decoder said.
+ */
+export class ImageFormatError extends Error {
+  override readonly name = 'ImageFormatError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}

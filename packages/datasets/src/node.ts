@@ -6,4 +6,4 @@ export { readPts } from './pts_node';
 export type { DlibFace, DlibImage } from './dlib_xml';
 export { parseDlibXml, readDlibXml } from './dlib_xml';
 export type { RgbImage } from './decode_node';
-export { decodeRgb } from './decode_node';
+export { DEFAULT_MAX_PIXELS, decodeRgb } from './decode_node';

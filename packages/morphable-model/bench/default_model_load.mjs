@@ -22,7 +22,9 @@ const t3 = performance.now();
 console.log(JSON.stringify({ import: t1 - t0, first: t2 - t1, again: t3 - t2, vertices: a.numVertices }));
 `;
 const sample = () =>
-  JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' }));
+  JSON.parse(
+    execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' }),
+  );
 const load0 = os.loadavg()[0];
 sample(); // warm-up: the OS file cache
 const rows = Array.from({ length: runs }, sample);
@@ -35,10 +37,18 @@ const out = {
   machine: `${os.cpus().length} × ${cpu}`,
   load: [load0, os.loadavg()[0]],
   runs,
-  medianMs: { import: med('import'), firstDefaultModel: med('first'), laterDefaultModel: med('again') },
+  medianMs: {
+    import: med('import'),
+    firstDefaultModel: med('first'),
+    laterDefaultModel: med('again'),
+  },
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(out));
 else {
-  console.log(`machine: ${out.machine}; load ${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}; ${runs} fresh processes`);
-  console.log(`import the entry: ${med('import').toFixed(1)} ms; first defaultModel(): ${med('first').toFixed(1)} ms; later calls: ${med('again').toFixed(1)} ms`);
+  console.log(
+    `machine: ${out.machine}; load ${load0.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}; ${runs} fresh processes`,
+  );
+  console.log(
+    `import the entry: ${med('import').toFixed(1)} ms; first defaultModel(): ${med('first').toFixed(1)} ms; later calls: ${med('again').toFixed(1)} ms`,
+  );
 }

@@ -9,7 +9,7 @@ import { loadPretrainedFromFiles, type PretrainedNetwork } from './load';
 export { PretrainedFileError } from './errors';
 export { encodeFloat16, fromFloat16Bits, toFloat16Bits } from './float16';
 export type { PretrainedFiles, PretrainedNetwork } from './load';
-export { loadPretrainedFromFiles } from './load';
+export { loadPretrainedFromFiles, topologyProblem } from './load';
 export type { PretrainedMeta } from './meta';
 export { parsePretrainedMeta } from './meta';
 

@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileSystemIO } from '@3dmm-stn/backend/node';
+import { fileSystemIO, MODEL_JSON } from '@3dmm-stn/backend/node';
+import { topologyProblem } from '@3dmm-stn/pretrained';
 import { registerMorphableModelSTN } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors';
@@ -40,6 +41,13 @@ export async function loadLocaliser(spec: string): Promise<Localiser> {
       modes: networkModes(p.model),
     };
   }
+  // A graph tfjs cannot build makes tfjs-layers loop forever: refuse it first (the file's other
+  // problems — missing, not JSON, weights — are fileSystemIO's typed errors below).
+  const json = await readFile(join(spec, MODEL_JSON), 'utf8')
+    .then((t) => JSON.parse(t) as { modelTopology?: unknown })
+    .catch(() => null);
+  const problem = json?.modelTopology ? topologyProblem(json.modelTopology) : null;
+  if (problem) throw new InputError(join(spec, MODEL_JSON), `cannot build the network: ${problem}`);
   // The STN layer class must be registered before the network is deserialised.
   registerMorphableModelSTN();
   const net = await tf.loadLayersModel(fileSystemIO(spec));
