@@ -40,3 +40,22 @@ export { fittedMesh, gridTexCoords } from './mesh';
 export type { FitPose, FitRecord } from './record';
 export type { ContourChoice, ContourModel, ContourRows } from './contour';
 export { chooseContour, contourRows, outlineLandmarks, projectCandidates } from './contour';
+
+// --- video: tracking, temporal filtering, UV fusion, jitter (CLI `track`, a page's live mode) ---
+export {
+  DEFAULT_THETA_FILTER,
+  FaceTracker,
+} from './track/tracker';
+export type {
+  ThetaFilterParams,
+  TrackDetector,
+  TrackedFace,
+  TrackerOptions,
+  TrackFrame,
+  TrackSummary,
+} from './track/tracker';
+export { OneEuroFilter, smoothingFactor } from './track/one_euro';
+export type { OneEuroParams } from './track/one_euro';
+export { eyeCornerDistance, landmarkJitter } from './track/jitter';
+export { texelViewCosines, UvFusion, varianceOfLaplacian } from './track/fusion';
+export type { FusionFrame, FusionResult } from './track/fusion';

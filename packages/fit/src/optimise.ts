@@ -43,6 +43,12 @@ export interface OptimiseOptions {
    * weighted by cos(yaw). Default true when the grid has candidates (`grid.contour`).
    */
   contour?: boolean;
+  /**
+   * θ entries held at their initial value (no Adam step): `[P]` or `[B, P]`, 1 = held. E.g. the
+   * identity modes of a face whose identity is already known (`FaceTracker` fixes a clip's
+   * identity after its first frames and fits only pose and expression).
+   */
+  frozen?: ArrayLike<number>;
 }
 
 export interface OptimiseResult {
@@ -135,6 +141,13 @@ export function optimiseTheta(
   lr.fill(LR.t, 3, 5);
   lr[5] = LR.logS;
   lr.fill(LR.alpha, 6);
+  const frozen = options.frozen;
+  if (frozen && frozen.length !== P && frozen.length !== B * P)
+    throw new RangeError(
+      `optimiseTheta: frozen must have ${P} or ${B * P} entries, got ${frozen.length}.`,
+    );
+  const held = (i: number) =>
+    frozen !== undefined && (frozen.length === P ? frozen[i % P] : frozen[i]) > 0;
 
   const targetT = tf.tensor3d(target, [B, L, 2]);
   let confT = tf.tensor2d(confidence, [B, L]);
@@ -249,6 +262,7 @@ export function optimiseTheta(
         // Adam with an exponential decay of the step size to 10 % over the run.
         const decay = 0.1 ** (k / steps);
         for (let i = 0; i < B * P; i++) {
+          if (held(i)) continue;
           m[i] = b1 * m[i] + (1 - b1) * gv[i];
           v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
           const mh = m[i] / (1 - b1 ** (k + 1));

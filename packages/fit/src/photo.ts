@@ -32,7 +32,7 @@ import { extractTexture, type FitStn, type StnForward } from './stn';
  * 'labels': the face's square came from ground-truth landmarks (`eval --crop labels`, 3DDFA's
  * crop) and is the crop as it is; the landmarks are the detector's, found inside it.
  */
-export type DetectorName = 'ssd' | 'tiny' | 'none' | 'labels';
+export type DetectorName = 'ssd' | 'tiny' | 'none' | 'labels' | 'track';
 
 /** A face a detector found (face-api's output in photo pixels). */
 export interface DetectedFace {
