@@ -39,6 +39,11 @@ const KINDS: Record<string, Kind> = {
   // @3dmm-stn/cli
   UsageError: { what: 'usage', code: EXIT_CODES.usage, remedy: 'see --help' },
   InputError: { what: 'input', code: EXIT_CODES.failure },
+  // \`track\` (video): ffmpeg missing is a component to install (like a backend); the rest are inputs
+  FfmpegUnavailableError: { what: 'ffmpeg', code: EXIT_CODES.usage },
+  VideoFormatError: { what: 'video', code: EXIT_CODES.failure },
+  NoFaceError: { what: 'no face', code: EXIT_CODES.failure },
+  FaceLostError: { what: 'face lost', code: EXIT_CODES.failure },
   // @3dmm-stn/checks
   // (its messages name the field and list the formats the readers accept)
   ModelFormatError: { what: 'model file', code: EXIT_CODES.failure },

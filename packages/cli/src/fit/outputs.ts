@@ -105,7 +105,21 @@ export async function writeOverview(
   fits: { forward: StnForward; record: FitRecord }[],
   grid: GridModel,
 ): Promise<void> {
-  const k = Math.min(1, OVERVIEW_SIZE / Math.max(photo.width, photo.height));
+  const canvas = await overviewCanvas(photo, fits, grid);
+  await writePng(path, canvas.data, canvas.width, canvas.height);
+}
+
+/**
+ * The whole photo (at most `maxSize` wide or high, default OVERVIEW_SIZE) with every fitted face
+ * drawn on it: `writeOverview`'s image, and `track`'s overlay frames.
+ */
+export async function overviewCanvas(
+  photo: RgbImage,
+  fits: { forward: StnForward; record: FitRecord }[],
+  grid: GridModel,
+  maxSize = OVERVIEW_SIZE,
+): Promise<Canvas> {
+  const k = Math.min(1, maxSize / Math.max(photo.width, photo.height));
   const w = Math.max(1, Math.round(photo.width * k));
   const h = Math.max(1, Math.round(photo.height * k));
   const small = k < 1 ? await resizeRgb(photo, w, h) : photo;
@@ -122,7 +136,7 @@ export async function writeOverview(
       Math.max(0.5, kx * 2),
     );
   }
-  await writePng(path, canvas.data, w, h);
+  return canvas;
 }
 
 /**
