@@ -99,6 +99,33 @@ export function closedFormFit(
   return { ...pose, alpha, rms, ...(choice ? { contour: choice } : {}) };
 }
 
+/**
+ * The closed-form pose (scaled-orthographic: affine camera → nearest scaled rotation, or a 2D
+ * similarity; then least-squares scale and translation) of the shape α (kept as it is) under the
+ * landmarks p — the pose step of `closedFormFit` alone. Video tracking re-poses the previous
+ * frame's face this way before its warm-started polish, so that a fast head turn is followed at
+ * once (Adam's bounded steps would lag it). With contour candidates the jaw points (ibug 1–17
+ * but the chin) are left out, as in `closedFormFit`'s first pose.
+ */
+export function poseForShape(
+  rows: LandmarkRows,
+  alpha: ArrayLike<number>,
+  p: ArrayLike<number>,
+  w: ArrayLike<number>,
+  options: { contour?: boolean } = {},
+): InitialPose {
+  const grid = rows as LandmarkRows & Partial<ContourModel>;
+  const crows =
+    options.contour !== false && grid.contour && grid.landmarkIds
+      ? contourRows(grid as ContourModel)
+      : undefined;
+  const wc = Float64Array.from(w);
+  if (crows) for (const l of crows.rows) wc[l] = 0;
+  const X = new Float64Array(rows.landmarkMean.length);
+  shapeOf(rows, Float64Array.from(alpha), X);
+  return refineScaleTranslation(initialPose(X, p, wc), X, p, wc);
+}
+
 /** The contour rows of `cur` become the chosen candidates' rows; their weights `w · weight`. */
 function applyContour(
   rows: LandmarkRows,

@@ -13,7 +13,7 @@
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
 import { morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ClosedFormFit, closedFormFit } from './closed_form';
+import { type ClosedFormFit, closedFormFit, poseForShape } from './closed_form';
 import { chooseContour, contourRows } from './contour';
 import type { FitStn } from './stn';
 
@@ -49,6 +49,12 @@ export interface OptimiseOptions {
    * identity after its first frames and fits only pose and expression).
    */
   frozen?: ArrayLike<number>;
+  /**
+   * With `initialTheta`: re-estimate r, t, log s in closed form for its shape (`poseForShape`)
+   * before the Adam steps, keeping its α. Video tracking: the previous frame's face, posed at
+   * once under this frame's landmarks. Default false.
+   */
+  repose?: boolean;
 }
 
 export interface OptimiseResult {
@@ -124,6 +130,19 @@ export function optimiseTheta(
         `optimiseTheta: initialTheta must be [${B}, ${P}] (${B * P} values), got ${options.initialTheta.length}.`,
       );
     for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
+    if (options.repose)
+      for (let b = 0; b < B; b++) {
+        const pose = poseForShape(
+          grid,
+          theta.subarray(b * P + 6, (b + 1) * P),
+          target.subarray(2 * b * L, 2 * (b + 1) * L),
+          confidence.subarray(b * L, (b + 1) * L),
+          { contour: options.contour },
+        );
+        theta.set(pose.r, b * P);
+        theta.set(pose.t, b * P + 3);
+        theta[b * P + 5] = pose.logS;
+      }
   }
   const t1 = performance.now();
   // Blendshape weights stay in their range (projected Adam: clip after every step).

@@ -7,10 +7,12 @@
  *    and sized as the detector's box was relative to the landmarks when the face was detected)
  *    goes to the landmark net (`TrackDetector.landmarksInBox`): 68 points, no face detector;
  * 2. θ is optimised from the previous frame's θ (a warm start: `optimiseTheta` with
- *    `initialTheta`, `steps` Adam steps) against those points on the fit's usual crop around them;
+ *    `initialTheta`, its pose re-estimated in closed form for the previous shape (`repose`), then
+ *    `steps` Adam steps) against those points on the fit's usual crop around them;
  *    the identity modes are held (`frozen`) once the clip's identity is fixed;
  * 3. the track is **lost** when the landmarks jump by more than `maxJump` eye-corner distances
- *    from the previous fit, the fit's landmark RMS exceeds `lostThreshold` eye-corner distances,
+ *    from the previous fit, the fit's landmark RMS (inner points, ibug 18–68: the jaw follows the
+ *    contour) exceeds `lostThreshold` eye-corner distances,
  *    the optional face check (`TrackDetector.faceScore`) scores the square below `minFaceScore`,
  *    or the square is mostly outside the frame;
  * 4. the face detector (`TrackDetector.detect`) runs on the first frame, on every frame where a
@@ -112,6 +114,11 @@ export interface TrackerOptions {
   minCos?: number;
   /** Crop side of the fit. Default 224. */
   cropSize?: number;
+  /**
+   * Re-pose the previous frame's face in closed form under the new landmarks before the Adam
+   * steps (`optimiseTheta`'s `repose`): fast head turns are followed at once. Default true.
+   */
+  repose?: boolean;
 }
 
 /** One face in one frame. */
@@ -211,6 +218,7 @@ export class FaceTracker {
       fuse: options.fuse ?? true,
       minCos: options.minCos ?? 0.2,
       cropSize: options.cropSize ?? 224,
+      repose: options.repose ?? true,
       contour: options.contour,
       maxFaces: options.maxFaces,
     };
@@ -611,13 +619,14 @@ export class FaceTracker {
           contour: this.o.contour,
           initialTheta: start.flat(),
           frozen,
+          repose: this.o.repose,
         });
         thetaCrop = r.theta.map((t) => Array.from(t));
       }
     } finally {
       images?.dispose();
     }
-    // The fit's landmark error (crop pixels → eye-corner distances of the target).
+    // The fit's landmark error on the inner points (crop pixels → eye-corner distances).
     const projected = tf.tidy(() =>
       this.stn.projectLandmarks(tf.tensor2d(thetaCrop.flat(), [B, P])).dataSync(),
     );
@@ -625,7 +634,8 @@ export class FaceTracker {
       let sq = 0;
       let n = 0;
       for (let l = 0; l < L; l++) {
-        if (!conf[b * L + l]) continue;
+        // The jaw (ibug 1–17) is matched to contour candidates by the fit: left out here.
+        if (!conf[b * L + l] || grid.landmarkIds[l] <= 17) continue;
         sq +=
           (projected[2 * (b * L + l)] - target[2 * (b * L + l)]) ** 2 +
           (projected[2 * (b * L + l) + 1] - target[2 * (b * L + l) + 1]) ** 2;
