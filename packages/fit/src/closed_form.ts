@@ -126,6 +126,50 @@ export function poseForShape(
   return refineScaleTranslation(initialPose(X, p, wc), X, p, wc);
 }
 
+/**
+ * The landmark rows (and contour candidates) of a model whose identity is known: the identity
+ * modes' contribution Σ_d α_d B_d is added to the means and only the expression modes remain
+ * (`numModes` = the expression count, `numShapeModes` = 0). `closedFormFit` on these rows fits
+ * pose and expressions for that fixed identity, exactly (video tracking, once a person's
+ * identity is fixed); its α is then the expression part of θ.
+ */
+export function withFixedIdentity<T extends LandmarkRows & Partial<ContourModel>>(
+  rows: T,
+  identity: ArrayLike<number>,
+): T {
+  const D = rows.numModes;
+  const ds = rows.numShapeModes ?? D;
+  const fold = (mean: ArrayLike<number>, basis: ArrayLike<number>) => {
+    const n = mean.length;
+    const m = Float64Array.from(mean);
+    for (let d = 0; d < ds; d++) {
+      const a = identity[d];
+      if (!a) continue;
+      for (let i = 0; i < n; i++) m[i] += a * basis[d * n + i];
+    }
+    const b = new Float64Array((D - ds) * n);
+    for (let i = 0; i < b.length; i++) b[i] = basis[ds * n + i];
+    return { m, b };
+  };
+  const lm = fold(rows.landmarkMean, rows.landmarkBasis);
+  const out: T = {
+    ...rows,
+    numModes: D - ds,
+    numShapeModes: 0,
+    landmarkMean: lm.m,
+    landmarkBasis: lm.b,
+  };
+  if (rows.contour) {
+    const c = fold(rows.contour.mean, rows.contour.basis);
+    out.contour = {
+      ...rows.contour,
+      mean: Float32Array.from(c.m),
+      basis: Float32Array.from(c.b),
+    };
+  }
+  return out;
+}
+
 /** The contour rows of `cur` become the chosen candidates' rows; their weights `w · weight`. */
 function applyContour(
   rows: LandmarkRows,

@@ -4,7 +4,7 @@ export type { FitLandmarksOptions } from './fit_landmarks';
 export { optimiseTheta } from './optimise';
 export type { OptimiseOptions, OptimiseResult } from './optimise';
 export { initialPose, weightedRms } from './init';
-export { closedFormFit, poseForShape } from './closed_form';
+export { closedFormFit, poseForShape, withFixedIdentity } from './closed_form';
 export type { ClosedFormFit, ClosedFormOptions, LandmarkRows } from './closed_form';
 export type { InitialPose } from './init';
 

@@ -3,14 +3,17 @@ import { defaultModel, render, resampleToGrid } from '@3dmm-stn/morphable-model'
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  closedFormFit,
   extractTexture,
   FitStn,
   landmarkJitter,
   OneEuroFilter,
+  poseForShape,
   smoothingFactor,
   texelViewCosines,
   UvFusion,
   varianceOfLaplacian,
+  withFixedIdentity,
 } from '../src/index';
 
 describe('One Euro filter (analytic cases)', () => {
@@ -169,5 +172,40 @@ describe('UV fusion', () => {
     const flat = new Float32Array(n * n * 3).fill(128);
     expect(varianceOfLaplacian(sharp, n, n)).toBeGreaterThan(1000);
     expect(varianceOfLaplacian(flat, n, n)).toBe(0);
+  });
+});
+
+describe('closed form with a fixed identity (video tracking)', () => {
+  const model = defaultModel();
+  const grid = resampleToGrid(model, model.texCoords as Float32Array, 40);
+  it('recovers pose and expressions of a rendered face whose identity is given', () => {
+    const ds = grid.numShapeModes;
+    const alpha = new Float32Array(grid.numModes);
+    for (let d = 0; d < ds; d++) alpha[d] = 0.8 * Math.sin(d + 1);
+    alpha[ds] = 0.6;
+    alpha[ds + 3] = 0.3;
+    const r = [0.1, -0.4, 0.05];
+    const grey = { data: new Uint8Array(12).fill(128), width: 2, height: 2, channels: 3 };
+    const out = render(model, alpha, { r, t: [112, 118], logS: Math.log(1.2) }, grey, 224, 224, {
+      numShapeModes: ds,
+      numExpressionModes: grid.numModes - ds,
+    });
+    const L = grid.landmarkIds.length;
+    const p = new Float32Array(2 * L);
+    grid.landmarkIds.forEach((id, l) => {
+      p[2 * l] = out.landmarks[2 * (id - 1)];
+      p[2 * l + 1] = out.landmarks[2 * (id - 1) + 1];
+    });
+    const w = new Float32Array(L).fill(1);
+    const rows = withFixedIdentity(grid, alpha.subarray(0, ds));
+    expect(rows.numModes).toBe(grid.numModes - ds);
+    const cf = closedFormFit(rows, p, w, { lambda: 1e-4, contour: false });
+    expect(cf.rms).toBeLessThan(0.05);
+    for (let k = 0; k < 3; k++) expect(cf.r[k]).toBeCloseTo(r[k], 2);
+    expect(cf.alpha[0]).toBeCloseTo(0.6, 1);
+    expect(cf.alpha[3]).toBeCloseTo(0.3, 1);
+    // and the pose alone for a known shape
+    const pose = poseForShape(grid, alpha, p, w, { contour: false });
+    for (let k = 0; k < 3; k++) expect(pose.r[k]).toBeCloseTo(r[k], 2);
   });
 });

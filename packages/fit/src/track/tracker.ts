@@ -6,10 +6,11 @@
  * 1. the square that follows the previous frame's fit (its filtered fitted landmarks' box, placed
  *    and sized as the detector's box was relative to the landmarks when the face was detected)
  *    goes to the landmark net (`TrackDetector.landmarksInBox`): 68 points, no face detector;
- * 2. θ is optimised from the previous frame's θ (a warm start: `optimiseTheta` with
- *    `initialTheta`, its pose re-estimated in closed form for the previous shape (`repose`), then
- *    `steps` Adam steps) against those points on the fit's usual crop around them;
- *    the identity modes are held (`frozen`) once the clip's identity is fixed;
+ * 2. θ for this frame (`perFrame`): by default the closed form on those points (pose and,
+ *    once the person's identity is fixed, only the expressions for it: `withFixedIdentity`), or
+ *    `'warm'`: the previous frame's θ re-posed in closed form for its shape, then Adam steps
+ *    (`optimiseTheta` with `initialTheta`, `repose`, the identity `frozen`); on the fit's usual
+ *    crop around the points;
  * 3. the track is **lost** when the landmarks jump by more than `maxJump` eye-corner distances
  *    from the previous fit, the fit's landmark RMS (inner points, ibug 18–68: the jaw follows the
  *    contour) exceeds `lostThreshold` eye-corner distances,
@@ -18,8 +19,9 @@
  * 4. the face detector (`TrackDetector.detect`) runs on the first frame, on every frame where a
  *    track was lost (after `retryAfter` frames without success only every `retryEvery`-th frame),
  *    and every `redetectEvery` frames if set; detections are matched to tracks by the IoU of the
- *    landmark boxes (≥ 0.3), so a face found again keeps its track id, and unmatched detections
- *    start new tracks (up to `maxFaces`); θ of a detected face starts from the closed form;
+ *    landmark boxes (≥ 0.3; a clip's only face also by the nearest detection within two face
+ *    sizes of where it was lost), so a face found again keeps its track id, and unmatched
+ *    detections start new tracks (up to `maxFaces`); θ of a detected face starts from the closed form;
  * 5. identity: the identity modes of each track are averaged over its first `identityFrames`
  *    frames, then fixed (one α per person); the output θ always carries the running mean;
  * 6. temporal filtering: a One Euro filter (`OneEuroFilter`, parameters `DEFAULT_THETA_FILTER`)
@@ -41,6 +43,7 @@ import {
   toCrop,
 } from '@3dmm-stn/localiser';
 import * as tf from '@tensorflow/tfjs-core';
+import { closedFormFit, withFixedIdentity } from '../closed_form';
 import { optimiseTheta } from '../optimise';
 import { cropFaces, type DetectedFace, type FaceFit, mostlyInside } from '../photo';
 import type { FitRecord } from '../record';
@@ -81,7 +84,7 @@ export const DEFAULT_THETA_FILTER: ThetaFilterParams = {
 };
 
 export interface TrackerOptions {
-  /** Adam steps per frame from the previous frame's θ. Default 5. */
+  /** Adam steps per followed frame after its start (see `perFrame`). Default 0 for 'closed-form', 5 for 'warm'. */
   steps?: number;
   /** Adam steps after the closed form on a frame where the face was detected. Default 10. */
   detectSteps?: number;
@@ -115,10 +118,14 @@ export interface TrackerOptions {
   /** Crop side of the fit. Default 224. */
   cropSize?: number;
   /**
-   * Re-pose the previous frame's face in closed form under the new landmarks before the Adam
-   * steps (`optimiseTheta`'s `repose`): fast head turns are followed at once. Default true.
+   * θ of a followed face: `'closed-form'` (default) — this frame's closed form (`closedFormFit`;
+   * once the identity is fixed, of pose and expressions for it, `withFixedIdentity`), then
+   * `steps` Adam steps; `'warm'` — the previous frame's θ re-posed in closed form for its shape
+   * (`optimiseTheta`'s `repose`), then `steps` Adam steps. Adam's first steps move every
+   * parameter by about its step size whatever the gradient (m̂/√v̂ ≈ ±1), which adds jitter to
+   * the expressions; the closed form does not (`bench/track.ts`).
    */
-  repose?: boolean;
+  perFrame?: 'closed-form' | 'warm';
 }
 
 /** One face in one frame. */
@@ -204,7 +211,7 @@ export class FaceTracker {
     options: TrackerOptions = {},
   ) {
     this.o = {
-      steps: options.steps ?? 5,
+      steps: options.steps ?? (options.perFrame === 'warm' ? 5 : 0),
       detectSteps: options.detectSteps ?? 10,
       identityFrames: options.identityFrames ?? 15,
       lostThreshold: options.lostThreshold ?? 0.2,
@@ -218,7 +225,7 @@ export class FaceTracker {
       fuse: options.fuse ?? true,
       minCos: options.minCos ?? 0.2,
       cropSize: options.cropSize ?? 224,
-      repose: options.repose ?? true,
+      perFrame: options.perFrame ?? 'closed-form',
       contour: options.contour,
       maxFaces: options.maxFaces,
     };
@@ -498,13 +505,32 @@ export class FaceTracker {
         out.push({ track, face: faces[best] });
       }
     }
-    // A single lost face and a single new detection: the same person (the face left and came back).
-    const lostOnes = this.list.filter((t) => t.lost && !out.some((o) => o.track === t));
-    const free = faces.map((_, k) => k).filter((k) => !taken[k]);
-    if (lostOnes.length === 1 && free.length >= 1 && this.list.length === 1) {
-      taken[free[0]] = true;
-      lostOnes[0].boxModel = boxModel(faces[free[0]]);
-      out.push({ track: lostOnes[0], face: faces[free[0]] });
+    // A clip's only face, lost and found again without overlap (it moved while lost): the
+    // nearest detection within two face sizes of where it was is the same person.
+    const only = this.list.length === 1 ? this.list[0] : undefined;
+    if (only?.lost && only.landmarks && !out.some((o) => o.track === only)) {
+      const last = landmarkBox(only.landmarks);
+      const size = Math.max(last.w, last.h);
+      let best = -1;
+      let bestD = 2 * size;
+      faces.forEach((f, k) => {
+        if (taken[k]) return;
+        const b = landmarkBox(f.landmarks);
+        const d = Math.hypot(
+          b.x + b.w / 2 - (last.x + last.w / 2),
+          b.y + b.h / 2 - (last.y + last.h / 2),
+        );
+        const ratio = Math.max(b.w, b.h) / size;
+        if (d < bestD && ratio > 0.5 && ratio < 2) {
+          bestD = d;
+          best = k;
+        }
+      });
+      if (best >= 0) {
+        taken[best] = true;
+        only.boxModel = boxModel(faces[best]);
+        out.push({ track: only, face: faces[best] });
+      }
     }
     const active = this.list.filter((t) => !t.lost).length + out.length;
     let room = this.o.maxFaces === undefined ? Infinity : this.o.maxFaces - active;
@@ -608,6 +634,49 @@ export class FaceTracker {
           });
           thetaCrop = r.theta.map((t) => Array.from(t));
         }
+      } else if (this.o.perFrame === 'closed-form') {
+        // This frame's closed form: pose and expressions for the fixed identity (exact least
+        // squares under the prior), or pose and all modes before it is fixed; then `steps`
+        // Adam steps from it (default none).
+        const fits = items.map(({ track }, b) => {
+          const p = target.subarray(2 * b * L, 2 * (b + 1) * L);
+          const w = conf.subarray(b * L, (b + 1) * L);
+          let used = 0;
+          for (const c of w) if (c > 0) used++;
+          const lambda = (0.1 * Math.max(1, used)) / 0.8998;
+          if (track.identityFixed) {
+            const id = Array.from(track.identitySum, (v) => v / track.identityCount);
+            const cf = closedFormFit(withFixedIdentity(grid, id), p, w, {
+              lambda,
+              contour: this.o.contour,
+            });
+            return { cf, theta: [...cf.r, ...cf.t, cf.logS, ...id, ...cf.alpha] };
+          }
+          const cf = closedFormFit(grid, p, w, { lambda, contour: this.o.contour });
+          return { cf, theta: [...cf.r, ...cf.t, cf.logS, ...cf.alpha] };
+        });
+        thetaCrop = fits.map((f) => f.theta);
+        r = {
+          theta: thetaCrop.map((t) => Float64Array.from(t)),
+          initial: fits.map((f) => f.cf),
+          loss: fits.map((f) => {
+            let a2 = 0;
+            for (let d = 6; d < P; d++) a2 += f.theta[d] ** 2;
+            const l = 0.8998 * f.cf.rms ** 2 + 0.1 * a2;
+            return { initial: l, final: l };
+          }),
+          steps: 0,
+          seconds: { init: 0, optimise: 0 },
+        };
+        if (this.o.steps > 0) {
+          r = optimiseTheta(this.stn, target, conf, images, {
+            steps: this.o.steps,
+            contour: this.o.contour,
+            initialTheta: thetaCrop.flat(),
+            frozen,
+          });
+          thetaCrop = r.theta.map((t) => Array.from(t));
+        }
       } else {
         const start = items.map(({ track }, b) => {
           const th = thetaToCrop(crops[b], track.theta as number[]);
@@ -619,7 +688,7 @@ export class FaceTracker {
           contour: this.o.contour,
           initialTheta: start.flat(),
           frozen,
-          repose: this.o.repose,
+          repose: true,
         });
         thetaCrop = r.theta.map((t) => Array.from(t));
       }
