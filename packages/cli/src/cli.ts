@@ -99,7 +99,15 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
       "expression modes: a count, names or 'all' (default: the model's fitting default)",
     )
     .option('--contour <on|off>', 'contour-aware jaw points (default on when the model has them)')
-    .option('--steps <n>', "Adam steps per frame from the previous frame's θ", '5')
+    .option(
+      '--per-frame <how>',
+      "θ of a followed face: closed-form (this frame's closed form; pose and expressions once the identity is fixed) or warm (the previous θ re-posed, then Adam)",
+      'closed-form',
+    )
+    .option(
+      '--steps <n>',
+      'Adam steps per followed frame after its start (default 0 for closed-form, 5 for warm)',
+    )
     .option(
       '--detect-steps <n>',
       'Adam steps after the closed form on frames where the face is detected',

@@ -19,6 +19,7 @@ export interface TrackCommandOptions {
   expressions?: string;
   contour?: string;
   steps?: string;
+  perFrame?: string;
   detectSteps?: string;
   identityFrames?: string;
   lostThreshold?: string;
@@ -57,6 +58,7 @@ export async function trackCommand(
     expressionModes: parseExpressionsFlag(opts.expressions),
     contour: parseOnOff('--contour', opts.contour),
     steps: parseIntFlag('--steps', opts.steps, 0, 10000),
+    perFrame: parseChoice('--per-frame', opts.perFrame, ['closed-form', 'warm'] as const),
     detectSteps: parseIntFlag('--detect-steps', opts.detectSteps, 0, 10000),
     identityFrames: parseIntFlag('--identity-frames', opts.identityFrames, 1),
     lostThreshold: parseNumberFlag('--lost-threshold', opts.lostThreshold, 0, 10),

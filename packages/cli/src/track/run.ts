@@ -48,7 +48,9 @@ export interface TrackVideoOptions {
   shapeModes?: number;
   expressionModes?: number | string[] | 'all';
   contour?: boolean;
-  /** Adam steps per frame from the previous θ (default 5) and after a detection (default 10). */
+  /** θ of a followed face (`TrackerOptions.perFrame`): 'closed-form' (default) or 'warm'. */
+  perFrame?: 'closed-form' | 'warm';
+  /** Adam steps per followed frame (default 0 closed-form, 5 warm) and after a detection (default 10). */
   steps?: number;
   detectSteps?: number;
   identityFrames?: number;
@@ -150,6 +152,7 @@ export async function trackVideo(
   const stn = new FitStn(grid);
   const trackerOptions: TrackerOptions = {
     steps: options.steps,
+    perFrame: options.perFrame,
     detectSteps: options.detectSteps,
     identityFrames: options.identityFrames,
     lostThreshold: options.lostThreshold,
