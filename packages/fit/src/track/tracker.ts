@@ -25,8 +25,10 @@
  * 5. identity: the identity modes of each track are averaged over its first `identityFrames`
  *    frames, then fixed (one α per person); the output θ always carries the running mean;
  * 6. temporal filtering: a One Euro filter (`OneEuroFilter`, parameters `DEFAULT_THETA_FILTER`)
- *    on the rotation r (rad), the translation in model units t/s (mm, so that the filter does not
- *    depend on the face's size in pixels), log s and the expression weights; reset after a loss;
+ *    on the rotation r (rad), the translation in model units t/s₀ (mm, s₀ the track's scale when
+ *    the filter started, so that the filter does not depend on the face's size in pixels and the
+ *    scale's jitter is not mixed into the position), log s and the expression weights; reset
+ *    after a loss;
  * 7. the STN forward pass of the filtered θ on the whole frame (UV image, mask, vertices,
  *    landmarks), and the frame's visible texels fused into the track's texture (`UvFusion`,
  *    weighted by the texel's cosine to the view and the crop's sharpness).
@@ -177,6 +179,8 @@ interface Track {
   theta: number[] | null;
   filtered: number[] | null;
   filter: OneEuroFilter | null;
+  /** The pixels per mm the translation is filtered at (the scale when the filter (re)started). */
+  filterScale?: number;
   identitySum: Float64Array;
   identityCount: number;
   identityFixed: boolean;
@@ -762,7 +766,11 @@ export class FaceTracker {
       ]);
     }
     if (reset) track.filter.reset();
-    const s = Math.exp(theta[5]);
+    // Translation in model units at a scale fixed per track (set when the filter starts): the
+    // parameters do not depend on the face's size in pixels, and the scale's own jitter is not
+    // mixed into the position (t/s with the frame's s would move t by Δs/s · |t|).
+    if (reset || track.filterScale === undefined) track.filterScale = Math.exp(theta[5]);
+    const s = track.filterScale;
     const z = [
       theta[0],
       theta[1],
@@ -773,12 +781,11 @@ export class FaceTracker {
       ...theta.slice(6 + ds),
     ];
     const f = track.filter.filter(z, dt);
-    const sf = Math.exp(f[5]);
     out[0] = f[0];
     out[1] = f[1];
     out[2] = f[2];
-    out[3] = f[3] * sf;
-    out[4] = f[4] * sf;
+    out[3] = f[3] * s;
+    out[4] = f[4] * s;
     out[5] = f[5];
     const range = grid.expressionRange;
     for (let e = 0; e < ne; e++) {
