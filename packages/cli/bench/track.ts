@@ -8,7 +8,8 @@
  * stability and speed check, not an accuracy evaluation). A clip wider than 1280 px is scaled to
  * 1280 (the 1080p clip → 1280×720: the issue's frame size).
  *
- * Per clip, the first `--frames` frames, one person (the largest face at the first detection):
+ * Per clip, the first `--frames` frames, one person (`maxFaces: 1`: the largest face the fit
+ * accepts, or the next face found after a loss):
  * - detector: face-api (SSD → tiny, no retries) on every frame, its 68 landmarks of the face
  *   that overlaps the tracked one most;
  * - per-frame fit: those landmarks fitted independently per frame (closed form + 10 Adam steps,
@@ -150,6 +151,7 @@ for (const path of clips) {
   const runTrack = async (filter: boolean, perFrame: 'closed-form' | 'warm' = 'closed-form') => {
     const tracker = new FaceTracker(stn, faceApi, {
       perFrame,
+      maxFaces: 1,
       ...(filter ? {} : { filter: false }),
     });
     const pts: Pts[] = [];
@@ -164,7 +166,7 @@ for (const path of clips) {
       frameT.dispose();
       seconds += (performance.now() - t0) / 1000;
       if (r.detectorRan) detectorFrames++;
-      const face = r.faces.find((f) => f.track === 0);
+      const face = r.faces[0]; // one person (maxFaces 1; renumbered if lost and another face is found)
       pts.push(face ? fitted68(grid, face.fit.forward.landmarks) : null);
       yaw.push(face ? fitPose(face.fit.theta).yaw : Number.NaN);
     }

@@ -74,15 +74,17 @@ export interface ThetaFilterParams {
 
 /**
  * The default filter. minCutoff (Hz) sets the smoothing at rest, beta (Hz per unit/s) how fast
- * the cutoff rises with speed: rotation 1 Hz + 2 Hz per rad/s (a 1 rad/s head turn is followed
- * at 3 Hz), translation 1 Hz + 0.05 Hz per mm/s, log-scale 1 Hz + 2 Hz per 1/s, expressions 2 Hz
- * + 1 Hz per 1/s (blinks and speech are fast); speed estimates at 1 Hz.
+ * the cutoff rises with speed: rotation 2 Hz + 2 Hz per rad/s (a 1 rad/s head turn is followed
+ * at 4 Hz), translation 2 Hz + 0.05 Hz per mm/s, log-scale 2 Hz + 2 Hz per 1/s, expressions 4 Hz
+ * + 1 Hz per 1/s (blinks and speech are fast); speed estimates at 1 Hz. Chosen with
+ * `bench/track-filter.ts` (CLI): against minCutoff halved (1 Hz), the lag behind the unfiltered
+ * yaw drops from 2 to 1 or 0 frames at 25–30 fps for ≈ 10–20 % more jitter.
  */
 export const DEFAULT_THETA_FILTER: ThetaFilterParams = {
-  rotation: { minCutoff: 1, beta: 2, dCutoff: 1 },
-  translation: { minCutoff: 1, beta: 0.05, dCutoff: 1 },
-  logScale: { minCutoff: 1, beta: 2, dCutoff: 1 },
-  expression: { minCutoff: 2, beta: 1, dCutoff: 1 },
+  rotation: { minCutoff: 2, beta: 2, dCutoff: 1 },
+  translation: { minCutoff: 2, beta: 0.05, dCutoff: 1 },
+  logScale: { minCutoff: 2, beta: 2, dCutoff: 1 },
+  expression: { minCutoff: 4, beta: 1, dCutoff: 1 },
 };
 
 export interface TrackerOptions {
