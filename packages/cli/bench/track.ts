@@ -8,8 +8,8 @@
  * stability and speed check, not an accuracy evaluation). A clip wider than 1280 px is scaled to
  * 1280 (the 1080p clip → 1280×720: the issue's frame size).
  *
- * Per clip, the first `--frames` frames, one person (`maxFaces: 1`: the largest face the fit
- * accepts, or the next face found after a loss):
+ * Per clip, the first `--frames` frames, one person (`maxFaces: 1`; the track with the most
+ * frames when the face is lost and another one is found):
  * - detector: face-api (SSD → tiny, no retries) on every frame, its 68 landmarks of the face
  *   that overlaps the tracked one most;
  * - per-frame fit: those landmarks fitted independently per frame (closed form + 10 Adam steps,
@@ -156,6 +156,7 @@ for (const path of clips) {
     });
     const pts: Pts[] = [];
     const yaw: number[] = [];
+    const ids: number[] = [];
     let seconds = 0;
     let detectorFrames = 0;
     for (let i = 0; i < frames.length; i++) {
@@ -166,10 +167,21 @@ for (const path of clips) {
       frameT.dispose();
       seconds += (performance.now() - t0) / 1000;
       if (r.detectorRan) detectorFrames++;
-      const face = r.faces[0]; // one person (maxFaces 1; renumbered if lost and another face is found)
+      const face = r.faces[0];
+      ids.push(face ? face.track : -1);
       pts.push(face ? fitted68(grid, face.fit.forward.landmarks) : null);
       yaw.push(face ? fitPose(face.fit.theta).yaw : Number.NaN);
     }
+    // One person: the track with the most frames (maxFaces 1 starts another track when the face
+    // is lost and someone else is found; those frames are left out).
+    const count = new Map<number, number>();
+    for (const id of ids) if (id >= 0) count.set(id, (count.get(id) ?? 0) + 1);
+    const person = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? -1;
+    for (let i = 0; i < ids.length; i++)
+      if (ids[i] !== person) {
+        pts[i] = null;
+        yaw[i] = Number.NaN;
+      }
     return { pts, yaw, seconds, detectorFrames };
   };
   // Warm-up on the first frames (kernels), then the timed runs.
@@ -183,9 +195,11 @@ for (const path of clips) {
   let detectSeconds = 0;
   for (let i = 0; i < frames.length; i++) {
     const t0 = performance.now();
+    let ref: Pts = null;
     const faces = (await det.detect(frames[i], { quick: true })).faces;
     detectSeconds += (performance.now() - t0) / 1000;
-    const ref = track.pts[i];
+    // the tracked person's latest position (the last tracked frame when it is not tracked here)
+    for (let k = i; k >= 0 && !ref; k--) ref = track.pts[k] ?? null;
     const face = ref
       ? faces.map((f) => ({ f, o: iou(f.landmarks, ref) })).sort((a, b) => b.o - a.o)[0]?.f
       : faces[0];

@@ -181,6 +181,8 @@ interface Track {
   theta: number[] | null;
   filtered: number[] | null;
   filter: OneEuroFilter | null;
+  /** A face found by this frame's detection whose first fit has not yet been accepted. */
+  candidate?: boolean;
   /** The pixels per mm the translation is filtered at (the scale when the filter (re)started). */
   filterScale?: number;
   identitySum: Float64Array;
@@ -210,6 +212,7 @@ export class FaceTracker {
     Pick<TrackerOptions, 'contour' | 'maxFaces'>;
   private readonly filterParams: ThetaFilterParams | null;
   private lastDetect = -Infinity;
+  private nextId = 0;
 
   constructor(
     readonly stn: FitStn,
@@ -323,7 +326,9 @@ export class FaceTracker {
     const room = this.o.maxFaces === undefined || active.length < this.o.maxFaces;
     const firstTime = this.list.length === 0;
     let found: { track: Track; face: DetectedFace }[] = [];
-    if (firstTime || (retry && lostTracks.length > 0) || (periodic && room)) {
+    // (a lost face is looked for only while there is room for it: with `maxFaces` reached by
+    // other faces it stays lost)
+    if (firstTime || (retry && room) || (periodic && room)) {
       t0 = performance.now();
       const faces = await this.detector.detect(frame);
       seconds.detect = (performance.now() - t0) / 1000;
@@ -338,7 +343,11 @@ export class FaceTracker {
     t0 = performance.now();
     const detected = this.fitBatch(frame, found, true);
     seconds.fit += (performance.now() - t0) / 1000;
+    // New faces are candidates (a few more than there is room for): those whose first fit fails
+    // (not a face the model can fit: a profile, a false detection) are dropped, the rest kept
+    // while there is room (after the faces followed and found again), and get their ids now.
     for (const f of detected) {
+      if (f.track.candidate) continue;
       if (!(f.rmsNormalised <= this.o.lostThreshold)) {
         this.lose(
           f.track,
@@ -348,6 +357,18 @@ export class FaceTracker {
         continue;
       }
       kept.push(f);
+    }
+    let slots = this.o.maxFaces === undefined ? Infinity : this.o.maxFaces - kept.length;
+    for (const f of detected) {
+      if (!f.track.candidate) continue;
+      if (f.rmsNormalised <= this.o.lostThreshold && slots > 0) {
+        f.track.candidate = false;
+        f.track.id = this.nextId++;
+        slots--;
+        kept.push(f);
+      } else {
+        this.list.splice(this.list.indexOf(f.track), 1);
+      }
     }
     // 5–7: identity, filter, forward pass, fusion.
     for (const f of kept) {
@@ -539,12 +560,14 @@ export class FaceTracker {
       }
     }
     const active = this.list.filter((t) => !t.lost).length + out.length;
-    let room = this.o.maxFaces === undefined ? Infinity : this.o.maxFaces - active;
+    // Up to three more candidates than there is room for (see `step`).
+    let room = this.o.maxFaces === undefined ? Infinity : this.o.maxFaces - active + 3;
     faces.forEach((f, k) => {
       if (taken[k] || room <= 0) return;
       room--;
       const track: Track = {
-        id: this.list.length,
+        id: -1,
+        candidate: true,
         theta: null,
         filtered: null,
         filter: null,
