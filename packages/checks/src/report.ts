@@ -45,6 +45,11 @@ const KINDS: Record<string, Kind> = {
     remedy:
       'fix the file or leave it out (dlib XML, a folder of .pts, or a folder of AFLW2000-3D .mat)',
   },
+  // `track` (video): ffmpeg missing is a component to install (like a backend); the rest are inputs
+  FfmpegUnavailableError: { what: 'ffmpeg', code: EXIT_CODES.usage },
+  VideoFormatError: { what: 'video', code: EXIT_CODES.failure },
+  NoFaceError: { what: 'no face', code: EXIT_CODES.failure },
+  FaceLostError: { what: 'face lost', code: EXIT_CODES.failure },
   // @3dmm-stn/checks
   // (its messages name the field and list the formats the readers accept)
   ModelFormatError: { what: 'model file', code: EXIT_CODES.failure },

@@ -107,6 +107,81 @@ function addFitCommand(program: Command, io: CliIO, setCode: (code: number) => v
 /** `eval`: score the fit (and a localiser, the detector) against landmark labels. */
 function addEvalCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
   program
+    .command('track')
+    .description(
+      'Track faces through a video (ffmpeg) or a folder of frames: per-frame fit records (JSONL), overlay, fused UV texture + coverage and the textured OBJ of each person',
+    )
+    .argument(
+      '<input>',
+      'a video file (anything ffmpeg reads) or a folder of frames (image files in name order)',
+    )
+    .option('-o, --out <dir>', 'output folder (created if missing)')
+    .option('--model <file>', 'morphable model (default: the embedded model)')
+    .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
+    .option('--res <n>', 'UV grid side', '112')
+    .option('--shape-modes <n>', "identity modes (default: the model's fitting default)")
+    .option(
+      '--expressions <list>',
+      "expression modes: a count, names or 'all' (default: the model's fitting default)",
+    )
+    .option('--contour <on|off>', 'contour-aware jaw points (default on when the model has them)')
+    .option(
+      '--per-frame <how>',
+      "θ of a followed face: closed-form (this frame's closed form; pose and expressions once the identity is fixed) or warm (the previous θ re-posed, then Adam)",
+      'closed-form',
+    )
+    .option(
+      '--steps <n>',
+      'Adam steps per followed frame after its start (default 0 for closed-form, 5 for warm)',
+    )
+    .option(
+      '--detect-steps <n>',
+      'Adam steps after the closed form on frames where the face is detected',
+      '10',
+    )
+    .option(
+      '--identity-frames <n>',
+      'frames whose identity is averaged before it is fixed for the clip',
+      '15',
+    )
+    .option(
+      '--lost-threshold <x>',
+      "lost when the fit's landmark RMS exceeds this many eye-corner distances",
+      '0.2',
+    )
+    .option(
+      '--face-check <on|off>',
+      'check with the tiny face detector that the followed square still holds a face',
+      'on',
+    )
+    .option(
+      '--filter <on|off>',
+      'One Euro filter of pose, translation, scale and expressions',
+      'on',
+    )
+    .option('--max-faces <n>', 'track at most this many faces (default: all found)')
+    .option('--min-confidence <x>', 'face detector score threshold', '0.5')
+    .option(
+      '--redetect-every <n>',
+      'also run the detector every N frames for new faces (0: only when a face is lost)',
+      '0',
+    )
+    .option(
+      '--overlay <kind>',
+      'png (a PNG per frame), mp4 (ffmpeg) or none (default: mp4 for a video, png for frames)',
+    )
+    .option('--fps <x>', 'frame rate of a folder of frames', '25')
+    .option('--scale <width>', 'scale frames to this width (height keeps the aspect)')
+    .option('--start <seconds>', 'start this far into the video')
+    .option('--max-frames <n>', 'read at most this many frames')
+    .option('--backend <name>', BACKEND_HELP)
+    .option('--json', 'print the JSONL records on stdout as they come, then {"summary": …}')
+    .action(async (input: string, opts) => {
+      const { trackCommand } = await import('./commands/track');
+      setCode(await trackCommand(input, opts, io));
+    });
+
+  program
     .command('eval')
     .description(
       'Landmark error (NME by eye-corner distance and by box; AFLW2000-3D protocol: 68 points, mean of |yaw| bucket means) and head-pose error of fit, a localiser, localiser + refine and the detector against labelled faces',

@@ -19,3 +19,13 @@ export type { ModelSummary } from './model';
 export { gridFromModel, loadAnyModel, summariseModel } from './model';
 export { cropFaces } from './fit/fit';
 export { readRgb } from './image';
+export type { TrackRunSummary, TrackVideoOptions } from './track/run';
+export { trackVideo } from './track/run';
+export type { ClipInfo, Frame, OpenClipOptions } from './track/decode';
+export { openClip, readFrames } from './track/decode';
+export {
+  FaceLostError,
+  FfmpegUnavailableError,
+  NoFaceError,
+  VideoFormatError,
+} from './errors';

@@ -129,6 +129,77 @@ export function closedFormFit(
   return { ...pose, alpha, rms, ...(choice ? { contour: choice } : {}) };
 }
 
+/**
+ * The closed-form pose (scaled-orthographic: affine camera → nearest scaled rotation, or a 2D
+ * similarity; then least-squares scale and translation) of the shape α (kept as it is) under the
+ * landmarks p — the pose step of `closedFormFit` alone. Video tracking re-poses the previous
+ * frame's face this way before its warm-started polish, so that a fast head turn is followed at
+ * once (Adam's bounded steps would lag it). With contour candidates the jaw points (ibug 1–17
+ * but the chin) are left out, as in `closedFormFit`'s first pose.
+ */
+export function poseForShape(
+  rows: LandmarkRows,
+  alpha: ArrayLike<number>,
+  p: ArrayLike<number>,
+  w: ArrayLike<number>,
+  options: { contour?: boolean } = {},
+): InitialPose {
+  const grid = rows as LandmarkRows & Partial<ContourModel>;
+  const crows =
+    options.contour !== false && grid.contour && grid.landmarkIds
+      ? contourRows(grid as ContourModel)
+      : undefined;
+  const wc = Float64Array.from(w);
+  if (crows) for (const l of crows.rows) wc[l] = 0;
+  const X = new Float64Array(rows.landmarkMean.length);
+  shapeOf(rows, Float64Array.from(alpha), X);
+  return refineScaleTranslation(initialPose(X, p, wc), X, p, wc);
+}
+
+/**
+ * The landmark rows (and contour candidates) of a model whose identity is known: the identity
+ * modes' contribution Σ_d α_d B_d is added to the means and only the expression modes remain
+ * (`numModes` = the expression count, `numShapeModes` = 0). `closedFormFit` on these rows fits
+ * pose and expressions for that fixed identity, exactly (video tracking, once a person's
+ * identity is fixed); its α is then the expression part of θ.
+ */
+export function withFixedIdentity<T extends LandmarkRows & Partial<ContourModel>>(
+  rows: T,
+  identity: ArrayLike<number>,
+): T {
+  const D = rows.numModes;
+  const ds = rows.numShapeModes ?? D;
+  const fold = (mean: ArrayLike<number>, basis: ArrayLike<number>) => {
+    const n = mean.length;
+    const m = Float64Array.from(mean);
+    for (let d = 0; d < ds; d++) {
+      const a = identity[d];
+      if (!a) continue;
+      for (let i = 0; i < n; i++) m[i] += a * basis[d * n + i];
+    }
+    const b = new Float64Array((D - ds) * n);
+    for (let i = 0; i < b.length; i++) b[i] = basis[ds * n + i];
+    return { m, b };
+  };
+  const lm = fold(rows.landmarkMean, rows.landmarkBasis);
+  const out: T = {
+    ...rows,
+    numModes: D - ds,
+    numShapeModes: 0,
+    landmarkMean: lm.m,
+    landmarkBasis: lm.b,
+  };
+  if (rows.contour) {
+    const c = fold(rows.contour.mean, rows.contour.basis);
+    out.contour = {
+      ...rows.contour,
+      mean: Float32Array.from(c.m),
+      basis: Float32Array.from(c.b),
+    };
+  }
+  return out;
+}
+
 /** The contour rows of `cur` become the chosen candidates' rows; their weights `w · weight`. */
 function applyContour(
   rows: LandmarkRows,

@@ -95,8 +95,12 @@ export function drawFacePreview(
 }
 
 /** The whole-photo preview's size: the photo's, shrunk so its larger side is ≤ OVERVIEW_SIZE. */
-export function overviewSize(width: number, height: number): { width: number; height: number } {
-  const k = Math.min(1, OVERVIEW_SIZE / Math.max(width, height));
+export function overviewSize(
+  width: number,
+  height: number,
+  maxSize = OVERVIEW_SIZE,
+): { width: number; height: number } {
+  const k = Math.min(1, maxSize / Math.max(width, height));
   return {
     width: Math.max(1, Math.round(width * k)),
     height: Math.max(1, Math.round(height * k)),

@@ -4,7 +4,13 @@ export type { FitLandmarksOptions } from './fit_landmarks';
 export { optimiseTheta } from './optimise';
 export type { OptimiseOptions, OptimiseResult } from './optimise';
 export { initialPose, weightedRms } from './init';
-export { closedFormFit, EXPRESSION_L1, EXPRESSION_PRIOR } from './closed_form';
+export {
+  closedFormFit,
+  EXPRESSION_L1,
+  EXPRESSION_PRIOR,
+  poseForShape,
+  withFixedIdentity,
+} from './closed_form';
 export type { ClosedFormFit, ClosedFormOptions, LandmarkRows } from './closed_form';
 export type { InitialPose } from './init';
 
@@ -70,3 +76,22 @@ export {
 } from './draw';
 export type { DrawnFit } from './draw';
 export { baseName, faceFileNames, meshComment, meshFiles, photoStem, uvImages } from './outputs';
+
+// --- video: tracking, temporal filtering, UV fusion, jitter (CLI `track`, a page's live mode) ---
+export {
+  DEFAULT_THETA_FILTER,
+  FaceTracker,
+} from './track/tracker';
+export type {
+  ThetaFilterParams,
+  TrackDetector,
+  TrackedFace,
+  TrackerOptions,
+  TrackFrame,
+  TrackSummary,
+} from './track/tracker';
+export { OneEuroFilter, smoothingFactor } from './track/one_euro';
+export type { OneEuroParams } from './track/one_euro';
+export { eyeCornerDistance, landmarkJitter } from './track/jitter';
+export { texelViewCosines, UvFusion, varianceOfLaplacian } from './track/fusion';
+export type { FusionFrame, FusionResult } from './track/fusion';

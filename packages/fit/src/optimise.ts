@@ -13,7 +13,13 @@
 import { landmarkLoss, priorLoss, symmetryLoss } from '@3dmm-stn/losses';
 import { morphShape, projectVertices, splitTheta } from '@3dmm-stn/stn-layer';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ClosedFormFit, closedFormFit, EXPRESSION_L1, EXPRESSION_PRIOR } from './closed_form';
+import {
+  type ClosedFormFit,
+  closedFormFit,
+  EXPRESSION_L1,
+  EXPRESSION_PRIOR,
+  poseForShape,
+} from './closed_form';
 import { chooseContour, contourRows } from './contour';
 import type { FitStn } from './stn';
 
@@ -47,6 +53,18 @@ export interface OptimiseOptions {
   expressionPrior?: number;
   /** Their sparsity term η·Σβ in identity-prior units (default `EXPRESSION_L1`). */
   expressionSparsity?: number;
+  /**
+   * θ entries held at their initial value (no Adam step): `[P]` or `[B, P]`, 1 = held. E.g. the
+   * identity modes of a face whose identity is already known (`FaceTracker` fixes a clip's
+   * identity after its first frames and fits only pose and expression).
+   */
+  frozen?: ArrayLike<number>;
+  /**
+   * With `initialTheta`: re-estimate r, t, log s in closed form for its shape (`poseForShape`)
+   * before the Adam steps, keeping its α. Video tracking: the previous frame's face, posed at
+   * once under this frame's landmarks. Default false.
+   */
+  repose?: boolean;
 }
 
 export interface OptimiseResult {
@@ -114,6 +132,13 @@ export function optimiseTheta(
   const project = expressionRangeProjector(grid, B);
   project(theta);
   const lr = stepSizes(P);
+  const frozen = options.frozen;
+  if (frozen && frozen.length !== P && frozen.length !== B * P)
+    throw new RangeError(
+      `optimiseTheta: frozen must have ${P} or ${B * P} entries, got ${frozen.length}.`,
+    );
+  const held = (i: number) =>
+    frozen !== undefined && (frozen.length === P ? frozen[i % P] : frozen[i]) > 0;
 
   const targetT = tf.tensor3d(target, [B, L, 2]);
   let confT = tf.tensor2d(confidence, [B, L]);
@@ -231,7 +256,7 @@ export function optimiseTheta(
           last = lossValues(th);
           break;
         }
-        adamStep(theta, gv, m, v, lr, k, steps);
+        adamStep(theta, gv, m, v, lr, k, steps, held);
         project(theta);
       } finally {
         th.dispose();
@@ -297,6 +322,19 @@ function initialTheta(
         `optimiseTheta: initialTheta must be [${B}, ${P}] (${B * P} values), got ${options.initialTheta.length}.`,
       );
     for (let i = 0; i < B * P; i++) theta[i] = options.initialTheta[i];
+    if (options.repose)
+      for (let b = 0; b < B; b++) {
+        const pose = poseForShape(
+          grid,
+          theta.subarray(b * P + 6, (b + 1) * P),
+          target.subarray(2 * b * L, 2 * (b + 1) * L),
+          confidence.subarray(b * L, (b + 1) * L),
+          { contour: options.contour },
+        );
+        theta.set(pose.r, b * P);
+        theta.set(pose.t, b * P + 3);
+        theta[b * P + 5] = pose.logS;
+      }
   }
   return { theta, initial, used };
 }
@@ -339,12 +377,14 @@ function adamStep(
   lr: Float64Array,
   k: number,
   steps: number,
+  held: (i: number) => boolean = () => false,
 ): void {
   const b1 = 0.9;
   const b2 = 0.999;
   const P = lr.length;
   const decay = 0.1 ** (k / steps);
   for (let i = 0; i < theta.length; i++) {
+    if (held(i)) continue;
     m[i] = b1 * m[i] + (1 - b1) * gv[i];
     v[i] = b2 * v[i] + (1 - b2) * gv[i] * gv[i];
     const mh = m[i] / (1 - b1 ** (k + 1));

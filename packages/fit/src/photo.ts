@@ -32,8 +32,8 @@ import { extractTexture, type FitStn, type StnForward } from './stn';
  * 'labels': the face's square came from ground-truth landmarks (`eval --crop labels`, 3DDFA's
  * crop) and is the crop as it is; the landmarks are the detector's, found inside it.
  */
-/** face-api's SSD / tiny detector, human's MediaPipe face mesh (`mesh`), none, the labels' square. */
-export type DetectorName = 'ssd' | 'tiny' | 'mesh' | 'none' | 'labels';
+/** face-api's SSD / tiny detector, human's MediaPipe face mesh (`mesh`), none, the labels' square, a tracked square (`track`). */
+export type DetectorName = 'ssd' | 'tiny' | 'mesh' | 'none' | 'labels' | 'track';
 
 /** A face a detector found (face-api's output in photo pixels). */
 export interface DetectedFace {

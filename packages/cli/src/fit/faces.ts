@@ -18,6 +18,7 @@ import {
   type FaceApi,
   landmarksInBox,
 } from '@3dmm-stn/fit';
+import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../image';
 
 type FaceApiModule = FaceApi & {
@@ -70,4 +71,58 @@ export class FaceDetector implements LandmarkDetector {
   landmarksInBox(img: RgbImage, box: readonly number[]): Promise<DetectedFace> {
     return landmarksInBox(this.api, img, box);
   }
+
+  /**
+   * How sure the tiny face detector is that the square `[x, y, side, side]` holds a face: the
+   * square is cut with a margin of half its side on every side (grey outside the photo; the
+   * detector's anchors want the face at about half the image) and the best score of a detection
+   * whose centre lies in the middle half is returned (0: none). `track`'s check that the face
+   * it follows is still there, ≈ 10–20 ms at input size 160.
+   */
+  async faceScore(img: RgbImage, box: readonly number[], inputSize = 160): Promise<number> {
+    const side = Math.max(1, Math.round(2 * box[2]));
+    const x0 = Math.round(box[0] - box[2] / 2);
+    const y0 = Math.round(box[1] - box[2] / 2);
+    const t = cutSquare(img, x0, y0, side, 128);
+    try {
+      // face-api's task is a thenable of the detections (without `withFaceLandmarks`).
+      const found = await (this.api.detectAllFaces(
+        t,
+        new this.api.TinyFaceDetectorOptions({ inputSize, scoreThreshold: 0.05 }),
+      ) as unknown as PromiseLike<
+        { score: number; box: { x: number; y: number; width: number; height: number } }[]
+      >);
+      let best = 0;
+      for (const d of found) {
+        const cx = d.box.x + d.box.width / 2;
+        const cy = d.box.y + d.box.height / 2;
+        if (Math.abs(cx - side / 2) <= side / 4 && Math.abs(cy - side / 2) <= side / 4)
+          best = Math.max(best, d.score);
+      }
+      return best;
+    } finally {
+      t.dispose();
+    }
+  }
+}
+
+/** The square [x0, y0, side] of `img` as an int32 tensor, `fill` grey outside the photo. */
+function cutSquare(img: RgbImage, x0: number, y0: number, side: number, fill: number): tf.Tensor3D {
+  const data = new Int32Array(side * side * 3);
+  if (fill) data.fill(fill);
+  const src = img.data;
+  for (let v = 0; v < side; v++) {
+    const y = y0 + v;
+    if (y < 0 || y >= img.height) continue;
+    for (let u = 0; u < side; u++) {
+      const x = x0 + u;
+      if (x < 0 || x >= img.width) continue;
+      const i = 3 * (y * img.width + x);
+      const o = 3 * (v * side + u);
+      data[o] = src[i];
+      data[o + 1] = src[i + 1];
+      data[o + 2] = src[i + 2];
+    }
+  }
+  return tf.tensor3d(data, [side, side, 3], 'int32');
 }

@@ -9,6 +9,7 @@
  */
 import { type GridModel, writeFileAtomic } from '@3dmm-stn/morphable-model/node';
 import {
+  type Canvas,
   drawFacePreview,
   drawOverview,
   type FitRecord,
@@ -59,8 +60,22 @@ export async function writeOverview(
   fits: { forward: StnForward; record: FitRecord }[],
   grid: GridModel,
 ): Promise<void> {
-  const { width: w, height: h } = overviewSize(photo.width, photo.height);
+  const canvas = await overviewCanvas(photo, fits, grid);
+  await writePng(path, canvas.data, canvas.width, canvas.height);
+}
+
+/**
+ * The whole photo (at most `maxSize` wide or high, default OVERVIEW_SIZE) with every fitted face
+ * drawn on it (@3dmm-stn/fit's `drawOverview`): `writeOverview`'s image, and `track`'s overlay
+ * frames.
+ */
+export async function overviewCanvas(
+  photo: RgbImage,
+  fits: { forward: StnForward; record: FitRecord }[],
+  grid: GridModel,
+  maxSize?: number,
+): Promise<Canvas> {
+  const { width: w, height: h } = overviewSize(photo.width, photo.height, maxSize);
   const small = w < photo.width || h < photo.height ? await resizeRgb(photo, w, h) : photo;
-  const canvas = drawOverview(small, photo, fits, grid);
-  await writePng(path, canvas.data, w, h);
+  return drawOverview(small, photo, fits, grid);
 }
