@@ -74,7 +74,7 @@ async function loadEngine(options: PageOptions, timings: Record<string, number>)
   await nextFrame();
   // The pretrained network was trained on the generated stand-in model (θ for its 5 + 5 modes);
   // the optimisation fits the default ICT model with its fitting modes.
-  // The ICT model's data (1.5 MB) is its own chunk, fetched here and not before.
+  // The ICT model (decoded after the page has painted its status).
   const model = options.method === 'pretrained' ? standInModel() : await loadDefaultModel();
   const { grid } = symmetricGrid(model, 112, fittingModes(model));
   const stn = new FitStn(grid);

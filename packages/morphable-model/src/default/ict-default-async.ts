@@ -1,13 +1,18 @@
 /**
- * The default model with its data loaded on demand. Kept apart from `ict-default.ts`, which
- * imports the 1.5 MB data module statically: a bundler puts that module in a chunk of its own
- * that only `loadDefaultModel()` fetches, so a page's first paint does not wait for it.
+ * The default model behind a promise: the same as `defaultModel()`, for callers that want to
+ * yield to the event loop (a page's first paint) before the ≈ 0.2 s decode.
+ *
+ * Not a dynamic `import()` of the data module: tsup's code splitting then made every entry of
+ * this package import the 1.5 MB data chunk statically, and bundles of packages that never use
+ * the model (stn-layer, datasets, fit) carried it (measured with `npm run check:pack`). As a
+ * plain constant the data is dropped by any bundler from a bundle that does not call
+ * `defaultModel()` / `loadDefaultModel()`.
  */
 import type { MorphableModel } from '../types';
-import { ictModelFromData } from './ict-decode';
+import { defaultModel } from './ict-default';
 
-/** The same model as `defaultModel()`, its data imported on demand. */
+/** The same model as `defaultModel()`, decoded after yielding once to the event loop. */
 export async function loadDefaultModel(): Promise<MorphableModel> {
-  const { ICT_FACE_DATA } = await import('./ict-face-data');
-  return ictModelFromData(ICT_FACE_DATA);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return defaultModel();
 }
