@@ -179,22 +179,7 @@ export async function landmarksInBox(
   const x0 = Math.round(box[0]);
   const y0 = Math.round(box[1]);
   const side = Math.max(1, Math.round(box[2]));
-  const data = new Int32Array(side * side * 3);
-  const src = img.data;
-  for (let v = 0; v < side; v++) {
-    const y = y0 + v;
-    if (y < 0 || y >= img.height) continue;
-    for (let u = 0; u < side; u++) {
-      const x = x0 + u;
-      if (x < 0 || x >= img.width) continue;
-      const i = 3 * (y * img.width + x);
-      const o = 3 * (v * side + u);
-      data[o] = src[i];
-      data[o + 1] = src[i + 1];
-      data[o + 2] = src[i + 2];
-    }
-  }
-  const t = tf.tensor3d(data, [side, side, 3], 'int32');
+  const t = cutSquare(img, x0, y0, side);
   try {
     const lm = (await api.nets.faceLandmark68Net.detectLandmarks(t)) as { positions: Point[] };
     const landmarks = new Float32Array(136);
@@ -347,4 +332,34 @@ export function padImage(img: RgbImage, pad: number): RgbImage {
       3 * ((y + pad) * W + pad),
     );
   return { data, width: W, height: H };
+}
+
+/**
+ * The square [x0, y0, side] of `img` as an int32 `[side, side, 3]` tensor (face-api's input),
+ * `fill` grey where the square leaves the photo.
+ */
+export function cutSquare(
+  img: RgbImage,
+  x0: number,
+  y0: number,
+  side: number,
+  fill = 0,
+): tf.Tensor3D {
+  const data = new Int32Array(side * side * 3);
+  if (fill) data.fill(fill);
+  const src = img.data;
+  for (let v = 0; v < side; v++) {
+    const y = y0 + v;
+    if (y < 0 || y >= img.height) continue;
+    for (let u = 0; u < side; u++) {
+      const x = x0 + u;
+      if (x < 0 || x >= img.width) continue;
+      const i = 3 * (y * img.width + x);
+      const o = 3 * (v * side + u);
+      data[o] = src[i];
+      data[o + 1] = src[i + 1];
+      data[o + 2] = src[i + 2];
+    }
+  }
+  return tf.tensor3d(data, [side, side, 3], 'int32');
 }

@@ -51,6 +51,7 @@ export { chooseContour, contourRows, outlineLandmarks, projectCandidates } from 
 
 // --- face detection with face-api and its one retry policy (CLI `fit`/`eval`, web app) ---
 export {
+  cutSquare,
   detectFaces,
   detectionAttempts,
   FACE_DETECTORS,

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
+  cutSquare,
   type DetectedFace,
   type Detection,
   type DetectOptions,
@@ -18,7 +19,6 @@ import {
   type FaceApi,
   landmarksInBox,
 } from '@3dmm-stn/fit';
-import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../image';
 
 type FaceApiModule = FaceApi & {
@@ -104,25 +104,4 @@ export class FaceDetector implements LandmarkDetector {
       t.dispose();
     }
   }
-}
-
-/** The square [x0, y0, side] of `img` as an int32 tensor, `fill` grey outside the photo. */
-function cutSquare(img: RgbImage, x0: number, y0: number, side: number, fill: number): tf.Tensor3D {
-  const data = new Int32Array(side * side * 3);
-  if (fill) data.fill(fill);
-  const src = img.data;
-  for (let v = 0; v < side; v++) {
-    const y = y0 + v;
-    if (y < 0 || y >= img.height) continue;
-    for (let u = 0; u < side; u++) {
-      const x = x0 + u;
-      if (x < 0 || x >= img.width) continue;
-      const i = 3 * (y * img.width + x);
-      const o = 3 * (v * side + u);
-      data[o] = src[i];
-      data[o + 1] = src[i + 1];
-      data[o + 2] = src[i + 2];
-    }
-  }
-  return tf.tensor3d(data, [side, side, 3], 'int32');
 }
