@@ -43,46 +43,28 @@ function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
 
 /** `fit`: detect, fit and write the files of every face of every photo. */
 function addFitCommand(program: Command, io: CliIO, setCode: (code: number) => void): void {
-  program
-    .command('fit')
-    .description(
-      'Detect faces and 68 landmarks, fit θ (localiser or per-image optimisation), write UV texture, mask, preview, OBJ and a JSON record per face',
-    )
-    .argument('<images...>', 'face photos (JPEG, PNG, WebP)')
-    .option('-o, --out <dir>', 'output folder (created if missing)')
-    .option(
-      '--model <file>',
-      'morphable model (.3dmm, eos .bin, BFM .h5, BFM 2009 .mat, .obj; default: the embedded model)',
-    )
-    .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
-    .option(
-      '--localiser <dir>',
-      "'pretrained' (the shipped network) or a trained network folder (model.json + weights.bin): θ in one pass from the face crop instead of optimisation",
-    )
-    .option(
-      '--refine <n>',
-      'with --localiser: polish θ with N optimisation steps against the detected landmarks',
-    )
-    .option(
-      '--contour <on|off>',
-      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default off: measured no gain with face-api; on acts where the model has candidates)",
-    )
-    .option(
-      '--landmarks-from <d>',
-      'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
-    )
-    .option(
-      '--expression-sparsity <eta>',
-      "η of the sparsity prior on blendshape weights (0: none; default: fit's EXPRESSION_L1)",
-    )
-    .option(
-      '--shape-modes <n>',
-      "identity modes the fit uses (default: the model's fitting default)",
-    )
-    .option(
-      '--expressions <list>',
-      "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
-    )
+  addFitOptions(
+    program
+      .command('fit')
+      .description(
+        'Detect faces and 68 landmarks, fit θ (localiser or per-image optimisation), write UV texture, mask, preview, OBJ and a JSON record per face',
+      )
+      .argument('<images...>', 'face photos (JPEG, PNG, WebP)')
+      .option('-o, --out <dir>', 'output folder (created if missing)')
+      .option(
+        '--model <file>',
+        'morphable model (.3dmm, eos .bin, BFM .h5, BFM 2009 .mat, .obj; default: the embedded model)',
+      )
+      .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
+      .option(
+        '--localiser <dir>',
+        "'pretrained' (the shipped network) or a trained network folder (model.json + weights.bin): θ in one pass from the face crop instead of optimisation",
+      )
+      .option(
+        '--refine <n>',
+        'with --localiser: polish θ with N optimisation steps against the detected landmarks',
+      ),
+  )
     .option('--res <n>', 'UV grid side', '112')
     .option('--steps <n>', 'optimisation steps (Adam on θ) after the closed-form start', '10')
     .option(
@@ -181,46 +163,28 @@ function addEvalCommand(program: Command, io: CliIO, setCode: (code: number) => 
       setCode(await trackCommand(input, opts, io));
     });
 
-  program
-    .command('eval')
-    .description(
-      'Landmark error (NME by eye-corner distance and by box; AFLW2000-3D protocol: 68 points, mean of |yaw| bucket means) and head-pose error of fit, a localiser, localiser + refine and the detector against labelled faces',
-    )
-    .argument('<images...>', 'photos or folders of photos')
-    .option(
-      '--labels <files...>',
-      'dlib XML files (e.g. training_ and testing_with_face_landmarks.xml), a folder of .pts files or a folder of AFLW2000-3D .mat files',
-    )
-    .option(
-      '--crop <from>',
-      "detector: the face square from face detection; labels: 3DDFA's square from the ground-truth landmarks",
-      'detector',
-    )
-    .option('--method <m>', 'fit, localiser or both (the detector is always reported)', 'both')
-    .option('--localiser <dir>', "'pretrained' or a trained network folder")
-    .option('--refine <n>', 'also score the localiser refined with N optimisation steps')
-    .option('--steps <n>', "optimisation steps of fit (default: fit's)")
-    .option('--model <file>', 'morphable model (default: the embedded model)')
-    .option(
-      '--contour <on|off>',
-      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default off: measured no gain with face-api; on acts where the model has candidates)",
-    )
-    .option(
-      '--landmarks-from <d>',
-      'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
-    )
-    .option(
-      '--expression-sparsity <eta>',
-      "η of the sparsity prior on blendshape weights (0: none; default: fit's EXPRESSION_L1)",
-    )
-    .option(
-      '--shape-modes <n>',
-      "identity modes the fit uses (default: the model's fitting default)",
-    )
-    .option(
-      '--expressions <list>',
-      "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
-    )
+  addFitOptions(
+    program
+      .command('eval')
+      .description(
+        'Landmark error (NME by eye-corner distance and by box; AFLW2000-3D protocol: 68 points, mean of |yaw| bucket means) and head-pose error of fit, a localiser, localiser + refine and the detector against labelled faces',
+      )
+      .argument('<images...>', 'photos or folders of photos')
+      .option(
+        '--labels <files...>',
+        'dlib XML files (e.g. training_ and testing_with_face_landmarks.xml), a folder of .pts files or a folder of AFLW2000-3D .mat files',
+      )
+      .option(
+        '--crop <from>',
+        "detector: the face square from face detection; labels: 3DDFA's square from the ground-truth landmarks",
+        'detector',
+      )
+      .option('--method <m>', 'fit, localiser or both (the detector is always reported)', 'both')
+      .option('--localiser <dir>', "'pretrained' or a trained network folder")
+      .option('--refine <n>', 'also score the localiser refined with N optimisation steps')
+      .option('--steps <n>', "optimisation steps of fit (default: fit's)")
+      .option('--model <file>', 'morphable model (default: the embedded model)'),
+  )
     .option('--landmarks <file>', 'eos ibug→vertex landmark mapping for --model')
     .option('--min-confidence <x>', 'face detector score threshold', '0.5')
     .option('--backend <name>', BACKEND_HELP)
@@ -404,4 +368,29 @@ function reportError(e: unknown, io: CliIO, debug: boolean): number {
   const report = describeError(e, { debug });
   io.stderr(report.text);
   return report.code;
+}
+
+/** The fit's model and landmark options, shared by `fit` and `eval` (one definition of each). */
+function addFitOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--contour <on|off>',
+      "contour-aware jaw points: match ibug 1–17 to the model's jawline candidates at every iteration (default off: measured no gain with face-api; on acts where the model has candidates)",
+    )
+    .option(
+      '--landmarks-from <d>',
+      'where the 68 landmarks come from: face-api (default), mesh (MediaPipe face mesh of @vladmandic/human) or auto (face-api; the mesh where face-api finds no face)',
+    )
+    .option(
+      '--expression-sparsity <eta>',
+      "η of the sparsity prior on blendshape weights (0: none; default: fit's EXPRESSION_L1)",
+    )
+    .option(
+      '--shape-modes <n>',
+      "identity modes the fit uses (default: the model's fitting default)",
+    )
+    .option(
+      '--expressions <list>',
+      "expression modes the fit uses: a count, comma-separated names (e.g. jawOpen,mouthSmile_L), or 'all' (default: the model's fitting default)",
+    );
 }
