@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { type MatValue, type PosePara, readMat } from '@3dmm-stn/morphable-model';
 import { LabelFormatError } from '../errors';
+import { landmarkBox } from './box';
 
 export interface AflwLabel {
   /** [68, 2] 0-based photo pixels (MATLAB's 1-based values minus 1). */
@@ -65,19 +66,9 @@ export async function readAflwMat(file: string): Promise<AflwLabel> {
  * about its centre. `[x, y, side, side]`, photo pixels.
  */
 export function roiBoxFromLandmarks(lm: ArrayLike<number>): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (let i = 0; i < lm.length / 2; i++) {
-    const x = lm[2 * i];
-    const y = lm[2 * i + 1];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
+  const [x0, y0, w, h] = landmarkBox(lm);
+  const x1 = x0 + w;
+  const y1 = y0 + h;
   const cx = (x0 + x1) / 2;
   const cy = (y0 + y1) / 2;
   const side = Math.SQRT2 * Math.max(x1 - x0, y1 - y0);

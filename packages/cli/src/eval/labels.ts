@@ -11,6 +11,9 @@ import { LandmarkFormatError, readDlibXml, readPts } from '@3dmm-stn/datasets/no
 import type { PosePara } from '@3dmm-stn/morphable-model';
 import { InputError, LabelFormatError } from '../errors';
 import { readAflwMat } from './aflw';
+import { landmarkBox } from './box';
+
+export { landmarkBox };
 
 export interface LabelledFace {
   /** `[x, y, width, height]`: the label's box (dlib's), or the landmarks' bounding box. */
@@ -29,24 +32,6 @@ export interface LabelSet {
   /** Faces by absolute image path (XML) or by file stem (.pts folder). */
   byPath: Map<string, LabelledFace[]>;
   byStem: Map<string, LabelledFace[]>;
-}
-
-/** The bounding box of the finite landmarks. */
-export function landmarkBox(lm: Float32Array): [number, number, number, number] {
-  let x0 = Infinity;
-  let y0 = Infinity;
-  let x1 = -Infinity;
-  let y1 = -Infinity;
-  for (let i = 0; i < lm.length / 2; i++) {
-    const x = lm[2 * i];
-    const y = lm[2 * i + 1];
-    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    x0 = Math.min(x0, x);
-    y0 = Math.min(y0, y);
-    x1 = Math.max(x1, x);
-    y1 = Math.max(y1, y);
-  }
-  return [x0, y0, x1 - x0, y1 - y0];
 }
 
 /** Read labels from dlib XML files (merged) or one folder of `.pts` files. */
